@@ -1,0 +1,134 @@
+"""Report settings, declared once: flag, type, default, environment variable, help.
+
+The CLI builds its options from this table, README documents every entry (a test
+checks), and the server reuses the same declarations.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import click
+
+from .render import FORMATS
+from .strategies import STRATEGY_NAMES
+from .units import UNIT_CHOICES
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One command-line option of the report."""
+
+    flag: str
+    dest: str
+    help: str
+    type: Any = str
+    default: Any = None
+    envvar: str | None = None
+    multiple: bool = False
+    metavar: str | None = None
+    is_flag: bool = False
+
+    def option(self) -> Callable[[F], F]:
+        return click.option(
+            self.flag,
+            self.dest,
+            type=None if self.is_flag else self.type,
+            default=self.default,
+            envvar=self.envvar,
+            multiple=self.multiple,
+            metavar=self.metavar,
+            is_flag=self.is_flag,
+            help=self.help,
+            show_default=self.default not in (None, False, ()),
+            show_envvar=self.envvar is not None,
+        )
+
+
+def default_concurrency() -> int:
+    """As in the seed: one worker per CPU."""
+    return os.cpu_count() or 2
+
+
+REPORT_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "--strategy",
+        "strategy",
+        "Where the figures come from: cloudwatch = S3's daily storage metrics.",
+        type=click.Choice(STRATEGY_NAMES, case_sensitive=False),
+        default="cloudwatch",
+        envvar="S3SA_STRATEGY",
+    ),
+    Setting(
+        "--prefix",
+        "prefixes",
+        "Bucket name glob, with or without s3:// (repeatable), e.g. 'logs-*'.",
+        multiple=True,
+        metavar="GLOB",
+    ),
+    Setting("--bucket", "buckets", "Exact bucket name (repeatable).", multiple=True, metavar="NAME"),
+    Setting(
+        "--unit",
+        "unit",
+        "Size unit, 1024-based: B, KB, MB, GB, TB or auto (table only humanises by default; "
+        "TSV/CSV carry exact bytes unless a unit is given).",
+        metavar="|".join(UNIT_CHOICES),
+        envvar="S3SA_UNIT",
+    ),
+    Setting(
+        "--fmt",
+        "fmt",
+        f"Output format: {', '.join(FORMATS)}.",
+        default="table",
+        metavar="FORMAT",
+        envvar="S3SA_FMT",
+    ),
+    Setting(
+        "--conc",
+        "conc",
+        "Parallel requests (regions, buckets); defaults to the CPU count.",
+        type=click.IntRange(1, 512),
+        metavar="N",
+        envvar="S3SA_CONC",
+    ),
+    Setting(
+        "--days",
+        "days",
+        "CloudWatch look-back window in days: the newest daily datapoint inside it is used.",
+        type=click.IntRange(1, 455),
+        default=3,
+        metavar="N",
+        envvar="S3SA_DAYS",
+    ),
+    Setting(
+        "--endpoint-url",
+        "endpoint_url",
+        "S3 and CloudWatch endpoint, for S3-compatible services or the demo (botocore also reads AWS_ENDPOINT_URL).",
+        metavar="URL",
+    ),
+    Setting(
+        "--profile",
+        "profile",
+        "AWS profile from ~/.aws/config (else AWS_PROFILE / default chain).",
+        metavar="P",
+    ),
+    Setting(
+        "--region",
+        "region",
+        "Region for account-level calls such as ListBuckets (else AWS_REGION / profile / us-east-1).",
+        metavar="R",
+    ),
+    Setting("--debug", "debug", "Show tracebacks and botocore's retries on errors.", is_flag=True, default=False),
+)
+
+
+def report_options(fn: F) -> F:
+    """Decorate a click command with every report setting, in declaration order."""
+    for setting in reversed(REPORT_SETTINGS):
+        fn = setting.option()(fn)
+    return fn

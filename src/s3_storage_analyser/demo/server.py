@@ -1,0 +1,180 @@
+"""A local S3 + CloudWatch endpoint: moto's server on a free loopback port.
+
+moto's built-in S3 storage metrics report every bucket as StandardStorage and
+measure Python object sizes, not stored bytes. ``storage_metrics`` replaces
+them with what AWS publishes: bytes per StorageType over all versions and
+incomplete multipart uploads, the minimum-size and archive overheads, and
+NumberOfObjects counting versions, delete markers and parts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+KIB = 1024
+MIN_BILLABLE = 128 * KIB
+ARCHIVE_OVERHEAD = 32 * KIB
+ARCHIVE_S3_OVERHEAD = 8 * KIB
+
+# The StorageType that holds an object's own bytes, per storage class.
+PRIMARY_STORAGE_TYPE: dict[str, str] = {
+    "STANDARD": "StandardStorage",
+    "REDUCED_REDUNDANCY": "ReducedRedundancyStorage",
+    "STANDARD_IA": "StandardIAStorage",
+    "ONEZONE_IA": "OneZoneIAStorage",
+    "INTELLIGENT_TIERING": "IntelligentTieringFAStorage",
+    "GLACIER_IR": "GlacierInstantRetrievalStorage",
+    "GLACIER": "GlacierStorage",
+    "DEEP_ARCHIVE": "DeepArchiveStorage",
+}
+_SIZE_OVERHEAD = {
+    "STANDARD_IA": "StandardIASizeOverhead",
+    "ONEZONE_IA": "OneZoneIASizeOverhead",
+    "GLACIER_IR": "GlacierInstantRetrievalSizeOverhead",
+}
+_ARCHIVE_OVERHEAD = {
+    "GLACIER": ("GlacierObjectOverhead", "GlacierS3ObjectOverhead"),
+    "DEEP_ARCHIVE": ("DeepArchiveObjectOverhead", "DeepArchiveS3ObjectOverhead"),
+}
+
+DEMO_ENV = {
+    "AWS_ACCESS_KEY_ID": "demo",
+    "AWS_SECRET_ACCESS_KEY": "demo",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def bucket_storage(bucket: Any) -> tuple[int, dict[str, int]]:
+    """(NumberOfObjects, bytes per StorageType) of one moto bucket, as AWS would count them."""
+    objects = 0
+    by_type: dict[str, int] = {}
+
+    def add(storage_type: str, value: int) -> None:
+        by_type[storage_type] = by_type.get(storage_type, 0) + value
+
+    for _name, versions in bucket.keys.iterlists():
+        for version in versions:
+            objects += 1
+            size = getattr(version, "size", None)
+            if size is None:  # a delete marker: counted, no bytes
+                continue
+            storage = version.storage_class or "STANDARD"
+            add(PRIMARY_STORAGE_TYPE.get(storage, "StandardStorage"), size)
+            if storage in _SIZE_OVERHEAD and size < MIN_BILLABLE:
+                add(_SIZE_OVERHEAD[storage], MIN_BILLABLE - size)
+            if storage in _ARCHIVE_OVERHEAD:
+                glacier_type, s3_type = _ARCHIVE_OVERHEAD[storage]
+                add(glacier_type, ARCHIVE_OVERHEAD)
+                add(s3_type, ARCHIVE_S3_OVERHEAD)
+    for upload in list(bucket.multiparts.values()):
+        for part in list(upload.parts.values()):
+            objects += 1
+            add(PRIMARY_STORAGE_TYPE.get(upload.storage or "STANDARD", "StandardStorage"), part.size)
+    return objects, by_type
+
+
+def _dimensions(bucket: str, storage_type: str) -> list[dict[str, str]]:
+    # moto matches GetMetricData dimensions in stored order (AWS does not care):
+    # store them in the order the strategy asks for them.
+    return [{"Name": "BucketName", "Value": bucket}, {"Name": "StorageType", "Value": storage_type}]
+
+
+def storage_metrics(cls: Any, account_id: str, region: str) -> list[Any]:
+    """Replacement for moto's ``S3Backend.get_cloudwatch_metrics``."""
+    from moto.cloudwatch.models import MetricDatum
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    midnight = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    metrics: list[Any] = []
+    for name, bucket in list(s3_backends[account_id][get_partition(region)].buckets.items()):
+        if bucket.region_name != region:
+            continue
+        objects, by_type = bucket_storage(bucket)
+        if not objects:
+            continue  # AWS publishes nothing for an empty bucket
+        for storage_type, value in sorted(by_type.items()):
+            metrics.append(
+                MetricDatum(
+                    namespace="AWS/S3",
+                    name="BucketSizeBytes",
+                    value=value,
+                    dimensions=_dimensions(name, storage_type),
+                    timestamp=midnight,
+                    unit="Bytes",
+                )
+            )
+        metrics.append(
+            MetricDatum(
+                namespace="AWS/S3",
+                name="NumberOfObjects",
+                value=objects,
+                dimensions=_dimensions(name, "AllStorageTypes"),
+                timestamp=midnight,
+                unit="Count",
+            )
+        )
+    return metrics
+
+
+def _install_storage_metrics() -> None:
+    from moto.s3.models import S3Backend
+
+    S3Backend.get_cloudwatch_metrics = classmethod(storage_metrics)  # type: ignore[method-assign,assignment]
+
+
+class LocalEndpoint:
+    """moto's threaded server on 127.0.0.1 and a free port, with AWS-faithful S3 metrics."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        from moto.server import ThreadedMotoServer
+
+        _install_storage_metrics()
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self.url = ""
+
+    def start(self) -> str:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the terminal
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        return self.url
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def reset(self) -> None:
+        """Forget every bucket, object and metric (moto's reset API)."""
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    def environment(self) -> dict[str, str]:
+        """Variables that point boto3, the aws cli and this tool at the endpoint."""
+        return {**DEMO_ENV, "AWS_ENDPOINT_URL": self.url}
+
+
+@contextmanager
+def running_endpoint(port: int = 0, *, set_env: bool = False) -> Iterator[LocalEndpoint]:
+    endpoint = LocalEndpoint(port=port)
+    endpoint.start()
+    saved = {k: os.environ.get(k) for k in endpoint.environment()}
+    if set_env:
+        os.environ.update(endpoint.environment())
+    try:
+        yield endpoint
+    finally:
+        if set_env:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        endpoint.stop()

@@ -1,0 +1,33 @@
+"""Renderers turn a Snapshot into text. They never fetch, and only the table humanises."""
+
+from __future__ import annotations
+
+from ..errors import UsageError
+from ..model import Snapshot
+from . import delimited, jsonfmt, prometheus, table
+
+FORMATS: tuple[str, ...] = ("table", "tsv", "csv", "json", "json_pretty", "ndjson", "prometheus")
+
+
+def parse_format(raw: str) -> str:
+    value = raw.strip().lower().replace("-", "_")
+    if value not in FORMATS:
+        raise UsageError(f"Unknown format {raw!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")
+    return value
+
+
+def render(snapshot: Snapshot, fmt: str, *, unit: str | None = None, color: bool = False) -> str:
+    """The whole output for one format; ``unit`` None means exact bytes (or auto in the table)."""
+    if fmt == "table":
+        return table.render(snapshot, unit=unit or "auto", color=color)
+    if fmt in ("tsv", "csv"):
+        return delimited.render(snapshot, delimiter="\t" if fmt == "tsv" else ",", unit=unit)
+    if fmt == "json":
+        return jsonfmt.render(snapshot, indent=None)
+    if fmt == "json_pretty":
+        return jsonfmt.render(snapshot, indent=2)
+    if fmt == "ndjson":
+        return jsonfmt.render_lines(snapshot)
+    if fmt == "prometheus":
+        return prometheus.render(snapshot)
+    raise UsageError(f"Unknown format {fmt!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")

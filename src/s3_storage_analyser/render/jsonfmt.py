@@ -1,0 +1,61 @@
+"""JSON in the seed's shape, ``{"Buckets": [...]}``, with exact integer bytes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..model import BucketReport, Failure, Snapshot
+from ..storage_classes import KNOWN_CLASSES, class_info, sort_classes
+from .columns import format_created, format_date
+
+
+def bucket_dict(report: BucketReport) -> dict[str, Any]:
+    """One bucket: the seed's keys, a key per storage class, and the finer detail."""
+    usage = report.usage
+    out: dict[str, Any] = {
+        "Bucket": report.bucket.name,
+        "Region": report.bucket.region,
+        "Files": usage.objects,
+        "Bytes": usage.bytes,
+    }
+    codes = sort_classes(set(KNOWN_CLASSES) | set(usage.bytes_by_class))
+    for code in codes:
+        out[class_info(code).json_key] = usage.bytes_by_class.get(code, 0)
+    out["CreationDate"] = format_created(report.bucket.created)
+    out["DataDate"] = format_date(report.data_date) or None
+    if usage.objects_by_class:
+        out["FilesByClass"] = {c: usage.objects_by_class[c] for c in sort_classes(list(usage.objects_by_class))}
+    if usage.storage_types:
+        out["StorageTypes"] = dict(sorted(usage.storage_types.items()))
+    return out
+
+
+def failure_dict(failure: Failure) -> dict[str, Any]:
+    return {
+        "Bucket": failure.bucket,
+        "Region": failure.region,
+        "Stage": failure.stage,
+        "Error": failure.error,
+        "Message": failure.message,
+    }
+
+
+def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "Buckets": [bucket_dict(r) for r in snapshot.buckets],
+        "Failures": [failure_dict(f) for f in snapshot.failures],
+        "Strategy": snapshot.strategy,
+        "GeneratedAt": snapshot.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def render(snapshot: Snapshot, *, indent: int | None) -> str:
+    return json.dumps(snapshot_dict(snapshot), indent=indent, ensure_ascii=False) + "\n"
+
+
+def render_lines(snapshot: Snapshot) -> str:
+    """One JSON object per line: buckets, then failures (which carry an ``Error`` key)."""
+    lines = [json.dumps(bucket_dict(r), ensure_ascii=False) for r in snapshot.buckets]
+    lines += [json.dumps(failure_dict(f), ensure_ascii=False) for f in snapshot.failures]
+    return "".join(line + "\n" for line in lines)
