@@ -65,7 +65,7 @@ class Aws:
     def __init__(self, options: AwsOptions, session: boto3.Session | None = None) -> None:
         self.options = options
         try:
-            self._session = session or boto3.Session(profile_name=options.profile)
+            self._session = session or boto3.Session(profile_name=options.profile, region_name=options.region)
         except bex.ProfileNotFound as exc:
             raise UsageError(
                 f"The AWS profile {options.profile!r} does not exist.",
@@ -80,6 +80,31 @@ class Aws:
             max_pool_connections=options.max_pool_connections,
         )
         self.event_hooks: list[tuple[str, Callable[..., Any]]] = []
+
+    @classmethod
+    def with_credentials(cls, options: AwsOptions, credentials: tuple[str, str, str | None] | None) -> Aws:
+        """A client factory in another process, from credentials resolved by the parent."""
+        if credentials is None:
+            return cls(options)
+        key, secret, token = credentials
+        session = boto3.Session(
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+            region_name=options.region,
+        )
+        return cls(options, session)
+
+    def frozen_credentials(self) -> tuple[str, str, str | None]:
+        """Resolve the credential chain once, for worker processes to sign with."""
+        try:
+            creds = self._session.get_credentials()
+            frozen = creds.get_frozen_credentials() if creds is not None else None
+        except (bex.BotoCoreError, bex.ClientError) as exc:
+            raise translate(exc, what="credential resolution", endpoint=self.endpoint_url) from exc
+        if frozen is None or not frozen.access_key:
+            raise translate(bex.NoCredentialsError(), what="credential resolution")
+        return (frozen.access_key, frozen.secret_key or "", frozen.token)
 
     @property
     def default_region(self) -> str:

@@ -11,12 +11,39 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from .aggregate import BreakdownRow
+
 
 def _add(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
     out = dict(a)
     for key, value in b.items():
         out[key] = out.get(key, 0) + value
     return out
+
+
+def _merge_rows(a: tuple[BreakdownRow, ...], b: tuple[BreakdownRow, ...]) -> tuple[BreakdownRow, ...]:
+    """Rows with the same identity add up; order of first appearance is kept."""
+    if not b:
+        return a
+    if not a:
+        return b
+    merged: dict[tuple[str, str, str, str], BreakdownRow] = {}
+    for row in (*a, *b):
+        ident = (row.dimension, row.key, row.storage_class, row.last_modified)
+        seen = merged.get(ident)
+        merged[ident] = (
+            row
+            if seen is None
+            else BreakdownRow(
+                row.dimension,
+                row.key,
+                seen.objects + row.objects,
+                seen.bytes + row.bytes,
+                row.storage_class,
+                row.last_modified,
+            )
+        )
+    return tuple(merged.values())
 
 
 @dataclass(frozen=True)
@@ -42,17 +69,45 @@ class Usage:
     bytes_by_class: Mapping[str, int] = field(default_factory=dict)
     objects_by_class: Mapping[str, int] = field(default_factory=dict)
     storage_types: Mapping[str, int] = field(default_factory=dict)
+    # Hidden costs, measured by listing with --versions / --uploads (see ``measured``).
+    noncurrent_objects_by_class: Mapping[str, int] = field(default_factory=dict)
+    noncurrent_bytes_by_class: Mapping[str, int] = field(default_factory=dict)
+    delete_markers: int = 0
+    incomplete_uploads: int = 0
+    incomplete_upload_parts: int = 0
+    incomplete_upload_bytes: int = 0
+    oldest_incomplete_upload: datetime | None = None
+    measured: frozenset[str] = frozenset()  # subset of {"versions", "uploads"}
+    breakdowns: tuple[BreakdownRow, ...] = ()
 
     @property
     def bytes(self) -> int:
         return sum(self.bytes_by_class.values())
 
+    @property
+    def noncurrent_objects(self) -> int:
+        return sum(self.noncurrent_objects_by_class.values())
+
+    @property
+    def noncurrent_bytes(self) -> int:
+        return sum(self.noncurrent_bytes_by_class.values())
+
     def merge(self, other: Usage) -> Usage:
+        oldest = [d for d in (self.oldest_incomplete_upload, other.oldest_incomplete_upload) if d]
         return Usage(
             objects=self.objects + other.objects,
             bytes_by_class=_add(self.bytes_by_class, other.bytes_by_class),
             objects_by_class=_add(self.objects_by_class, other.objects_by_class),
             storage_types=_add(self.storage_types, other.storage_types),
+            noncurrent_objects_by_class=_add(self.noncurrent_objects_by_class, other.noncurrent_objects_by_class),
+            noncurrent_bytes_by_class=_add(self.noncurrent_bytes_by_class, other.noncurrent_bytes_by_class),
+            delete_markers=self.delete_markers + other.delete_markers,
+            incomplete_uploads=self.incomplete_uploads + other.incomplete_uploads,
+            incomplete_upload_parts=self.incomplete_upload_parts + other.incomplete_upload_parts,
+            incomplete_upload_bytes=self.incomplete_upload_bytes + other.incomplete_upload_bytes,
+            oldest_incomplete_upload=min(oldest) if oldest else None,
+            measured=self.measured | other.measured,
+            breakdowns=_merge_rows(self.breakdowns, other.breakdowns),
         )
 
     @staticmethod

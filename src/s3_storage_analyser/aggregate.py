@@ -1,0 +1,301 @@
+"""Breakdowns of a bucket's objects, each defined once and mergeable.
+
+Every breakdown is an accumulator with ``add`` (one object), ``merge``
+(another accumulator of the same kind, from another key range or worker) and
+``rows`` (the result). Memory is bounded whatever the bucket holds: prefix and
+extension tables fold their smallest entries into ``(other)`` when they grow
+past a cap, so totals stay exact. The bucket edges and labels here are the
+single definition the inventory strategy reuses.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+KIB = 1024
+MIB = 1024 * KIB
+GIB = 1024 * MIB
+
+AGE_EDGES_DAYS: tuple[int, ...] = (30, 90, 365, 730, 1825)
+AGE_LABELS: tuple[str, ...] = ("<30 d", "30-90 d", "90 d-1 y", "1-2 y", "2-5 y", ">=5 y")
+# 128 KiB is the minimum billable size of IA, One Zone-IA, Glacier IR and Intelligent-Tiering objects.
+SIZE_EDGES: tuple[int, ...] = (1, 128 * KIB, MIB, 16 * MIB, 128 * MIB, GIB, 5 * GIB)
+SIZE_LABELS: tuple[str, ...] = (
+    "0 B",
+    "<128 KiB",
+    "128 KiB-1 MiB",
+    "1-16 MiB",
+    "16-128 MiB",
+    "128 MiB-1 GiB",
+    "1-5 GiB",
+    ">=5 GiB",
+)
+OTHER = "(other)"
+NO_PREFIX = "(no prefix)"
+NO_EXTENSION = "(none)"
+DIMENSIONS: tuple[str, ...] = ("prefix", "storage-class", "age", "size", "extension", "top")
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One line of a breakdown: (dimension, key) -> objects and bytes."""
+
+    dimension: str
+    key: str
+    objects: int
+    bytes: int
+    storage_class: str = ""
+    last_modified: str = ""
+
+
+class Breakdown(Protocol):
+    """A mergeable accumulator over objects."""
+
+    dimension: str
+
+    def add(self, key: str, size: int, storage_class: str, last_modified: str) -> None: ...
+
+    def merge(self, other: Breakdown) -> None: ...
+
+    def rows(self) -> list[BreakdownRow]: ...
+
+
+def _bump(table: dict[str, list[int]], key: str, size: int) -> None:
+    cell = table.get(key)
+    if cell is None:
+        table[key] = [1, size]
+    else:
+        cell[0] += 1
+        cell[1] += size
+
+
+def _fold(table: dict[str, list[int]], keep: int) -> None:
+    """Keep the ``keep`` largest entries by bytes; fold the rest into ``(other)``."""
+    other = table.pop(OTHER, [0, 0])
+    ranked = sorted(table.items(), key=lambda item: item[1][1], reverse=True)
+    for key, (objects, size) in ranked[keep:]:
+        other[0] += objects
+        other[1] += size
+        del table[key]
+    if other[0]:
+        table[OTHER] = other
+
+
+def _merge_tables(into: dict[str, list[int]], other: dict[str, list[int]]) -> None:
+    for key, (objects, size) in other.items():
+        cell = into.get(key)
+        if cell is None:
+            into[key] = [objects, size]
+        else:
+            cell[0] += objects
+            cell[1] += size
+
+
+def _ranked_rows(dimension: str, table: dict[str, list[int]], top: int) -> list[BreakdownRow]:
+    ranked = sorted(((k, v) for k, v in table.items() if k != OTHER), key=lambda kv: (-kv[1][1], kv[0]))
+    rows = [BreakdownRow(dimension, k, v[0], v[1]) for k, v in ranked[:top]]
+    rest_objects = sum(v[0] for _, v in ranked[top:]) + table.get(OTHER, [0, 0])[0]
+    rest_bytes = sum(v[1] for _, v in ranked[top:]) + table.get(OTHER, [0, 0])[1]
+    if rest_objects:
+        rows.append(BreakdownRow(dimension, OTHER, rest_objects, rest_bytes))
+    return rows
+
+
+class PrefixBreakdown:
+    """Objects and bytes per prefix, for every level down to ``depth``.
+
+    A key counts towards each of its prefixes (``a/``, ``a/b/``...) up to the depth;
+    keys with no delimiter at all are counted as ``(no prefix)`` at level 1.
+    """
+
+    dimension = "prefix"
+
+    def __init__(self, depth: int = 1, delimiter: str = "/", top: int = 20, cap: int = 5000) -> None:
+        self.depth = depth
+        self.delimiter = delimiter
+        self.top = top
+        self.cap = max(cap, 4 * top)
+        self.levels: list[dict[str, list[int]]] = [{} for _ in range(depth)]
+
+    def add(self, key: str, size: int, storage_class: str, last_modified: str) -> None:
+        parts = key.split(self.delimiter, self.depth)
+        if len(parts) == 1:
+            _bump(self.levels[0], NO_PREFIX, size)
+            return
+        prefix = ""
+        for level in range(len(parts) - 1):
+            prefix += parts[level] + self.delimiter
+            table = self.levels[level]
+            _bump(table, prefix, size)
+            if len(table) > self.cap:
+                _fold(table, self.cap // 2)
+
+    def merge(self, other: Breakdown) -> None:
+        assert isinstance(other, PrefixBreakdown)
+        for mine, theirs in zip(self.levels, other.levels, strict=True):
+            _merge_tables(mine, theirs)
+            if len(mine) > self.cap:
+                _fold(mine, self.cap // 2)
+
+    def rows(self) -> list[BreakdownRow]:
+        return [row for table in self.levels for row in _ranked_rows(self.dimension, table, self.top)]
+
+
+class ExtensionBreakdown:
+    """Objects and bytes per file extension (lower-cased), the largest ``top`` by bytes."""
+
+    dimension = "extension"
+
+    def __init__(self, top: int = 20, cap: int = 5000) -> None:
+        self.top = top
+        self.cap = max(cap, 4 * top)
+        self.table: dict[str, list[int]] = {}
+
+    @staticmethod
+    def extension(key: str) -> str:
+        name = key[key.rfind("/") + 1 :]
+        dot = name.rfind(".")
+        if dot <= 0 or dot == len(name) - 1 or len(name) - dot > 12:
+            return NO_EXTENSION
+        return name[dot + 1 :].lower()
+
+    def add(self, key: str, size: int, storage_class: str, last_modified: str) -> None:
+        _bump(self.table, self.extension(key), size)
+        if len(self.table) > self.cap:
+            _fold(self.table, self.cap // 2)
+
+    def merge(self, other: Breakdown) -> None:
+        assert isinstance(other, ExtensionBreakdown)
+        _merge_tables(self.table, other.table)
+        if len(self.table) > self.cap:
+            _fold(self.table, self.cap // 2)
+
+    def rows(self) -> list[BreakdownRow]:
+        return _ranked_rows(self.dimension, self.table, self.top)
+
+
+class _Histogram:
+    dimension = ""
+    labels: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.counts = [0] * len(self.labels)
+        self.sizes = [0] * len(self.labels)
+
+    def _bin(self, size: int, last_modified: str) -> int:
+        raise NotImplementedError
+
+    def add(self, key: str, size: int, storage_class: str, last_modified: str) -> None:
+        index = self._bin(size, last_modified)
+        self.counts[index] += 1
+        self.sizes[index] += size
+
+    def merge(self, other: Breakdown) -> None:
+        assert isinstance(other, _Histogram)
+        for i in range(len(self.labels)):
+            self.counts[i] += other.counts[i]
+            self.sizes[i] += other.sizes[i]
+
+    def rows(self) -> list[BreakdownRow]:
+        return [
+            BreakdownRow(self.dimension, label, c, s)
+            for label, c, s in zip(self.labels, self.counts, self.sizes, strict=True)
+        ]
+
+
+class SizeBreakdown(_Histogram):
+    """Objects per size band; the 128 KiB edge shows what IA-class minimums would bill."""
+
+    dimension = "size"
+    labels = SIZE_LABELS
+
+    def _bin(self, size: int, last_modified: str) -> int:
+        return bisect_right(SIZE_EDGES, size)
+
+
+def age_cutoffs(now: datetime) -> list[str]:
+    """ISO-8601 cut-offs (oldest first) to compare LastModified strings with, no datetime per key."""
+    return [(now - timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%S") for d in reversed(AGE_EDGES_DAYS)]
+
+
+class AgeBreakdown(_Histogram):
+    """Objects per LastModified age band, relative to ``now``."""
+
+    dimension = "age"
+    labels = AGE_LABELS
+
+    def __init__(self, now: datetime) -> None:
+        super().__init__()
+        self.cutoffs = age_cutoffs(now)
+
+    def _bin(self, size: int, last_modified: str) -> int:
+        return len(self.cutoffs) - bisect_left(self.cutoffs, last_modified[:19])
+
+
+class TopObjects:
+    """The ``n`` largest objects (ties broken by key)."""
+
+    dimension = "top"
+
+    def __init__(self, n: int = 10) -> None:
+        self.n = n
+        self.heap: list[tuple[int, str, str, str]] = []
+
+    def add(self, key: str, size: int, storage_class: str, last_modified: str) -> None:
+        if len(self.heap) < self.n:
+            heapq.heappush(self.heap, (size, key, storage_class, last_modified))
+        elif size > self.heap[0][0]:
+            heapq.heapreplace(self.heap, (size, key, storage_class, last_modified))
+
+    def merge(self, other: Breakdown) -> None:
+        assert isinstance(other, TopObjects)
+        for item in other.heap:
+            if len(self.heap) < self.n:
+                heapq.heappush(self.heap, item)
+            elif item > self.heap[0]:
+                heapq.heapreplace(self.heap, item)
+
+    def rows(self) -> list[BreakdownRow]:
+        ranked = sorted(self.heap, key=lambda item: (-item[0], item[1]))
+        return [BreakdownRow(self.dimension, key, 1, size, sc, lm) for size, key, sc, lm in ranked]
+
+
+@dataclass(frozen=True)
+class BreakdownSpec:
+    """Which breakdowns to compute; ``make`` builds fresh accumulators (one per key range)."""
+
+    dimensions: tuple[str, ...] = ()
+    depth: int = 1
+    delimiter: str = "/"
+    limit: int = 20
+    top_objects: int = 0
+    now: datetime | None = None
+
+    def make(self) -> list[Breakdown]:
+        made: list[Breakdown] = []
+        for dimension in self.dimensions:
+            if dimension == "prefix":
+                made.append(PrefixBreakdown(self.depth, self.delimiter, self.limit))
+            elif dimension == "extension":
+                made.append(ExtensionBreakdown(self.limit))
+            elif dimension == "size":
+                made.append(SizeBreakdown())
+            elif dimension == "age":
+                made.append(AgeBreakdown(self.now or datetime.now(UTC)))
+        if self.top_objects:
+            made.append(TopObjects(self.top_objects))
+        return made
+
+    @property
+    def needs_keys(self) -> bool:
+        return bool(set(self.dimensions) - {"storage-class"}) or self.top_objects > 0
+
+
+def merge_all(into: Sequence[Breakdown], other: Sequence[Breakdown]) -> None:
+    for mine, theirs in zip(into, other, strict=True):
+        mine.merge(theirs)

@@ -1,0 +1,1 @@
+"""The listing engine: signed by botocore, parsed by us, split across processes."""

@@ -1,0 +1,284 @@
+"""The coordinator: hands key-range slices to workers, splits ranges for idle ones, merges.
+
+Phase one lists the first page of every target on threads in this process:
+most buckets end there, and no process is started for a small account. What is
+left runs on worker processes (parsing is CPU-bound, so one per core), each
+with threads for the requests in flight. Whenever a slice comes back with a
+remainder while workers are idle, the remainder is split so they all have work.
+A bucket is reported once all its slices are in; any slice that fails (after
+botocore's retries) fails the whole bucket, which is then never half-counted.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from ..aggregate import BreakdownSpec
+from ..aws import Aws
+from ..errors import AnalyserError
+from ..model import Bucket, BucketReport, Failure
+from .ranges import DEFAULT_ALPHABET, KeyRange, split
+from .tally import Tally
+from .worker import RunnerConfig, SliceResult, SliceRunner, worker_main
+
+FIRST_SLICE_PAGES = 1
+SLICE_PAGES = 8
+
+
+@dataclass(frozen=True)
+class Target:
+    """A bucket, optionally narrowed to a key prefix (``s3://bucket/prefix/``)."""
+
+    bucket: Bucket
+    prefix: str = ""
+
+
+@dataclass
+class Progress:
+    """Running figures for a progress display."""
+
+    keys: int = 0
+    bytes: int = 0
+    pages: int = 0
+    targets_done: int = 0
+    targets: int = 0
+
+
+@dataclass
+class _TargetState:
+    target: Target
+    tally: Tally
+    outstanding: int = 0
+    failed: bool = False
+    alphabet: str = DEFAULT_ALPHABET
+    tasks: set[int] = field(default_factory=set)
+
+
+class _Executor(Protocol):
+    capacity: int
+
+    def submit(self, task_id: int, task: KeyRange, max_pages: int) -> None: ...
+
+    def next_result(self) -> tuple[int, SliceResult]: ...
+
+    def close(self) -> None: ...
+
+
+class _ThreadExecutor:
+    """Slices on threads of this process (phase one, or ``--processes 0``)."""
+
+    def __init__(self, runner: SliceRunner, threads: int) -> None:
+        self.capacity = threads
+        self._pool = ThreadPoolExecutor(max_workers=threads)
+        self._done: queue.SimpleQueue[tuple[int, Future[SliceResult]]] = queue.SimpleQueue()
+        self._runner = runner
+
+    def submit(self, task_id: int, task: KeyRange, max_pages: int) -> None:
+        future = self._pool.submit(self._runner.run, task, max_pages)
+        future.add_done_callback(lambda f: self._done.put((task_id, f)))
+
+    def next_result(self) -> tuple[int, SliceResult]:
+        task_id, future = self._done.get()
+        return task_id, future.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+class _ProcessExecutor:
+    """Slices on worker processes, each running ``threads`` requests at a time."""
+
+    def __init__(self, config: RunnerConfig, processes: int, threads: int) -> None:
+        context = multiprocessing.get_context("spawn")  # safe beside threads; no inherited locks
+        self.capacity = processes * threads
+        self._tasks: Any = context.Queue()
+        self._results: Any = context.Queue()
+        self._threads = threads
+        self._procs = [
+            context.Process(target=worker_main, args=(config, self._tasks, self._results, threads), daemon=True)
+            for _ in range(processes)
+        ]
+        for proc in self._procs:
+            proc.start()
+
+    def submit(self, task_id: int, task: KeyRange, max_pages: int) -> None:
+        self._tasks.put((task_id, task, max_pages))
+
+    def next_result(self) -> tuple[int, SliceResult]:
+        while True:
+            try:
+                result: tuple[int, SliceResult] = self._results.get(timeout=1.0)
+                return result
+            except queue.Empty:
+                if not any(proc.is_alive() for proc in self._procs):
+                    raise AnalyserError(
+                        "Every listing worker process exited unexpectedly.",
+                        hint="Rerun with --processes 0 to list in one process, and --debug.",
+                    ) from None
+
+    def close(self) -> None:
+        for _ in range(len(self._procs) * self._threads):
+            self._tasks.put(None)
+        for proc in self._procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+        self._tasks.close()
+        self._results.close()
+
+
+class ListingEngine:
+    """Lists targets exactly, in parallel within and across buckets."""
+
+    def __init__(
+        self,
+        aws: Aws,
+        *,
+        concurrency: int,
+        processes: int | None = None,
+        spec: BreakdownSpec | None = None,
+        versions: bool = False,
+        uploads: bool = False,
+        slice_pages: int = SLICE_PAGES,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        self.aws = aws
+        self.concurrency = max(1, concurrency)
+        self.processes = (os.cpu_count() or 1) if processes is None else processes
+        self.spec = spec or BreakdownSpec()
+        self.versions = versions
+        self.uploads = uploads
+        self.slice_pages = slice_pages
+        self.on_progress = on_progress
+        self.progress = Progress()
+
+    def _config(self) -> RunnerConfig:
+        return RunnerConfig(self.aws.options, self.aws.frozen_credentials(), self.spec)
+
+    def run(self, targets: Sequence[Target]) -> Iterator[tuple[Target, BucketReport | Failure]]:
+        config = self._config()
+        states = [_TargetState(t, Tally.for_spec(self.spec)) for t in targets]
+        self.progress = Progress(targets=len(targets))
+        pending: deque[tuple[int, KeyRange]] = deque()
+        mode = "versions" if self.versions else "objects"
+        for index, state in enumerate(states):
+            bucket = state.target.bucket
+            pending.append((index, KeyRange(bucket.name, bucket.region, state.target.prefix, mode=mode)))
+            if self.uploads:
+                pending.append((index, KeyRange(bucket.name, bucket.region, state.target.prefix, mode="uploads")))
+            state.outstanding = 2 if self.uploads else 1
+        # Phase one: first pages on threads here. Phase two: the rest on processes.
+        threads = _ThreadExecutor(SliceRunner(config, self.aws), self.concurrency)
+        try:
+            yield from self._drive(threads, states, pending, FIRST_SLICE_PAGES, split_idle=False)
+        finally:
+            threads.close()
+        if not pending:
+            return
+        executor: _Executor
+        if self.processes > 0:
+            per_process = max(1, -(-self.concurrency // self.processes))
+            executor = _ProcessExecutor(config, self.processes, per_process)
+        else:
+            executor = _ThreadExecutor(SliceRunner(config, self.aws), self.concurrency)
+        try:
+            yield from self._drive(executor, states, pending, self.slice_pages, split_idle=True)
+        finally:
+            executor.close()
+
+    def _drive(
+        self,
+        executor: _Executor,
+        states: list[_TargetState],
+        pending: deque[tuple[int, KeyRange]],
+        max_pages: int,
+        *,
+        split_idle: bool,
+    ) -> Iterator[tuple[Target, BucketReport | Failure]]:
+        """Run slices until none is pending; in phase one, remainders wait for phase two.
+
+        ``outstanding`` counts a target's slices queued or in flight: a target is done
+        when it drops to zero.
+        """
+        in_flight: dict[int, int] = {}
+        later: deque[tuple[int, KeyRange]] = deque()
+        next_id = 0
+        while pending or in_flight:
+            while pending and len(in_flight) < executor.capacity:
+                index, task = pending.popleft()
+                if states[index].failed:
+                    states[index].outstanding -= 1
+                    continue
+                executor.submit(next_id, task, max_pages)
+                in_flight[next_id] = index
+                next_id += 1
+            if not in_flight:
+                break
+            task_id, result = executor.next_result()
+            index = in_flight.pop(task_id)
+            state = states[index]
+            state.outstanding -= 1
+            done = self._absorb(state, result)
+            if done is not None:
+                yield state.target, done
+                continue
+            if result.remainder is not None and not state.failed:
+                if not split_idle:
+                    later.append((index, result.remainder))
+                    state.outstanding += 1
+                    continue
+                idle = executor.capacity - len(in_flight) - len(pending)
+                pieces = split(result.remainder, max(1, idle), state.alphabet)
+                state.outstanding += len(pieces)
+                pending.extend((index, piece) for piece in pieces)
+            if state.outstanding == 0 and not state.failed:
+                yield state.target, self._finish(state)
+        pending.extend(later)
+
+    def _absorb(self, state: _TargetState, result: SliceResult) -> BucketReport | Failure | None:
+        """Merge a slice; returns a Failure the first time a target fails."""
+        if state.failed:
+            return None
+        if result.error_code is not None:
+            state.failed = True
+            self.progress.targets_done += 1
+            self._notify()
+            bucket = state.target.bucket
+            return Failure(
+                _label(state.target),
+                bucket.region,
+                f"list-{result.task.mode}",
+                result.error_code,
+                result.error_message or result.error_code,
+            )
+        if result.alphabet:
+            state.alphabet = result.alphabet
+        state.tally.merge(result.tally)
+        self.progress.keys += result.tally.keys
+        self.progress.bytes += sum(result.tally.bytes.values()) + sum(result.tally.noncurrent_bytes.values())
+        self.progress.pages += result.pages
+        self._notify()
+        return None
+
+    def _finish(self, state: _TargetState) -> BucketReport:
+        self.progress.targets_done += 1
+        self._notify()
+        bucket = state.target.bucket
+        if state.target.prefix:
+            bucket = replace(bucket, name=_label(state.target))
+        return BucketReport(bucket, state.tally.to_usage(), None)
+
+    def _notify(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.progress)
+
+
+def _label(target: Target) -> str:
+    return f"{target.bucket.name}/{target.prefix}" if target.prefix else target.bucket.name

@@ -1,0 +1,98 @@
+"""Key ranges and how to split them.
+
+A range is ``(after, upto]``: keys strictly greater than ``after`` (S3's
+StartAfter / KeyMarker) and at most ``upto`` (a bound S3 does not have, so
+the client stops there itself). Consecutive ranges share a boundary, so every
+key falls in exactly one range. Split points are computed in code-point space
+(UTF-8 byte order equals code-point order), so they are valid keys.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class KeyRange:
+    """A slice of one bucket's key space, and where listing it resumes."""
+
+    bucket: str
+    region: str
+    prefix: str = ""
+    after: str | None = None
+    upto: str | None = None
+    version_marker: str | None = None  # resume inside one key's versions
+    mode: str = "objects"  # "objects" | "versions" | "uploads"
+
+    def contains(self, key: str) -> bool:
+        return (self.after is None or key > self.after) and (self.upto is None or key <= self.upto)
+
+
+DEFAULT_ALPHABET = "".join(chr(c) for c in range(0x20, 0x7F))
+
+
+def alphabet_of(keys: list[str]) -> str:
+    """The sorted distinct characters of some keys: the digits split points are made of."""
+    chars = sorted(set("".join(keys)))
+    return "".join(chars) if len(chars) >= 2 else DEFAULT_ALPHABET
+
+
+def midpoints(low: str, high: str, pieces: int, *, alphabet: str = DEFAULT_ALPHABET) -> list[str]:
+    """Up to ``pieces - 1`` strictly increasing keys between ``low`` and ``high``.
+
+    The arithmetic runs over the bucket's observed characters, so hex keys split
+    evenly over ``0-9a-f`` rather than over all of Unicode. ``high == ""`` means
+    open-ended. Fewer points come back when the interval is too narrow.
+    """
+    base = len(alphabet) + 2  # digit 0 = end of string, 1..n = alphabet, n+1 = past the alphabet
+    common = 0
+    while common < min(len(low), len(high)) and low[common] == high[common]:
+        common += 1
+    width = 8
+
+    def encode(text: str, pad: int) -> int:
+        value = 0
+        for i in range(width):
+            ch = text[common + i] if common + i < len(text) else None
+            digit = pad if ch is None else min(bisect_left(alphabet, ch) + 1, base - 1)
+            value = value * base + digit
+        return value
+
+    def decode(value: int) -> str:
+        digits = []
+        for _ in range(width):
+            value, digit = divmod(value, base)
+            digits.append(digit)
+        chars = []
+        for digit in reversed(digits):
+            if digit == 0:
+                break
+            chars.append(alphabet[digit - 1] if digit <= len(alphabet) else chr(min(ord(alphabet[-1]) + 1, 0x10FFFF)))
+        return low[:common] + "".join(chars)
+
+    lo_value = encode(low, 0)
+    hi_value = encode(high, base - 1) if high else base**width - 1
+    out: list[str] = []
+    for k in range(1, pieces):
+        text = decode(lo_value + (hi_value - lo_value) * k // pieces)
+        valid = text > low and (not high or text < high) and not any(0xD800 <= ord(c) < 0xE000 for c in text)
+        if valid and (not out or text > out[-1]):
+            out.append(text)
+    return out
+
+
+def split(task: KeyRange, pieces: int, alphabet: str = DEFAULT_ALPHABET) -> list[KeyRange]:
+    """Cut a range into up to ``pieces`` consecutive ranges covering exactly the same keys."""
+    if pieces < 2:
+        return [task]
+    low = task.after if task.after is not None else task.prefix
+    # The open end of a prefix's key space: the prefix followed by "past every character".
+    high = task.upto if task.upto is not None else (task.prefix + chr(0x10FFFF) if task.prefix else "")
+    points = [p for p in midpoints(low, high, pieces, alphabet=alphabet) if p.startswith(task.prefix)]
+    if not points:
+        return [task]
+    bounds: list[str | None] = [task.after, *points, task.upto]
+    first = replace(task, upto=points[0])  # keeps its resume position
+    rest = [replace(task, after=bounds[i], upto=bounds[i + 1], version_marker=None) for i in range(1, len(bounds) - 1)]
+    return [first, *rest]

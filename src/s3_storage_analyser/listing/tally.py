@@ -1,0 +1,126 @@
+"""A bucket's running totals while it is listed: mergeable, picklable, bounded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ..aggregate import Breakdown, BreakdownSpec, merge_all
+from ..model import Usage
+from .pages import ObjectPage, VersionPage, decode_key
+
+
+def _add(table: dict[str, int], key: str, value: int) -> None:
+    table[key] = table.get(key, 0) + value
+
+
+@dataclass
+class Tally:
+    """Counts for one key range (or a whole bucket, after merging)."""
+
+    objects: dict[str, int] = field(default_factory=dict)
+    bytes: dict[str, int] = field(default_factory=dict)
+    noncurrent_objects: dict[str, int] = field(default_factory=dict)
+    noncurrent_bytes: dict[str, int] = field(default_factory=dict)
+    delete_markers: int = 0
+    uploads: int = 0
+    upload_parts: int = 0
+    upload_bytes: int = 0
+    oldest_upload: str | None = None
+    measured: set[str] = field(default_factory=set)
+    breakdowns: list[Breakdown] = field(default_factory=list)
+
+    @classmethod
+    def for_spec(cls, spec: BreakdownSpec) -> Tally:
+        return cls(breakdowns=spec.make())
+
+    def add_objects(self, page: ObjectPage, count: int) -> None:
+        """Count the first ``count`` entries of a page (the rest lie past the range's end)."""
+        entries = page.entries if count == len(page.entries) else page.entries[:count]
+        objects, sizes = self.objects, self.bytes
+        if not self.breakdowns:
+            for _key, _modified, size, storage in entries:
+                objects[storage] = objects.get(storage, 0) + 1
+                sizes[storage] = sizes.get(storage, 0) + size
+            return
+        encoded = page.url_encoded
+        breakdowns = self.breakdowns
+        for raw, modified, size, storage in entries:
+            objects[storage] = objects.get(storage, 0) + 1
+            sizes[storage] = sizes.get(storage, 0) + size
+            key = decode_key(raw, encoded)
+            for breakdown in breakdowns:
+                breakdown.add(key, size, storage, modified)
+
+    def add_versions(self, page: VersionPage, count: int) -> None:
+        """Current versions count as objects; the rest as noncurrent; markers apart."""
+        self.measured.add("versions")
+        entries = page.entries if count == len(page.entries) else page.entries[:count]
+        encoded = page.url_encoded
+        for raw, modified, size, storage, latest, marker in entries:
+            if marker:
+                self.delete_markers += 1
+            elif latest:
+                _add(self.objects, storage, 1)
+                _add(self.bytes, storage, size)
+                if self.breakdowns:
+                    key = decode_key(raw, encoded)
+                    for breakdown in self.breakdowns:
+                        breakdown.add(key, size, storage, modified)
+            else:
+                _add(self.noncurrent_objects, storage, 1)
+                _add(self.noncurrent_bytes, storage, size)
+
+    def add_upload(self, initiated: str, part_sizes: list[int]) -> None:
+        self.measured.add("uploads")
+        self.uploads += 1
+        self.upload_parts += len(part_sizes)
+        self.upload_bytes += sum(part_sizes)
+        if self.oldest_upload is None or initiated < self.oldest_upload:
+            self.oldest_upload = initiated
+
+    def merge(self, other: Tally) -> None:
+        for mine, theirs in (
+            (self.objects, other.objects),
+            (self.bytes, other.bytes),
+            (self.noncurrent_objects, other.noncurrent_objects),
+            (self.noncurrent_bytes, other.noncurrent_bytes),
+        ):
+            for key, value in theirs.items():
+                _add(mine, key, value)
+        self.delete_markers += other.delete_markers
+        self.uploads += other.uploads
+        self.upload_parts += other.upload_parts
+        self.upload_bytes += other.upload_bytes
+        if other.oldest_upload and (self.oldest_upload is None or other.oldest_upload < self.oldest_upload):
+            self.oldest_upload = other.oldest_upload
+        self.measured |= other.measured
+        merge_all(self.breakdowns, other.breakdowns)
+
+    @property
+    def keys(self) -> int:
+        return sum(self.objects.values()) + sum(self.noncurrent_objects.values()) + self.delete_markers
+
+    def to_usage(self, storage_class_rows: bool = False) -> Usage:
+        rows = tuple(row for breakdown in self.breakdowns for row in breakdown.rows())
+        return Usage(
+            objects=sum(self.objects.values()),
+            bytes_by_class=dict(self.bytes),
+            objects_by_class=dict(self.objects),
+            noncurrent_objects_by_class=dict(self.noncurrent_objects),
+            noncurrent_bytes_by_class=dict(self.noncurrent_bytes),
+            delete_markers=self.delete_markers,
+            incomplete_uploads=self.uploads,
+            incomplete_upload_parts=self.upload_parts,
+            incomplete_upload_bytes=self.upload_bytes,
+            oldest_incomplete_upload=_parse_time(self.oldest_upload),
+            measured=frozenset(self.measured),
+            breakdowns=rows,
+        )
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,175 @@
+"""Run one slice of a key range: a few pages, then hand back totals and the rest.
+
+Slices keep every worker busy: a slice ends after ``max_pages`` pages and
+returns its remainder, which the coordinator may split again for idle workers.
+The same runner serves threads in the main process and worker processes.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from multiprocessing.queues import Queue
+from typing import Any
+
+import botocore.exceptions as bex
+
+from ..aggregate import BreakdownSpec
+from ..aws import Aws, AwsOptions, translate
+from ..errors import AnalyserError
+from .pages import decode_key
+from .ranges import KeyRange, alphabet_of
+from .rawclient import RawLister
+from .tally import Tally
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    """Everything a worker process needs to list: picklable, no live objects."""
+
+    aws: AwsOptions
+    credentials: tuple[str, str, str | None] | None
+    spec: BreakdownSpec
+
+
+@dataclass
+class SliceResult:
+    """What one slice counted, and what is left of its range."""
+
+    task: KeyRange
+    tally: Tally
+    remainder: KeyRange | None = None
+    pages: int = 0
+    alphabet: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class SliceRunner:
+    """Lists slices with one RawLister per region; safe to share between threads."""
+
+    def __init__(self, config: RunnerConfig, aws: Aws | None = None) -> None:
+        self.config = config
+        self.aws = aws or Aws.with_credentials(config.aws, config.credentials)
+        self._listers: dict[str, RawLister] = {}
+        self._lock = threading.Lock()
+
+    def lister(self, region: str) -> RawLister:
+        with self._lock:
+            lister = self._listers.get(region)
+            if lister is None:
+                lister = self._listers[region] = RawLister(self.aws.client("s3", region))
+            return lister
+
+    def run(self, task: KeyRange, max_pages: int) -> SliceResult:
+        tally = Tally.for_spec(self.config.spec)
+        try:
+            if task.mode == "uploads":
+                return self._uploads(task, tally)
+            if task.mode == "versions":
+                return self._versions(task, tally, max_pages)
+            return self._objects(task, tally, max_pages)
+        except AnalyserError as exc:
+            return SliceResult(task, tally, error_code=exc.code, error_message=exc.message)
+        except (bex.BotoCoreError, bex.ClientError) as exc:
+            err = translate(exc, what=f"s3:{task.mode}", bucket=task.bucket, endpoint=self.aws.endpoint_url)
+            return SliceResult(task, tally, error_code=err.code, error_message=err.message)
+
+    def _objects(self, task: KeyRange, tally: Tally, max_pages: int) -> SliceResult:
+        lister = self.lister(task.region)
+        after = task.after
+        alphabet = None
+        for pages in range(1, max_pages + 1):
+            page = lister.objects(task.bucket, prefix=task.prefix, start_after=after)
+            count = len(page.entries)
+            if not count:
+                return SliceResult(task, tally, None, pages, alphabet)
+            last = page.key(count - 1)
+            if alphabet is None and task.after is None:
+                alphabet = alphabet_of([page.key(0)[len(task.prefix) :], last[len(task.prefix) :]])
+            if task.upto is not None and last > task.upto:
+                while count and page.key(count - 1) > task.upto:
+                    count -= 1
+                tally.add_objects(page, count)
+                return SliceResult(task, tally, None, pages, alphabet)
+            tally.add_objects(page, count)
+            if not page.truncated:
+                return SliceResult(task, tally, None, pages, alphabet)
+            after = last
+        return SliceResult(task, tally, replace(task, after=after), max_pages, alphabet)
+
+    def _versions(self, task: KeyRange, tally: Tally, max_pages: int) -> SliceResult:
+        lister = self.lister(task.region)
+        key_marker, version_marker = task.after, task.version_marker
+        alphabet = None
+        for pages in range(1, max_pages + 1):
+            page = lister.versions(
+                task.bucket, prefix=task.prefix, key_marker=key_marker, version_marker=version_marker
+            )
+            count = len(page.entries)
+            tally.measured.add("versions")
+            if not count:
+                return SliceResult(task, tally, None, pages, alphabet)
+
+            def key(i: int, page: Any = page) -> str:
+                return decode_key(page.entries[i][0], page.url_encoded)
+
+            last = key(count - 1)
+            if alphabet is None and task.after is None:
+                alphabet = alphabet_of([key(0)[len(task.prefix) :], last[len(task.prefix) :]])
+            if task.upto is not None and last > task.upto:
+                while count and key(count - 1) > task.upto:
+                    count -= 1
+                tally.add_versions(page, count)
+                return SliceResult(task, tally, None, pages, alphabet)
+            tally.add_versions(page, count)
+            if not page.truncated or page.next_key_marker is None:
+                return SliceResult(task, tally, None, pages, alphabet)
+            key_marker, version_marker = page.next_key_marker, page.next_version_marker
+        remainder = replace(task, after=key_marker, version_marker=version_marker)
+        return SliceResult(task, tally, remainder, max_pages, alphabet)
+
+    def _uploads(self, task: KeyRange, tally: Tally) -> SliceResult:
+        """Incomplete multipart uploads and the bytes of their parts (botocore parses: few calls)."""
+        s3 = self.aws.client("s3", task.region)
+        tally.measured.add("uploads")
+        pages = 0
+        params: dict[str, Any] = {"Bucket": task.bucket}
+        if task.prefix:
+            params["Prefix"] = task.prefix
+        for page in s3.get_paginator("list_multipart_uploads").paginate(**params):
+            pages += 1
+            for upload in page.get("Uploads", []):
+                sizes: list[int] = []
+                parts = s3.get_paginator("list_parts").paginate(
+                    Bucket=task.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+                try:
+                    for part_page in parts:
+                        pages += 1
+                        sizes.extend(int(part["Size"]) for part in part_page.get("Parts", []))
+                except bex.ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                        raise
+                    continue  # completed or aborted while we looked: no longer billed
+                tally.add_upload(upload["Initiated"].isoformat(), sizes)
+        return SliceResult(task, tally, None, pages)
+
+
+def worker_main(config: RunnerConfig, tasks: Queue[Any], results: Queue[Any], threads: int) -> None:
+    """A worker process: ``threads`` threads take (task, max_pages) until they get None."""
+    runner = SliceRunner(config)
+
+    def loop() -> None:
+        while True:
+            item = tasks.get()
+            if item is None:
+                return
+            task_id, task, max_pages = item
+            results.put((task_id, runner.run(task, max_pages)))
+
+    pool = [threading.Thread(target=loop, daemon=True) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()

@@ -1,0 +1,44 @@
+"""The listing strategy: exact, live figures from ListObjectsV2 (and versions, uploads)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+
+from ..aggregate import BreakdownSpec
+from ..aws import Aws
+from ..listing.engine import ListingEngine, Progress, Target
+from ..model import Bucket, BucketReport, Failure
+
+
+class ListingStrategy:
+    """Lists every object (optionally every version and unfinished upload) of each bucket."""
+
+    name = "list"
+
+    def __init__(
+        self,
+        aws: Aws,
+        *,
+        concurrency: int,
+        processes: int | None = None,
+        spec: BreakdownSpec | None = None,
+        versions: bool = False,
+        uploads: bool = False,
+        scopes: Mapping[str, Sequence[str]] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        self.engine = ListingEngine(
+            aws,
+            concurrency=concurrency,
+            processes=processes,
+            spec=spec,
+            versions=versions,
+            uploads=uploads,
+            on_progress=on_progress,
+        )
+        self.scopes = scopes or {}
+
+    def collect(self, buckets: Sequence[Bucket]) -> Iterator[BucketReport | Failure]:
+        targets = [Target(b, prefix) for b in buckets for prefix in (self.scopes.get(b.name) or ("",))]
+        for _target, result in self.engine.run(targets):
+            yield result
