@@ -403,8 +403,10 @@ def test_request_count_at_scale(aws_url: str) -> None:
     calls: dict[str, int] = {"GetMetricData": 0, "ListMetrics": 0}
     queries: list[int] = []
 
-    def count_get_metric_data(params: dict[str, Any], **_: Any) -> None:
+    def count_get_metric_data(**_: Any) -> None:
         calls["GetMetricData"] += 1
+
+    def count_queries(params: dict[str, Any], **_: Any) -> None:
         queries.append(len(params["MetricDataQueries"]))
 
     def count_list_metrics(**_: Any) -> None:
@@ -413,6 +415,7 @@ def test_request_count_at_scale(aws_url: str) -> None:
     aws = Aws(AwsOptions(endpoint_url=aws_url))
     aws.event_hooks.append(("before-call.cloudwatch.GetMetricData", count_get_metric_data))
     aws.event_hooks.append(("before-call.cloudwatch.ListMetrics", count_list_metrics))
+    aws.event_hooks.append(("before-parameter-build.cloudwatch.GetMetricData", count_queries))
     snapshot = scan(aws, ScanOptions(concurrency=4))
 
     assert snapshot.failures == ()
@@ -424,6 +427,7 @@ def test_request_count_at_scale(aws_url: str) -> None:
         assert report.usage.bytes_by_class == {"STANDARD": i + 1}
         assert report.usage.objects == 1
     assert 1 <= calls["GetMetricData"] <= 10, calls
+    assert len(queries) == calls["GetMetricData"]
     assert max(queries) <= 500  # GetMetricData's limit per call
     assert sum(queries) == 2 * BUCKETS_AT_SCALE  # size + count, only the series that exist
     assert 1 <= calls["ListMetrics"] <= 10, calls

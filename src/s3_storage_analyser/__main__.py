@@ -2,4 +2,5 @@
 
 from .cli import entry
 
-raise SystemExit(entry())
+if __name__ == "__main__":  # listing workers are spawned processes that re-import this module
+    raise SystemExit(entry())

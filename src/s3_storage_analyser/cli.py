@@ -15,10 +15,12 @@ from typing import Any
 import click
 
 from . import __version__
+from .aggregate import BreakdownSpec
 from .aws import Aws, AwsOptions
 from .config import default_concurrency, report_options
-from .errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, AnalyserError
+from .errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, AnalyserError, UsageError
 from .model import Failure, Snapshot
+from .progress import ProgressDisplay
 from .render import parse_format, render
 from .report import ScanOptions, scan
 from .selection import Selection
@@ -36,6 +38,7 @@ class ReportArgs:
     scan: ScanOptions
     aws: AwsOptions
     debug: bool
+    quiet: bool = False
 
     @classmethod
     def from_flags(cls, flags: dict[str, Any], endpoint_url: str | None = None) -> ReportArgs:
@@ -48,6 +51,16 @@ class ReportArgs:
                 selection=Selection.parse(flags["prefixes"], flags["buckets"]),
                 concurrency=conc,
                 days=flags["days"],
+                processes=flags["processes"],
+                versions=flags["versions"],
+                uploads=flags["uploads"],
+                breakdowns=BreakdownSpec(
+                    dimensions=tuple(dict.fromkeys(d.lower() for d in flags["by"])),
+                    depth=flags["depth"],
+                    delimiter=_delimiter(flags["delimiter"]),
+                    limit=flags["limit"],
+                    top_objects=flags["top"],
+                ),
             ),
             aws=AwsOptions(
                 endpoint_url=endpoint_url or flags["endpoint_url"],
@@ -56,6 +69,7 @@ class ReportArgs:
                 max_pool_connections=max(10, conc),
             ),
             debug=flags["debug"],
+            quiet=flags["quiet"],
         )
 
 
@@ -89,7 +103,9 @@ def run_report(args: ReportArgs) -> int:
     """Scan, print, and return the exit code (3 when some buckets failed)."""
     _configure_logging(args.debug)
     aws = Aws(args.aws)
-    snapshot = scan(aws, args.scan)
+    args.scan.validate()
+    with ProgressDisplay(enabled=not args.quiet and sys.stderr.isatty()) as progress:
+        snapshot = scan(aws, args.scan, on_progress=progress.update)
     emit(snapshot, args)
     return exit_code_for(snapshot)
 
@@ -100,6 +116,12 @@ def emit(snapshot: Snapshot, args: ReportArgs) -> None:
         click.echo(describe_failure(failure), err=True)
     out = render(snapshot, args.fmt, unit=args.unit, color=args.fmt == "table" and sys.stdout.isatty())
     click.echo(out, nl=False)
+
+
+def _delimiter(raw: str) -> str:
+    if not raw:
+        raise UsageError("--delimiter must not be empty.", hint="The default is '/'.")
+    return raw
 
 
 def describe_failure(failure: Failure) -> str:

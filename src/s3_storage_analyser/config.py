@@ -59,7 +59,8 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--strategy",
         "strategy",
-        "Where the figures come from: cloudwatch = S3's daily storage metrics.",
+        "Where the figures come from: cloudwatch = S3's daily storage metrics (fast); "
+        "list = list every object (exact, live, breakdowns).",
         type=click.Choice(STRATEGY_NAMES, case_sensitive=False),
         default="cloudwatch",
         envvar="S3SA_STRATEGY",
@@ -71,11 +72,17 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         multiple=True,
         metavar="GLOB",
     ),
-    Setting("--bucket", "buckets", "Exact bucket name (repeatable).", multiple=True, metavar="NAME"),
+    Setting(
+        "--bucket",
+        "buckets",
+        "Exact bucket name (repeatable); with --strategy list also s3://name/key-prefix/ to list part of it.",
+        multiple=True,
+        metavar="NAME",
+    ),
     Setting(
         "--unit",
         "unit",
-        "Size unit, 1024-based: B, KB, MB, GB, TB or auto (table only humanises by default; "
+        "Size unit, 1024-based: B, KB, MB, GB, TB, PB or auto (the table humanises by default; "
         "TSV/CSV carry exact bytes unless a unit is given).",
         metavar="|".join(UNIT_CHOICES),
         envvar="S3SA_UNIT",
@@ -120,9 +127,71 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--region",
         "region",
-        "Region for account-level calls such as ListBuckets (else AWS_REGION / profile / us-east-1).",
+        "Region for account-level calls such as ListBuckets (else AWS_DEFAULT_REGION / profile / us-east-1).",
         metavar="R",
     ),
+    Setting(
+        "--versions",
+        "versions",
+        "List every version (list strategy): noncurrent objects and bytes per class, and delete markers.",
+        is_flag=True,
+        default=False,
+    ),
+    Setting(
+        "--uploads",
+        "uploads",
+        "Find incomplete multipart uploads (list strategy): count, bytes of uploaded parts, oldest.",
+        is_flag=True,
+        default=False,
+    ),
+    Setting(
+        "--by",
+        "by",
+        "Breakdown inside each bucket (list strategy, repeatable): prefix, storage-class, age, size, extension.",
+        multiple=True,
+        type=click.Choice(["prefix", "storage-class", "age", "size", "extension"], case_sensitive=False),
+        metavar="DIMENSION",
+    ),
+    Setting(
+        "--depth",
+        "depth",
+        "Prefix levels for --by prefix.",
+        type=click.IntRange(1, 32),
+        default=1,
+        metavar="N",
+    ),
+    Setting(
+        "--delimiter",
+        "delimiter",
+        "What separates prefix levels for --by prefix.",
+        default="/",
+        metavar="CHAR",
+    ),
+    Setting(
+        "--limit",
+        "limit",
+        "Rows per breakdown level: the largest K by bytes, the rest rolled into (other).",
+        type=click.IntRange(1, 10000),
+        default=20,
+        metavar="K",
+    ),
+    Setting(
+        "--top",
+        "top",
+        "Also show the N largest objects of each bucket (list strategy).",
+        type=click.IntRange(0, 10000),
+        default=0,
+        metavar="N",
+    ),
+    Setting(
+        "--processes",
+        "processes",
+        "Worker processes for listing big buckets (default: CPU count; 0 = list in this process).",
+        type=click.IntRange(0, 256),
+        metavar="N",
+        envvar="S3SA_PROCESSES",
+    ),
+    Setting("--quiet", "quiet", "No progress display on stderr.", is_flag=True, default=False),
     Setting("--debug", "debug", "Show tracebacks and botocore's retries on errors.", is_flag=True, default=False),
 )
 

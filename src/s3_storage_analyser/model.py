@@ -146,6 +146,7 @@ class Snapshot:
     taken_at: datetime
     buckets: tuple[BucketReport, ...]
     failures: tuple[Failure, ...] = ()
+    breakdowns: tuple[str, ...] = ()  # dimensions asked for, in the order asked
 
     @property
     def total(self) -> Usage:
@@ -155,6 +156,11 @@ class Snapshot:
     def classes_present(self) -> set[str]:
         """Storage classes holding any bytes in any bucket."""
         return {code for report in self.buckets for code, value in report.usage.bytes_by_class.items() if value}
+
+    @property
+    def measured(self) -> frozenset[str]:
+        """Hidden costs measured for at least one bucket ("versions", "uploads")."""
+        return frozenset().union(*(r.usage.measured for r in self.buckets))
 
     @property
     def data_dates(self) -> set[date]:

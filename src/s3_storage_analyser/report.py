@@ -6,13 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from .aggregate import BreakdownSpec
 from .aws import Aws
 from .discovery import discover
 from .errors import UsageError
+from .listing.engine import Progress
 from .model import BucketReport, Failure, Snapshot
 from .selection import Selection
 from .strategies import STRATEGY_NAMES, Strategy
 from .strategies.cloudwatch import CloudWatchStrategy
+from .strategies.listing import ListingStrategy
 
 
 @dataclass(frozen=True)
@@ -23,11 +26,48 @@ class ScanOptions:
     selection: Selection = field(default_factory=Selection)
     concurrency: int = 4
     days: int = 3
+    processes: int | None = None
+    versions: bool = False
+    uploads: bool = False
+    breakdowns: BreakdownSpec = field(default_factory=BreakdownSpec)
+
+    def validate(self) -> None:
+        """Refuse combinations a strategy cannot answer, before any AWS call."""
+        if self.strategy == "list":
+            return
+        asked = [
+            flag
+            for flag, wanted in (
+                ("--versions", self.versions),
+                ("--uploads", self.uploads),
+                ("--by", bool(self.breakdowns.dimensions)),
+                ("--top", bool(self.breakdowns.top_objects)),
+                ("s3://bucket/prefix", bool(self.selection.prefixes())),
+            )
+            if wanted
+        ]
+        if asked:
+            raise UsageError(
+                f"{', '.join(asked)} need(s) per-object data, which --strategy {self.strategy} does not have.",
+                hint="Add --strategy list.",
+            )
 
 
-def make_strategy(aws: Aws, options: ScanOptions) -> Strategy:
+def make_strategy(aws: Aws, options: ScanOptions, on_progress: Callable[[Progress], None] | None = None) -> Strategy:
+    options.validate()
     if options.strategy == "cloudwatch":
         return CloudWatchStrategy(aws, days=options.days, concurrency=options.concurrency)
+    if options.strategy == "list":
+        return ListingStrategy(
+            aws,
+            concurrency=options.concurrency,
+            processes=options.processes,
+            spec=options.breakdowns,
+            versions=options.versions,
+            uploads=options.uploads,
+            scopes=options.selection.prefixes(),
+            on_progress=on_progress,
+        )
     raise UsageError(
         f"Unknown strategy {options.strategy!r}.",
         hint=f"Use one of: {', '.join(STRATEGY_NAMES)}.",
@@ -39,9 +79,10 @@ def scan(
     options: ScanOptions,
     *,
     on_result: Callable[[BucketReport | Failure], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> Snapshot:
     """Run one scan; per-bucket failures are data in the snapshot, not exceptions."""
-    strategy = make_strategy(aws, options)
+    strategy = make_strategy(aws, options, on_progress)
     taken_at = datetime.now(UTC)
     found = discover(aws, options.selection, options.concurrency)
     reports: list[BucketReport] = []
@@ -57,5 +98,6 @@ def scan(
         strategy=strategy.name,
         taken_at=taken_at,
         buckets=tuple(sorted(reports, key=lambda r: r.bucket.name)),
+        breakdowns=options.breakdowns.dimensions + (("top",) if options.breakdowns.top_objects else ()),
         failures=tuple(sorted(failures, key=lambda f: f.bucket)),
     )

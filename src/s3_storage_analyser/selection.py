@@ -23,16 +23,31 @@ def _strip_scheme(raw: str) -> str:
 
 @dataclass(frozen=True)
 class Selection:
-    """Globs and names; an empty selection means every bucket."""
+    """Globs and names; an empty selection means every bucket.
+
+    ``scopes`` narrows named buckets to key prefixes (``--bucket s3://name/logs/``);
+    a bucket named without a prefix is listed whole.
+    """
 
     globs: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
+    scopes: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def parse(cls, globs: Sequence[str], names: Sequence[str]) -> Selection:
         parsed_globs = tuple(_parse_glob(g) for g in globs)
-        parsed_names = tuple(_parse_name(n) for n in names)
-        return cls(parsed_globs, parsed_names)
+        pairs = [_parse_name(n) for n in names]
+        parsed_names = tuple(dict.fromkeys(name for name, _ in pairs))
+        return cls(parsed_globs, parsed_names, tuple(pairs))
+
+    def prefixes(self) -> dict[str, tuple[str, ...]]:
+        """bucket -> key prefixes to list; only for buckets named with a prefix."""
+        out: dict[str, list[str]] = {}
+        whole = {name for name, prefix in self.scopes if not prefix}
+        for name, prefix in self.scopes:
+            if prefix and name not in whole:
+                out.setdefault(name, []).append(prefix)
+        return {name: tuple(dict.fromkeys(p)) for name, p in out.items()}
 
     @property
     def everything(self) -> bool:
@@ -87,11 +102,16 @@ def _parse_glob(raw: str) -> str:
     return value
 
 
-def _parse_name(raw: str) -> str:
-    value = _strip_scheme(raw)
-    if not _BUCKET_NAME.match(value):
+def _parse_name(raw: str) -> tuple[str, str]:
+    """``name``, ``s3://name`` or ``s3://name/key/prefix`` -> (name, prefix)."""
+    value = raw.strip()
+    if value.lower().startswith("s3://"):
+        value = value[5:]
+    name, _, prefix = value.partition("/")
+    if not _BUCKET_NAME.match(name):
         raise UsageError(
             f"--bucket {raw!r} is not a valid bucket name.",
-            hint="Bucket names are 3-63 characters of a-z 0-9 . - ; use --prefix for globs.",
+            hint="Bucket names are 3-63 characters of a-z 0-9 . - ; use --prefix for globs, "
+            "s3://name/key-prefix/ to narrow a listing.",
         )
-    return value
+    return name, prefix

@@ -17,14 +17,14 @@ import queue
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from ..aggregate import BreakdownSpec
 from ..aws import Aws
 from ..errors import AnalyserError
 from ..model import Bucket, BucketReport, Failure
-from .ranges import DEFAULT_ALPHABET, KeyRange, split
+from .ranges import DEFAULT_ALPHABET, KeyRange, split, split_at, spread
 from .tally import Tally
 from .worker import RunnerConfig, SliceResult, SliceRunner, worker_main
 
@@ -58,7 +58,7 @@ class _TargetState:
     outstanding: int = 0
     failed: bool = False
     alphabet: str = DEFAULT_ALPHABET
-    tasks: set[int] = field(default_factory=set)
+    boundaries: list[str] | None = None
 
 
 class _Executor(Protocol):
@@ -183,15 +183,38 @@ class ListingEngine:
         if not pending:
             return
         executor: _Executor
+        capacity = self.concurrency if self.processes == 0 else self.processes * self._threads_per_process()
+        pending = self._spread(pending, states, capacity)
         if self.processes > 0:
-            per_process = max(1, -(-self.concurrency // self.processes))
-            executor = _ProcessExecutor(config, self.processes, per_process)
+            executor = _ProcessExecutor(config, self.processes, self._threads_per_process())
         else:
             executor = _ThreadExecutor(SliceRunner(config, self.aws), self.concurrency)
         try:
             yield from self._drive(executor, states, pending, self.slice_pages, split_idle=True)
         finally:
             executor.close()
+
+    def _threads_per_process(self) -> int:
+        return max(1, -(-self.concurrency // max(1, self.processes)))
+
+    @staticmethod
+    def _spread(
+        pending: deque[tuple[int, KeyRange]], states: list[_TargetState], capacity: int
+    ) -> deque[tuple[int, KeyRange]]:
+        """Before phase two: cut what is left so every worker starts with work.
+
+        Hierarchical buckets are cut at their top-level prefixes (from the probe),
+        others at even points of their observed alphabet.
+        """
+        share = max(1, capacity // max(1, len(pending)))
+        out: deque[tuple[int, KeyRange]] = deque()
+        for index, task in pending:
+            state = states[index]
+            natural = spread(state.boundaries or [], 2 * share)
+            pieces = split_at(task, natural) if natural else split(task, share, state.alphabet)
+            state.outstanding += len(pieces) - 1
+            out.extend((index, piece) for piece in pieces)
+        return out
 
     def _drive(
         self,
@@ -233,9 +256,10 @@ class ListingEngine:
                 if not split_idle:
                     later.append((index, result.remainder))
                     state.outstanding += 1
+                    state.boundaries = result.boundaries
                     continue
-                idle = executor.capacity - len(in_flight) - len(pending)
-                pieces = split(result.remainder, max(1, idle), state.alphabet)
+                idle = max(1, executor.capacity - len(in_flight) - len(pending))
+                pieces = split(result.remainder, idle, state.alphabet)
                 state.outstanding += len(pieces)
                 pending.extend((index, piece) for piece in pieces)
             if state.outstanding == 0 and not state.failed:

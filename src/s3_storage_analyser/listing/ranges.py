@@ -82,6 +82,27 @@ def midpoints(low: str, high: str, pieces: int, *, alphabet: str = DEFAULT_ALPHA
     return out
 
 
+def split_at(task: KeyRange, points: list[str]) -> list[KeyRange]:
+    """Cut a range at the given keys (those inside it), keeping exact coverage."""
+    inside = sorted({p for p in points if task.contains(p) and p != task.upto})
+    if not inside:
+        return [task]
+    bounds: list[str | None] = [task.after, *inside, task.upto]
+    first = replace(task, upto=inside[0])  # keeps its resume position
+    rest = [replace(task, after=bounds[i], upto=bounds[i + 1], version_marker=None) for i in range(1, len(bounds) - 1)]
+    return [first, *rest]
+
+
+def spread(points: list[str], pieces: int) -> list[str]:
+    """At most ``pieces - 1`` of the points, evenly spaced."""
+    if pieces < 2 or not points:
+        return []
+    if len(points) < pieces:
+        return points
+    step = len(points) / pieces
+    return sorted({points[int(step * k)] for k in range(1, pieces)})
+
+
 def split(task: KeyRange, pieces: int, alphabet: str = DEFAULT_ALPHABET) -> list[KeyRange]:
     """Cut a range into up to ``pieces`` consecutive ranges covering exactly the same keys."""
     if pieces < 2:

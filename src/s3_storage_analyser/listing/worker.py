@@ -41,6 +41,7 @@ class SliceResult:
     remainder: KeyRange | None = None
     pages: int = 0
     alphabet: str | None = None
+    boundaries: list[str] | None = None  # natural split points (CommonPrefixes), from the first slice
     error_code: str | None = None
     error_message: str | None = None
 
@@ -96,7 +97,14 @@ class SliceRunner:
             if not page.truncated:
                 return SliceResult(task, tally, None, pages, alphabet)
             after = last
-        return SliceResult(task, tally, replace(task, after=after), max_pages, alphabet)
+        boundaries = self._probe(lister, task, after) if task.after is None and after is not None else None
+        return SliceResult(task, tally, replace(task, after=after), max_pages, alphabet, boundaries)
+
+    def _probe(self, lister: RawLister, task: KeyRange, after: str) -> list[str]:
+        """One delimited request past the first page: where keys are hierarchical, its
+        CommonPrefixes are the natural places to cut the rest of the bucket."""
+        page = lister.objects(task.bucket, prefix=task.prefix, start_after=after, delimiter="/")
+        return [decode_key(p, page.url_encoded) for p in page.common_prefixes]
 
     def _versions(self, task: KeyRange, tally: Tally, max_pages: int) -> SliceResult:
         lister = self.lister(task.region)

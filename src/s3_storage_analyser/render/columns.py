@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from ..aggregate import BreakdownRow
 from ..model import BucketReport, Snapshot
 from ..storage_classes import class_info, sort_classes
 
@@ -52,8 +53,35 @@ def report_columns(snapshot: Snapshot) -> list[Column]:
         Column("Total", "bytes", lambda r: r.usage.bytes),
     ]
     columns += [Column(class_info(c).column, "bytes", _class_bytes(c)) for c in class_codes(snapshot)]
+    measured = snapshot.measured
+    if "versions" in measured:
+        columns += [
+            Column("Noncurrent", "bytes", lambda r: r.usage.noncurrent_bytes),
+            Column("NoncurrentFiles", "count", lambda r: r.usage.noncurrent_objects),
+            Column("DeleteMarkers", "count", lambda r: r.usage.delete_markers),
+        ]
+    if "uploads" in measured:
+        columns += [
+            Column("Uploads", "count", lambda r: r.usage.incomplete_uploads),
+            Column("UploadBytes", "bytes", lambda r: r.usage.incomplete_upload_bytes),
+        ]
     columns += [
         Column("Creation(UTC)", "text", lambda r: format_created(r.bucket.created)),
         Column("DataDate(UTC)", "text", lambda r: format_date(r.data_date)),
     ]
     return columns
+
+
+def breakdown_rows(report: BucketReport, dimensions: tuple[str, ...]) -> dict[str, list[BreakdownRow]]:
+    """Each asked-for breakdown's rows for one bucket, in the order asked."""
+    rows: dict[str, list[BreakdownRow]] = {d: [] for d in dimensions}
+    for row in report.usage.breakdowns:
+        if row.dimension in rows:
+            rows[row.dimension].append(row)
+    if "storage-class" in rows:
+        usage = report.usage
+        rows["storage-class"] = [
+            BreakdownRow("storage-class", code, usage.objects_by_class.get(code, 0), usage.bytes_by_class[code])
+            for code in sort_classes(list(usage.bytes_by_class))
+        ]
+    return rows

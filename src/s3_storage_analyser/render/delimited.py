@@ -7,10 +7,12 @@ import io
 
 from ..model import Snapshot
 from ..units import in_unit
-from .columns import report_columns
+from .columns import breakdown_rows, report_columns
 
 
 def render(snapshot: Snapshot, *, delimiter: str, unit: str | None) -> str:
+    if snapshot.breakdowns:
+        return render_breakdowns(snapshot, delimiter=delimiter, unit=unit)
     columns = report_columns(snapshot)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
@@ -24,4 +26,20 @@ def render(snapshot: Snapshot, *, delimiter: str, unit: str | None) -> str:
             else:
                 row.append(str(value))
         writer.writerow(row)
+    return buffer.getvalue()
+
+
+def render_breakdowns(snapshot: Snapshot, *, delimiter: str, unit: str | None) -> str:
+    """The long table: one row per (bucket, dimension, key)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    size_header = f"Bytes({unit})" if unit else "Bytes"
+    writer.writerow(["Bucket", "Dimension", "Key", "Files", size_header, "StorageClass", "LastModified"])
+    for report in snapshot.buckets:
+        for dimension, rows in breakdown_rows(report, snapshot.breakdowns).items():
+            for row in rows:
+                size = in_unit(row.bytes, unit) if unit else str(row.bytes)
+                writer.writerow(
+                    [report.bucket.name, dimension, row.key, row.objects, size, row.storage_class, row.last_modified]
+                )
     return buffer.getvalue()

@@ -5,12 +5,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..aggregate import BreakdownRow
 from ..model import BucketReport, Failure, Snapshot
 from ..storage_classes import KNOWN_CLASSES, class_info, sort_classes
-from .columns import format_created, format_date
+from .columns import breakdown_rows, format_created, format_date
 
 
-def bucket_dict(report: BucketReport) -> dict[str, Any]:
+def _row_dict(row: BreakdownRow) -> dict[str, Any]:
+    if row.dimension == "top":
+        return {
+            "Key": row.key,
+            "Bytes": row.bytes,
+            "StorageClass": row.storage_class,
+            "LastModified": row.last_modified,
+        }
+    return {"Key": row.key, "Files": row.objects, "Bytes": row.bytes}
+
+
+def bucket_dict(report: BucketReport, dimensions: tuple[str, ...] = ()) -> dict[str, Any]:
     """One bucket: the seed's keys, a key per storage class, and the finer detail."""
     usage = report.usage
     out: dict[str, Any] = {
@@ -28,6 +40,23 @@ def bucket_dict(report: BucketReport) -> dict[str, Any]:
         out["FilesByClass"] = {c: usage.objects_by_class[c] for c in sort_classes(list(usage.objects_by_class))}
     if usage.storage_types:
         out["StorageTypes"] = dict(sorted(usage.storage_types.items()))
+    if "versions" in usage.measured:
+        out["NoncurrentFiles"] = usage.noncurrent_objects
+        out["NoncurrentBytes"] = usage.noncurrent_bytes
+        out["NoncurrentBytesByClass"] = {
+            c: usage.noncurrent_bytes_by_class[c] for c in sort_classes(list(usage.noncurrent_bytes_by_class))
+        }
+        out["DeleteMarkers"] = usage.delete_markers
+    if "uploads" in usage.measured:
+        out["IncompleteUploads"] = usage.incomplete_uploads
+        out["IncompleteUploadParts"] = usage.incomplete_upload_parts
+        out["IncompleteUploadBytes"] = usage.incomplete_upload_bytes
+        oldest = usage.oldest_incomplete_upload
+        out["OldestIncompleteUpload"] = oldest.strftime("%Y-%m-%dT%H:%M:%SZ") if oldest else None
+    if dimensions:
+        out["Breakdowns"] = {
+            dim: [_row_dict(row) for row in rows] for dim, rows in breakdown_rows(report, dimensions).items()
+        }
     return out
 
 
@@ -43,7 +72,7 @@ def failure_dict(failure: Failure) -> dict[str, Any]:
 
 def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
     return {
-        "Buckets": [bucket_dict(r) for r in snapshot.buckets],
+        "Buckets": [bucket_dict(r, snapshot.breakdowns) for r in snapshot.buckets],
         "Failures": [failure_dict(f) for f in snapshot.failures],
         "Strategy": snapshot.strategy,
         "GeneratedAt": snapshot.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -56,6 +85,6 @@ def render(snapshot: Snapshot, *, indent: int | None) -> str:
 
 def render_lines(snapshot: Snapshot) -> str:
     """One JSON object per line: buckets, then failures (which carry an ``Error`` key)."""
-    lines = [json.dumps(bucket_dict(r), ensure_ascii=False) for r in snapshot.buckets]
+    lines = [json.dumps(bucket_dict(r, snapshot.breakdowns), ensure_ascii=False) for r in snapshot.buckets]
     lines += [json.dumps(failure_dict(f), ensure_ascii=False) for f in snapshot.failures]
     return "".join(line + "\n" for line in lines)

@@ -51,6 +51,7 @@ class SnapshotCollector(Collector):
             if report.data_date is not None:
                 start = datetime.combine(report.data_date, time(0), tzinfo=UTC)
                 data_time.add_metric([name, region], start.timestamp())
+        yield from self._hidden_costs()
         failed = GaugeMetricFamily(
             "s3_bucket_scan_failed",
             "1 for each bucket the last scan could not measure.",
@@ -59,6 +60,35 @@ class SnapshotCollector(Collector):
         for failure in self.snapshot.failures:
             failed.add_metric([failure.bucket, failure.stage, failure.error], 1)
         yield from (size, objects, data_time, failed)
+
+    def _hidden_costs(self) -> Iterator[Metric]:
+        labels = ["bucket", "region", "storage_class"]
+        nc_size = GaugeMetricFamily("s3_bucket_noncurrent_size_bytes", "Bytes in noncurrent versions.", labels=labels)
+        nc_objects = GaugeMetricFamily("s3_bucket_noncurrent_objects", "Noncurrent versions.", labels=labels)
+        markers = GaugeMetricFamily("s3_bucket_delete_markers", "Delete markers.", labels=["bucket", "region"])
+        uploads = GaugeMetricFamily(
+            "s3_bucket_incomplete_uploads", "Incomplete multipart uploads.", labels=["bucket", "region"]
+        )
+        upload_size = GaugeMetricFamily(
+            "s3_bucket_incomplete_upload_size_bytes",
+            "Bytes of the parts of incomplete multipart uploads.",
+            labels=["bucket", "region"],
+        )
+        for report in self.snapshot.buckets:
+            name, region, usage = report.bucket.name, report.bucket.region, report.usage
+            if "versions" in usage.measured:
+                for code in sort_classes(list(usage.noncurrent_bytes_by_class)):
+                    nc_size.add_metric([name, region, code], usage.noncurrent_bytes_by_class[code])
+                    nc_objects.add_metric([name, region, code], usage.noncurrent_objects_by_class.get(code, 0))
+                markers.add_metric([name, region], usage.delete_markers)
+            if "uploads" in usage.measured:
+                uploads.add_metric([name, region], usage.incomplete_uploads)
+                upload_size.add_metric([name, region], usage.incomplete_upload_bytes)
+        measured = self.snapshot.measured
+        if "versions" in measured:
+            yield from (nc_size, nc_objects, markers)
+        if "uploads" in measured:
+            yield from (uploads, upload_size)
 
 
 def render(snapshot: Snapshot) -> str:

@@ -7,9 +7,10 @@ import io
 from rich.console import Console
 from rich.table import Table
 
+from ..aggregate import BreakdownRow
 from ..model import Snapshot
 from ..units import humanise, in_unit
-from .columns import format_date, report_columns
+from .columns import breakdown_rows, format_date, report_columns
 
 
 def _cell(value: int | str, kind: str, unit: str) -> str:
@@ -25,14 +26,14 @@ def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 2
     table = Table(box=None, show_footer=True, header_style="bold", pad_edge=False)
     total = snapshot.total
     totals: dict[str, int | str] = {
-        "Bucket": f"TOTAL ({len(snapshot.buckets)} buckets)",
+        "Bucket": f"TOTAL ({len(snapshot.buckets)} bucket{'' if len(snapshot.buckets) == 1 else 's'})",
         "Files": total.objects,
         "Total": total.bytes,
     }
     for column in columns:
         header = f"{column.header}({unit})" if column.kind == "bytes" and unit != "auto" else column.header
         footer = totals.get(column.header)
-        if footer is None and column.kind == "bytes":
+        if footer is None and column.kind in ("bytes", "count"):
             footer = sum(int(column.value(r)) for r in snapshot.buckets)
         table.add_column(
             header,
@@ -58,4 +59,32 @@ def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 2
     )
     if snapshot.failures:
         console.print(f"{len(snapshot.failures)} bucket(s) failed: listed on stderr.")
+    for report in snapshot.buckets:
+        for dimension, rows in breakdown_rows(report, snapshot.breakdowns).items():
+            if rows:
+                title = (
+                    f"{report.bucket.name}: largest objects"
+                    if dimension == "top"
+                    else (f"{report.bucket.name} by {dimension}")
+                )
+                console.print()
+                console.print(title, style="bold", soft_wrap=True)
+                console.print(_breakdown_table(dimension, rows, report.usage.bytes, unit))
     return buffer.getvalue()
+
+
+def _breakdown_table(dimension: str, rows: list[BreakdownRow], total: int, unit: str) -> Table:
+    """One section: a bucket's rows for one dimension, with each row's share of the bytes."""
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    if dimension == "top":
+        for header in ("Key", "Size", "Class", "LastModified"):
+            table.add_column(header, justify="right" if header == "Size" else "left", overflow="fold")
+        for row in rows:
+            table.add_row(row.key, _cell(row.bytes, "bytes", unit), row.storage_class, row.last_modified)
+        return table
+    for header in ("Key", "Files", "Size", "Share"):
+        table.add_column(header, justify="left" if header == "Key" else "right", overflow="fold")
+    for row in rows:
+        share = f"{100 * row.bytes / total:.1f}%" if total else "-"
+        table.add_row(row.key, _cell(row.objects, "count", unit), _cell(row.bytes, "bytes", unit), share)
+    return table

@@ -23,4 +23,4 @@ class Strategy(Protocol):
         ...
 
 
-STRATEGY_NAMES: tuple[str, ...] = ("cloudwatch",)
+STRATEGY_NAMES: tuple[str, ...] = ("cloudwatch", "list")
