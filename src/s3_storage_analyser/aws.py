@@ -67,14 +67,18 @@ class Aws:
         try:
             self._session = session or boto3.Session(profile_name=options.profile, region_name=options.region)
         except bex.ProfileNotFound as exc:
+            # The profile may come from AWS_PROFILE rather than --profile: name the one botocore looked for.
+            profile = options.profile or exc.kwargs.get("profile")
+            source = "" if options.profile else " (from AWS_PROFILE)"
             raise UsageError(
-                f"The AWS profile {options.profile!r} does not exist.",
-                hint="List profiles with `aws configure list-profiles`, or drop --profile.",
+                f"The AWS profile {profile!r}{source} does not exist.",
+                hint="List profiles with `aws configure list-profiles`, or drop --profile / AWS_PROFILE.",
             ) from exc
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._config = Config(
-            retries={"mode": "standard", "max_attempts": options.max_attempts},
+            # botocore's "max_attempts" counts retries after the first call; "total_max_attempts" counts calls.
+            retries={"mode": "standard", "total_max_attempts": options.max_attempts},
             connect_timeout=options.connect_timeout,
             read_timeout=options.read_timeout,
             max_pool_connections=options.max_pool_connections,

@@ -59,6 +59,8 @@ def bucket_region(aws: Aws, name: str) -> str:
             region = head["ResponseMetadata"]["HTTPHeaders"].get("x-amz-bucket-region")
         except bex.ClientError as second:
             region = second.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("x-amz-bucket-region")
+        except bex.BotoCoreError as second:
+            raise translate(second, what="s3:HeadBucket", bucket=name, endpoint=aws.endpoint_url) from second
         if region:
             return str(region)
         raise translate(first, what="s3:GetBucketLocation", bucket=name) from first

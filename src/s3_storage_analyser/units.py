@@ -46,4 +46,6 @@ def in_unit(num_bytes: int, unit: str) -> str:
     """Bytes expressed in a fixed unit, two decimals as in the seed (exact for ``B``)."""
     if unit == "B":
         return str(num_bytes)
+    if unit == "auto":  # a UNIT_CHOICES value too: --fmt tsv --unit auto crashed with KeyError
+        return humanise(num_bytes)
     return f"{num_bytes / UNITS[unit]:.2f}"

@@ -117,9 +117,9 @@ class _ProcessExecutor:
                 result: tuple[int, SliceResult] = self._results.get(timeout=1.0)
                 return result
             except queue.Empty:
-                if not any(proc.is_alive() for proc in self._procs):
+                if not all(proc.is_alive() for proc in self._procs):
                     raise AnalyserError(
-                        "Every listing worker process exited unexpectedly.",
+                        "A listing worker process exited unexpectedly (out of memory?); nothing was reported.",
                         hint="Rerun with --processes 0 to list in one process, and --debug.",
                     ) from None
 

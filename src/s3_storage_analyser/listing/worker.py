@@ -87,7 +87,7 @@ class SliceRunner:
                 return SliceResult(task, tally, None, pages, alphabet)
             last = page.key(count - 1)
             if alphabet is None and task.after is None:
-                alphabet = alphabet_of([page.key(0)[len(task.prefix) :], last[len(task.prefix) :]])
+                alphabet = alphabet_of([page.key(i)[len(task.prefix) :] for i in range(count)])
             if task.upto is not None and last > task.upto:
                 while count and page.key(count - 1) > task.upto:
                     count -= 1
@@ -124,7 +124,7 @@ class SliceRunner:
 
             last = key(count - 1)
             if alphabet is None and task.after is None:
-                alphabet = alphabet_of([key(0)[len(task.prefix) :], last[len(task.prefix) :]])
+                alphabet = alphabet_of([key(i)[len(task.prefix) :] for i in range(count)])
             if task.upto is not None and last > task.upto:
                 while count and key(count - 1) > task.upto:
                     count -= 1
