@@ -17,13 +17,18 @@ import click
 from . import __version__
 from .aggregate import BreakdownSpec
 from .aws import Aws, AwsOptions
-from .config import default_concurrency, report_options
+from .config import DB_SETTING, default_concurrency, report_options, scan_options
+from .diff import diff
 from .errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, AnalyserError, UsageError
 from .model import Failure, Snapshot
+from .outputs import push, write_atomic
 from .progress import ProgressDisplay
 from .render import parse_format, render
+from .render.diff import render_diff
+from .render.history import render_history
 from .report import ScanOptions, scan
 from .selection import Selection
+from .store import Store, default_db_path
 from .units import parse_unit
 
 log = logging.getLogger("s3_storage_analyser")
@@ -39,13 +44,17 @@ class ReportArgs:
     aws: AwsOptions
     debug: bool
     quiet: bool = False
+    save: bool = False
+    db: str | None = None
+    output: str | None = None
+    pushgateway: str | None = None
 
     @classmethod
     def from_flags(cls, flags: dict[str, Any], endpoint_url: str | None = None) -> ReportArgs:
         conc = flags["conc"] or default_concurrency()
         return cls(
-            fmt=parse_format(flags["fmt"]),
-            unit=parse_unit(flags["unit"]) if flags["unit"] else None,
+            fmt=parse_format(flags.get("fmt") or "table"),
+            unit=parse_unit(flags["unit"]) if flags.get("unit") else None,
             scan=ScanOptions(
                 strategy=flags["strategy"].lower(),
                 selection=Selection.parse(flags["prefixes"], flags["buckets"]),
@@ -69,7 +78,11 @@ class ReportArgs:
                 max_pool_connections=max(10, conc),
             ),
             debug=flags["debug"],
-            quiet=flags["quiet"],
+            quiet=flags.get("quiet", True),
+            save=flags.get("save", False),
+            db=flags.get("db"),
+            output=flags.get("output"),
+            pushgateway=flags.get("pushgateway"),
         )
 
 
@@ -104,9 +117,15 @@ def run_report(args: ReportArgs) -> int:
     _configure_logging(args.debug)
     aws = Aws(args.aws)
     args.scan.validate()
+    store = Store(args.db or default_db_path()) if args.save else None
     with ProgressDisplay(enabled=not args.quiet and sys.stderr.isatty()) as progress:
         snapshot = scan(aws, args.scan, on_progress=progress.update)
+    if store is not None:
+        snapshot_id = store.save(snapshot)
+        click.echo(f"saved as snapshot {snapshot_id} in {store.path}", err=True)
     emit(snapshot, args)
+    if args.pushgateway:
+        push(snapshot, args.pushgateway)
     return exit_code_for(snapshot)
 
 
@@ -114,6 +133,9 @@ def emit(snapshot: Snapshot, args: ReportArgs) -> None:
     """Failures to stderr, the report to stdout."""
     for failure in snapshot.failures:
         click.echo(describe_failure(failure), err=True)
+    if args.output:
+        write_atomic(args.output, render(snapshot, args.fmt, unit=args.unit))
+        return
     out = render(snapshot, args.fmt, unit=args.unit, color=args.fmt == "table" and sys.stdout.isatty())
     click.echo(out, nl=False)
 
@@ -135,7 +157,12 @@ def exit_code_for(snapshot: Snapshot) -> int:
     return EXIT_PARTIAL if snapshot.buckets else EXIT_FAILURE
 
 
-def _configure_logging(debug: bool) -> None:
+def _configure_logging(debug: bool, *, server: bool = False) -> None:
+    if server:
+        level = logging.DEBUG if debug else logging.INFO
+        logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(name)s: %(message)s")
+        logging.getLogger("botocore").setLevel(logging.WARNING)
+        return
     if debug:
         logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(name)s: %(message)s")
         log.setLevel(logging.DEBUG)
@@ -222,3 +249,145 @@ def demo_command(serve: bool, port: int, scale: float, **flags: Any) -> None:
         args = ReportArgs.from_flags(flags, endpoint_url=os.environ["AWS_ENDPOINT_URL"])
         code = run_report(args)
     raise SystemExit(code)
+
+
+def _open_store(db: str | None) -> Store:
+    path = db or default_db_path()
+    return Store(path)
+
+
+_HISTORY_FORMATS = ("table", "tsv", "csv", "json", "json_pretty", "ndjson")
+
+
+@main.command("history")
+@DB_SETTING.option()
+@click.option(
+    "--fmt",
+    "fmt",
+    default="table",
+    show_default=True,
+    metavar="FORMAT",
+    help=f"Output format: {', '.join(_HISTORY_FORMATS)}.",
+)
+@click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True, help="Newest N snapshots.")
+def history_command(db: str | None, fmt: str, limit: int) -> None:
+    """Stored snapshots: when, strategy, buckets, totals."""
+    fmt = parse_format(fmt)
+    store = _open_store(db)
+    click.echo(render_history(store.history(limit), fmt), nl=False)
+
+
+@main.command("show")
+@click.argument("snapshot_id", metavar="ID", required=False, type=int)
+@DB_SETTING.option()
+@click.option("--fmt", "fmt", default="table", show_default=True, metavar="FORMAT", help="Any report format.")
+@click.option("--unit", "unit", metavar="UNIT", help="Size unit, as for the report.")
+def show_command(snapshot_id: int | None, db: str | None, fmt: str, unit: str | None) -> None:
+    """A stored report (default: the newest), in any format."""
+    fmt, parsed_unit = parse_format(fmt), parse_unit(unit) if unit else None
+    store = _open_store(db)
+    if snapshot_id is None:
+        ids = store.latest_ids(1)
+        if not ids:
+            raise UsageError(f"The history {store.path} is empty.", hint="Save a report with --save first.")
+        snapshot_id = ids[0]
+    snapshot = store.load(snapshot_id)
+    click.echo(render(snapshot, fmt, unit=parsed_unit, color=fmt == "table" and sys.stdout.isatty()), nl=False)
+
+
+@main.command("diff")
+@click.argument("before", metavar="[A]", required=False, type=int)
+@click.argument("after", metavar="[B]", required=False, type=int)
+@DB_SETTING.option()
+@click.option(
+    "--fmt",
+    "fmt",
+    default="table",
+    show_default=True,
+    metavar="FORMAT",
+    help=f"Output format: {', '.join(_HISTORY_FORMATS)}.",
+)
+@click.option("--unit", "unit", metavar="UNIT", help="Size unit, as for the report.")
+def diff_command(before: int | None, after: int | None, db: str | None, fmt: str, unit: str | None) -> None:
+    """Growth per bucket and storage class between snapshots A and B (default: the last two)."""
+    fmt, parsed_unit = parse_format(fmt), parse_unit(unit) if unit else None
+    store = _open_store(db)
+    if before is None or after is None:
+        ids = store.latest_ids(2)
+        if len(ids) < 2:
+            raise UsageError(
+                f"diff needs two snapshots; {store.path} has {len(ids)}.",
+                hint="Save reports with --save (or run `serve`), or name two snapshot ids.",
+            )
+        after = ids[0] if after is None else after
+        before = ids[1] if before is None else before
+    old, new = store.load(before), store.load(after)
+    click.echo(render_diff(diff(old, new), (before, old), (after, new), fmt, parsed_unit), nl=False)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to bind.")
+@click.option(
+    "--interval",
+    default="6h",
+    show_default=True,
+    metavar="DURATION",
+    help="Time between scheduled scans, e.g. 30m, 6h, 1d (0 = only at start and on POST).",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False, exists=True),
+    metavar="PATH",
+    help="File holding the API token (else the TOKEN environment variable).",
+)
+@click.option("--no-auth", is_flag=True, help="Serve without a token (only allowed on a loopback address).")
+@click.option(
+    "--metrics-auth/--no-metrics-auth", default=True, show_default=True, help="Whether /metrics needs the token too."
+)
+@click.option("--no-initial-scan", is_flag=True, help="Do not scan at start (serve what the history holds).")
+@DB_SETTING.option()
+@scan_options
+def serve_command(
+    host: str,
+    port: int,
+    interval: str,
+    token_file: str | None,
+    no_auth: bool,
+    metrics_auth: bool,
+    no_initial_scan: bool,
+    db: str | None,
+    **flags: Any,
+) -> None:
+    """Serve the REST API and Prometheus metrics from stored snapshots, scanning in the background."""
+    from pathlib import Path
+
+    from .server.auth import load_auth
+    from .server.run import serve
+
+    args = ReportArgs.from_flags(flags)
+    auth = load_auth(host, Path(token_file) if token_file else None, no_auth)
+    _configure_logging(args.debug, server=True)
+    serve(
+        args,
+        _open_store(db),
+        auth,
+        host=host,
+        port=port,
+        interval=parse_duration(interval),
+        metrics_auth=metrics_auth,
+        initial_scan=not no_initial_scan,
+    )
+
+
+def parse_duration(raw: str) -> float | None:
+    """``90s``, ``30m``, ``6h``, ``1d`` -> seconds; ``0`` -> None (no schedule)."""
+    text = raw.strip().lower()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        value = float(text[:-1]) * units[text[-1]] if text and text[-1] in units else float(text)
+    except ValueError:
+        raise UsageError(f"Bad --interval {raw!r}.", hint="Examples: 90s, 30m, 6h, 1d, or 0.") from None
+    if value < 0:
+        raise UsageError(f"--interval {raw!r} is negative.", hint="Examples: 30m, 6h, or 0.")
+    return value or None

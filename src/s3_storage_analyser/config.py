@@ -33,6 +33,7 @@ class Setting:
     multiple: bool = False
     metavar: str | None = None
     is_flag: bool = False
+    group: str = "scan"  # "scan": what to measure (report and serve); "output": how to show it (report)
 
     def option(self) -> Callable[[F], F]:
         return click.option(
@@ -86,6 +87,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "TSV/CSV carry exact bytes unless a unit is given).",
         metavar="|".join(UNIT_CHOICES),
         envvar="S3SA_UNIT",
+        group="output",
     ),
     Setting(
         "--fmt",
@@ -94,6 +96,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         default="table",
         metavar="FORMAT",
         envvar="S3SA_FMT",
+        group="output",
     ),
     Setting(
         "--conc",
@@ -191,13 +194,53 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         metavar="N",
         envvar="S3SA_PROCESSES",
     ),
-    Setting("--quiet", "quiet", "No progress display on stderr.", is_flag=True, default=False),
+    Setting("--quiet", "quiet", "No progress display on stderr.", is_flag=True, default=False, group="output"),
+    Setting(
+        "--save",
+        "save",
+        "Also store the report in the history database (see history, show, diff).",
+        is_flag=True,
+        default=False,
+        group="output",
+    ),
+    Setting(
+        "--output",
+        "output",
+        "Write the report to FILE atomically instead of stdout (e.g. for node_exporter's textfile collector).",
+        type=click.Path(dir_okay=False, writable=True),
+        metavar="FILE",
+        group="output",
+    ),
+    Setting(
+        "--pushgateway",
+        "pushgateway",
+        "Also push the Prometheus metrics to this Pushgateway URL (job s3_storage_analyser).",
+        metavar="URL",
+        group="output",
+    ),
     Setting("--debug", "debug", "Show tracebacks and botocore's retries on errors.", is_flag=True, default=False),
+)
+
+
+DB_SETTING = Setting(
+    "--db",
+    "db",
+    "History database (SQLite); default $XDG_DATA_HOME/s3-storage-analyser/history.sqlite3.",
+    type=click.Path(dir_okay=False),
+    metavar="PATH",
+    envvar="S3SA_DB",
 )
 
 
 def report_options(fn: F) -> F:
     """Decorate a click command with every report setting, in declaration order."""
-    for setting in reversed(REPORT_SETTINGS):
+    for setting in reversed((*REPORT_SETTINGS, DB_SETTING)):
+        fn = setting.option()(fn)
+    return fn
+
+
+def scan_options(fn: F) -> F:
+    """Only the settings that say what to measure (for ``serve``)."""
+    for setting in reversed([s for s in REPORT_SETTINGS if s.group == "scan"]):
         fn = setting.option()(fn)
     return fn

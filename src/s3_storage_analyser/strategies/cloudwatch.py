@@ -105,15 +105,12 @@ class CloudWatchStrategy:
     def _series(self, region: str, names: set[str]) -> list[Series]:
         """The series to query: what ListMetrics reveals, or the documented set."""
         documented = [s for name in sorted(names) for s in documented_series(name)]
-        if self.days > LIST_METRICS_HORIZON_DAYS:
-            listed = self._list_metrics(region, names)
-            return sorted(set(documented) | set(listed), key=_series_key)
         try:
             listed = self._list_metrics(region, names)
-        except AnalyserError as exc:
-            if not isinstance(exc, AccessDeniedError):
-                raise
-            return documented
+        except AccessDeniedError:
+            return documented  # whatever --days is: ListMetrics is an optimisation, not a requirement
+        if self.days > LIST_METRICS_HORIZON_DAYS:
+            return sorted(set(documented) | set(listed), key=_series_key)
         return sorted(set(listed), key=_series_key)
 
     def _list_metrics(self, region: str, names: set[str]) -> list[Series]:

@@ -1,0 +1,109 @@
+"""Snapshots to plain JSON-able dicts and back, losslessly (for the history store and the API)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from .aggregate import BreakdownRow
+from .model import Bucket, BucketReport, Failure, Snapshot, Usage
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def usage_to_dict(usage: Usage) -> dict[str, Any]:
+    return {
+        "objects": usage.objects,
+        "bytes_by_class": dict(usage.bytes_by_class),
+        "objects_by_class": dict(usage.objects_by_class),
+        "storage_types": dict(usage.storage_types),
+        "noncurrent_objects_by_class": dict(usage.noncurrent_objects_by_class),
+        "noncurrent_bytes_by_class": dict(usage.noncurrent_bytes_by_class),
+        "delete_markers": usage.delete_markers,
+        "incomplete_uploads": usage.incomplete_uploads,
+        "incomplete_upload_parts": usage.incomplete_upload_parts,
+        "incomplete_upload_bytes": usage.incomplete_upload_bytes,
+        "oldest_incomplete_upload": _time(usage.oldest_incomplete_upload),
+        "measured": sorted(usage.measured),
+        "breakdowns": [
+            [r.dimension, r.key, r.objects, r.bytes, r.storage_class, r.last_modified] for r in usage.breakdowns
+        ],
+    }
+
+
+def usage_from_dict(data: dict[str, Any]) -> Usage:
+    return Usage(
+        objects=int(data.get("objects", 0)),
+        bytes_by_class=dict(data.get("bytes_by_class", {})),
+        objects_by_class=dict(data.get("objects_by_class", {})),
+        storage_types=dict(data.get("storage_types", {})),
+        noncurrent_objects_by_class=dict(data.get("noncurrent_objects_by_class", {})),
+        noncurrent_bytes_by_class=dict(data.get("noncurrent_bytes_by_class", {})),
+        delete_markers=int(data.get("delete_markers", 0)),
+        incomplete_uploads=int(data.get("incomplete_uploads", 0)),
+        incomplete_upload_parts=int(data.get("incomplete_upload_parts", 0)),
+        incomplete_upload_bytes=int(data.get("incomplete_upload_bytes", 0)),
+        oldest_incomplete_upload=_parse_time(data.get("oldest_incomplete_upload")),
+        measured=frozenset(data.get("measured", ())),
+        breakdowns=tuple(BreakdownRow(*row) for row in data.get("breakdowns", ())),
+    )
+
+
+def report_to_dict(report: BucketReport) -> dict[str, Any]:
+    return {
+        "bucket": report.bucket.name,
+        "region": report.bucket.region,
+        "created": _time(report.bucket.created),
+        "data_date": report.data_date.isoformat() if report.data_date else None,
+        "usage": usage_to_dict(report.usage),
+    }
+
+
+def report_from_dict(data: dict[str, Any]) -> BucketReport:
+    return BucketReport(
+        Bucket(data["bucket"], data["region"], _parse_time(data.get("created"))),
+        usage_from_dict(data["usage"]),
+        date.fromisoformat(data["data_date"]) if data.get("data_date") else None,
+    )
+
+
+def failure_to_dict(failure: Failure) -> dict[str, Any]:
+    return {
+        "bucket": failure.bucket,
+        "region": failure.region,
+        "stage": failure.stage,
+        "error": failure.error,
+        "message": failure.message,
+    }
+
+
+def failure_from_dict(data: dict[str, Any]) -> Failure:
+    return Failure(data["bucket"], data.get("region"), data["stage"], data["error"], data["message"])
+
+
+def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "strategy": snapshot.strategy,
+        "taken_at": _time(snapshot.taken_at),
+        "buckets": [report_to_dict(r) for r in snapshot.buckets],
+        "failures": [failure_to_dict(f) for f in snapshot.failures],
+        "breakdowns": list(snapshot.breakdowns),
+    }
+
+
+def snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
+    taken = _parse_time(data["taken_at"])
+    assert taken is not None
+    return Snapshot(
+        strategy=data["strategy"],
+        taken_at=taken,
+        buckets=tuple(report_from_dict(r) for r in data["buckets"]),
+        failures=tuple(failure_from_dict(f) for f in data.get("failures", ())),
+        breakdowns=tuple(data.get("breakdowns", ())),
+    )

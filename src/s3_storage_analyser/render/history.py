@@ -1,0 +1,56 @@
+"""The ``history`` listing: one line per stored snapshot."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ..store import SnapshotSummary
+from ..units import humanise
+
+
+def summary_dict(s: SnapshotSummary) -> dict[str, Any]:
+    return {
+        "Id": s.id,
+        "TakenAt": s.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "Strategy": s.strategy,
+        "Buckets": s.buckets,
+        "Files": s.objects,
+        "Bytes": s.bytes,
+        "Failures": s.failures,
+    }
+
+
+def render_history(rows: list[SnapshotSummary], fmt: str) -> str:
+    dicts = [summary_dict(s) for s in rows]
+    if fmt in ("json", "json_pretty"):
+        return json.dumps({"Snapshots": dicts}, indent=2 if fmt == "json_pretty" else None) + "\n"
+    if fmt == "ndjson":
+        return "".join(json.dumps(d) + "\n" for d in dicts)
+    if fmt in ("tsv", "csv"):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
+        writer.writerow(["Id", "TakenAt", "Strategy", "Buckets", "Files", "Bytes", "Failures"])
+        writer.writerows(list(d.values()) for d in dicts)
+        return buffer.getvalue()
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for header in ("Id", "Taken (UTC)", "Strategy", "Buckets", "Files", "Size", "Failures"):
+        table.add_column(header, justify="left" if header in ("Taken (UTC)", "Strategy") else "right")
+    for s in rows:
+        table.add_row(
+            str(s.id),
+            f"{s.taken_at:%Y-%m-%d %H:%M:%S}",
+            s.strategy,
+            f"{s.buckets:,}",
+            f"{s.objects:,}",
+            humanise(s.bytes),
+            str(s.failures),
+        )
+    buffer = io.StringIO()
+    Console(file=buffer, width=200, no_color=True, highlight=False).print(table)
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""The service: REST API and Prometheus metrics served from stored snapshots."""

@@ -1,0 +1,250 @@
+"""The ASGI app: the seed's ``GET /?fmt=``, the v1 API, /metrics and /healthz.
+
+Every response comes from a stored snapshot; a request never starts an AWS
+scan by itself (POST /api/v1/scans asks the scanner for one). Errors have one
+JSON shape: ``{"error": {"code", "message", "hint"}}``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from .. import __version__
+from ..diff import diff
+from ..errors import AnalyserError
+from ..model import Snapshot
+from ..render import render
+from ..render.diff import render_diff
+from ..render.jsonfmt import snapshot_dict
+from ..store import Store
+from .auth import AuthConfig
+from .metrics import build_registry, exposition
+from .scanner import Scanner, ScanStatus
+
+log = logging.getLogger("s3_storage_analyser.server")
+
+Format = Literal["json", "json_pretty", "ndjson", "tsv", "csv", "table", "prometheus"]
+FORMATS: tuple[str, ...] = ("json", "json_pretty", "ndjson", "tsv", "csv", "table", "prometheus")
+MEDIA_TYPES = {
+    "json": "application/json",
+    "json_pretty": "application/json",
+    "ndjson": "application/x-ndjson",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "table": "text/plain; charset=utf-8",
+    "prometheus": CONTENT_TYPE_LATEST,
+}
+_ACCEPT = (
+    ("application/json", "json"),
+    ("application/x-ndjson", "ndjson"),
+    ("text/tab-separated-values", "tsv"),
+    ("text/csv", "csv"),
+    ("text/plain", "table"),
+)
+
+
+class NoSnapshotError(AnalyserError):
+    """Nothing has been scanned yet."""
+
+    http_status = 503
+    code = "NoSnapshotYet"
+
+
+class BadRequestError(AnalyserError):
+    http_status = 400
+    code = "BadRequest"
+
+
+class _LatestCache:
+    """The newest snapshot, re-read from the store only when a newer one exists."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._id: int | None = None
+        self._snapshot: Snapshot | None = None
+
+    def get(self) -> tuple[int, Snapshot] | None:
+        ids = self.store.latest_ids(1)
+        if not ids:
+            return None
+        with self._lock:
+            if self._id != ids[0] or self._snapshot is None:
+                self._snapshot = self.store.load(ids[0])
+                self._id = ids[0]
+            return self._id, self._snapshot
+
+    def snapshot(self) -> Snapshot | None:
+        latest = self.get()
+        return latest[1] if latest else None
+
+
+def _negotiate(fmt: str | None, accept: str) -> str:
+    if fmt:
+        return fmt
+    for media, name in _ACCEPT:
+        if media in accept:
+            return name
+    return "json"
+
+
+def _scan_dict(status: ScanStatus) -> dict[str, Any]:
+    return {
+        "id": status.id,
+        "status": status.status,
+        "started_at": status.started_at.isoformat(),
+        "finished_at": status.finished_at.isoformat() if status.finished_at else None,
+        "snapshot_id": status.snapshot_id,
+        "error": status.error,
+    }
+
+
+def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth: bool = True) -> FastAPI:
+    """Build the app around an injected store, scanner and auth (nothing global)."""
+    app = FastAPI(
+        title="s3-storage-analyser",
+        version=__version__,
+        description="What is stored in S3, per bucket, region and storage class, from stored snapshots.",
+    )
+    latest = _LatestCache(store)
+    registry = build_registry(latest.snapshot, scanner.health)
+
+    def require_token(request: Request) -> None:
+        auth.check(request)
+
+    def require_metrics_token(request: Request) -> None:
+        if metrics_auth:
+            auth.check(request)
+
+    authed = [Depends(require_token)]
+
+    @app.exception_handler(AnalyserError)
+    async def analyser_error(_: Request, exc: AnalyserError) -> JSONResponse:
+        body = {"error": {"code": exc.code, "message": exc.message, "hint": exc.hint}}
+        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        return JSONResponse(body, status_code=exc.http_status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors())
+        body = {
+            "error": {
+                "code": "BadRequest",
+                "message": f"Invalid request: {problems}.",
+                "hint": f"fmt takes one of: {', '.join(FORMATS)}.",
+            }
+        }
+        return JSONResponse(body, status_code=400)
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Our own access log: path only, never the query string (it may hold the token)."""
+        started = time.perf_counter()
+        response = await call_next(request)
+        log.info(
+            "%s %s %d %.1fms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            1000 * (time.perf_counter() - started),
+        )
+        return response
+
+    def current() -> tuple[int, Snapshot]:
+        found = latest.get()
+        if found is None:
+            raise NoSnapshotError(
+                "No snapshot yet: the first scan has not finished.",
+                hint="Retry shortly, or POST /api/v1/scans and poll GET /api/v1/scans/{id}.",
+            )
+        return found
+
+    def rendered(snapshot: Snapshot, fmt: str) -> Response:
+        return Response(render(snapshot, fmt), media_type=MEDIA_TYPES[fmt])
+
+    @app.get("/", dependencies=authed, summary="The latest report (the first version's endpoint)")
+    def seed_report(request: Request, fmt: Annotated[Format | None, Query()] = None) -> Response:
+        return rendered(current()[1], _negotiate(fmt, request.headers.get("accept", "")))
+
+    @app.get("/api/v1/report", dependencies=authed, summary="The latest report")
+    def report(request: Request, fmt: Annotated[Format | None, Query()] = None) -> Response:
+        return rendered(current()[1], _negotiate(fmt, request.headers.get("accept", "")))
+
+    @app.get("/api/v1/snapshots", dependencies=authed, summary="Stored snapshots, newest first")
+    def snapshots(limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": s.id,
+                "taken_at": s.taken_at.isoformat(),
+                "strategy": s.strategy,
+                "buckets": s.buckets,
+                "objects": s.objects,
+                "bytes": s.bytes,
+                "failures": s.failures,
+            }
+            for s in store.history(limit)
+        ]
+
+    @app.get("/api/v1/snapshots/{snapshot_id}", dependencies=authed, summary="One stored snapshot")
+    def snapshot(snapshot_id: int, fmt: Annotated[Format | None, Query()] = None) -> Response:
+        found = store.load(snapshot_id)
+        if fmt is None:
+            return JSONResponse({"Id": snapshot_id, **snapshot_dict(found)})
+        return rendered(found, fmt)
+
+    @app.get("/api/v1/diff", dependencies=authed, summary="Growth between two snapshots (default: the last two)")
+    def growth(
+        a: Annotated[int | None, Query(description="older snapshot id")] = None,
+        b: Annotated[int | None, Query(description="newer snapshot id")] = None,
+        fmt: Annotated[Literal["json", "json_pretty", "ndjson", "tsv", "csv", "table"], Query()] = "json",
+    ) -> Response:
+        if a is None or b is None:
+            ids = store.latest_ids(2)
+            if len(ids) < 2:
+                raise BadRequestError("A diff needs two snapshots; the history has fewer.")
+            b = ids[0] if b is None else b
+            a = ids[1] if a is None else a
+        before, after = store.load(a), store.load(b)
+        body = render_diff(diff(before, after), (a, before), (b, after), fmt, None)
+        return Response(body, media_type=MEDIA_TYPES[fmt])
+
+    @app.post("/api/v1/scans", dependencies=authed, status_code=202, summary="Start a scan (or join the running one)")
+    def start_scan() -> dict[str, Any]:
+        return _scan_dict(scanner.trigger())
+
+    @app.get("/api/v1/scans/{scan_id}", dependencies=authed, summary="A scan's status")
+    def scan_status(scan_id: int) -> dict[str, Any]:
+        status = scanner.get(scan_id)
+        if status is None:
+            raise NotFoundError(f"No scan {scan_id} (only recent scans are kept).")
+        return _scan_dict(status)
+
+    @app.get("/healthz", summary="Liveness and scan health (no token needed)")
+    def healthz() -> dict[str, Any]:
+        health = scanner.health
+        return {
+            "status": "ok",
+            "snapshots": bool(store.latest_ids(1)),
+            "last_scan_success": health.last_success,
+            "scan_failures": health.failures,
+        }
+
+    @app.get("/metrics", dependencies=[Depends(require_metrics_token)], summary="Prometheus exposition")
+    def metrics() -> Response:
+        return PlainTextResponse(exposition(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+class NotFoundError(AnalyserError):
+    http_status = 404
+    code = "NotFound"
