@@ -19,6 +19,9 @@ import pytest
 from s3_storage_analyser.cli import entry
 from s3_storage_analyser.demo.server import LocalEndpoint
 
+# The fault-injecting proxy's ``fault_proxy`` fixture (tests/faultproxy.py), for every test module.
+pytest_plugins = ["faultproxy"]
+
 ISOLATED_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -327,7 +327,7 @@ class FaultProxy:
 
             def _read_body(self) -> bytes:
                 if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-                    chunks = []
+                    chunks: list[bytes] = []
                     while True:
                         size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
                         if size == 0:
@@ -343,7 +343,9 @@ class FaultProxy:
                 self.send_response(status)
                 has_length = False
                 for name, value in headers:
-                    if name.lower() in _HOP_BY_HOP and not (self.command == "HEAD" and name.lower() == "content-length"):
+                    if name.lower() in _HOP_BY_HOP and not (
+                        self.command == "HEAD" and name.lower() == "content-length"
+                    ):
                         continue
                     has_length = has_length or name.lower() == "content-length"
                     self.send_header(name, value)

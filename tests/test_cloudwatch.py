@@ -233,7 +233,7 @@ def test_table_lists_extra_classes_and_exact_total(aws_url: str, cli: Cli) -> No
     assert header[:7] == ["Bucket", "Region", "Files", "Total", "STD", "RR", "IA"]
     assert "GFR" in header
     total = sum(aws_storage_types(EAST_OBJECTS).values())
-    assert f"({total:,} bytes) in {len(EAST_OBJECTS)} objects, 1 buckets" in result.stdout
+    assert f"({total:,} bytes) in {len(EAST_OBJECTS)} objects" in result.stdout
 
 
 def test_seeded_and_unknown_storage_types_are_counted(aws_url: str, cli: Cli) -> None:
@@ -450,3 +450,13 @@ def test_scan_reports_each_bucket_once_across_regions(aws_url: str) -> None:
         (f"r{i}-bucket", region, 10 * (i + 1)) for i, region in enumerate(regions)
     ]
     assert snapshot.data_dates == {today_midnight().date()}
+
+
+@pytest.mark.parametrize(("unit", "total"), [("MB", "0.03"), ("auto", "27.7 KiB"), ("B", "28367")])
+def test_delimited_units_through_the_cli(aws_url: str, cli: Cli, unit: str, total: str) -> None:
+    make_bucket(aws_url, "sized").put_object(Bucket="sized", Key="k", Body=b"x" * 28_367)
+    result = cli("--endpoint-url", aws_url, "--fmt", "tsv", "--unit", unit)
+    assert result.code == 0, result.stderr
+    header, row = result.stdout.splitlines()
+    assert header.split("\t")[3].startswith("Total")
+    assert row.split("\t")[3] == total
