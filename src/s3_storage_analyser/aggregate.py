@@ -65,6 +65,10 @@ class Breakdown(Protocol):
     def rows(self) -> list[BreakdownRow]: ...
 
 
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _bump(table: dict[str, list[int]], key: str, size: int) -> None:
     cell = table.get(key)
     if cell is None:
@@ -135,6 +139,27 @@ class PrefixBreakdown:
             if len(table) > self.cap:
                 _fold(table, self.cap // 2)
 
+    def sql_levels(self, key: str) -> list[str]:
+        """The same prefixes in SQL (DuckDB), one expression per level; NULL where a key has none."""
+        d = _sql_literal(self.delimiter)
+        parts = f"string_split({key}, {d})"
+        levels = [
+            f"CASE WHEN len({parts}) > {level} THEN array_to_string({parts}[1:{level}], {d}) || {d} "
+            + (f"WHEN len({parts}) = 1 THEN {_sql_literal(NO_PREFIX)} " if level == 1 else "")
+            + "END"
+            for level in range(1, self.depth + 1)
+        ]
+        return levels
+
+    def add_group(self, level: int, prefix: str, objects: int, size: int) -> None:
+        """Counts already grouped elsewhere (SQL): ``level`` is 1-based."""
+        table = self.levels[level - 1]
+        cell = table.setdefault(prefix, [0, 0])
+        cell[0] += objects
+        cell[1] += size
+        if len(table) > self.cap:
+            _fold(table, self.cap // 2)
+
     def merge(self, other: Breakdown) -> None:
         assert isinstance(other, PrefixBreakdown)
         for mine, theirs in zip(self.levels, other.levels, strict=True):
@@ -169,6 +194,19 @@ class ExtensionBreakdown:
         if len(self.table) > self.cap:
             _fold(self.table, self.cap // 2)
 
+    @staticmethod
+    def sql(key: str) -> str:
+        """``extension`` in SQL: 1-11 characters after the last dot of the name, not a leading dot."""
+        found = rf"regexp_extract({key}, '[^/]+\.([^./]{{1,11}})$', 1)"
+        return f"CASE WHEN {found} = '' THEN {_sql_literal(NO_EXTENSION)} ELSE lower({found}) END"
+
+    def add_group(self, extension: str, objects: int, size: int) -> None:
+        cell = self.table.setdefault(extension, [0, 0])
+        cell[0] += objects
+        cell[1] += size
+        if len(self.table) > self.cap:
+            _fold(self.table, self.cap // 2)
+
     def merge(self, other: Breakdown) -> None:
         assert isinstance(other, ExtensionBreakdown)
         _merge_tables(self.table, other.table)
@@ -195,6 +233,10 @@ class _Histogram:
         self.counts[index] += 1
         self.sizes[index] += size
 
+    def add_group(self, index: int, objects: int, size: int) -> None:
+        self.counts[index] += objects
+        self.sizes[index] += size
+
     def merge(self, other: Breakdown) -> None:
         assert isinstance(other, _Histogram)
         for i in range(len(self.labels)):
@@ -217,6 +259,11 @@ class SizeBreakdown(_Histogram):
     def _bin(self, size: int, last_modified: str) -> int:
         return bisect_right(SIZE_EDGES, size)
 
+    @staticmethod
+    def sql(size: str) -> str:
+        """``bisect_right(SIZE_EDGES, size)`` in SQL: how many edges are <= size."""
+        return " + ".join(f"({size} >= {edge})::INTEGER" for edge in SIZE_EDGES)
+
 
 def age_cutoffs(now: datetime) -> list[str]:
     """ISO-8601 cut-offs (oldest first) to compare LastModified strings with, no datetime per key."""
@@ -236,33 +283,53 @@ class AgeBreakdown(_Histogram):
     def _bin(self, size: int, last_modified: str) -> int:
         return len(self.cutoffs) - bisect_left(self.cutoffs, last_modified[:19])
 
+    def sql(self, last_modified: str) -> str:
+        """The same bin in SQL over an ISO-8601 string: cut-offs strictly before it are subtracted."""
+        older = " + ".join(f"({_sql_literal(c)} < left({last_modified}, 19))::INTEGER" for c in self.cutoffs)
+        return f"{len(self.cutoffs)} - ({older})"
+
+
+class _LargerKeyFirst(str):
+    """Reverses string order inside the min-heap: among equal sizes the larger key is dropped first."""
+
+    __slots__ = ()
+
+    def __lt__(self, other: str) -> bool:
+        return str.__gt__(self, other)
+
+    def __gt__(self, other: str) -> bool:
+        return str.__lt__(self, other)
+
 
 class TopObjects:
-    """The ``n`` largest objects (ties broken by key)."""
+    """The ``n`` largest objects; among equal sizes the smallest keys win (as SQL's
+    ``ORDER BY size DESC, key``), whatever order objects and merges arrive in."""
 
     dimension = "top"
 
     def __init__(self, n: int = 10) -> None:
         self.n = n
-        self.heap: list[tuple[int, str, str, str]] = []
+        # min-heap of (size, key) where the root is the worst kept: smallest size, then largest key
+        self.heap: list[tuple[int, _LargerKeyFirst, str, str]] = []
+
+    def _offer(self, item: tuple[int, _LargerKeyFirst, str, str]) -> None:
+        if len(self.heap) < self.n:
+            heapq.heappush(self.heap, item)
+        elif item[:2] > self.heap[0][:2]:
+            heapq.heapreplace(self.heap, item)
 
     def add(self, key: str, size: int, storage_class: str, last_modified: str) -> None:
-        if len(self.heap) < self.n:
-            heapq.heappush(self.heap, (size, key, storage_class, last_modified))
-        elif size > self.heap[0][0]:
-            heapq.heapreplace(self.heap, (size, key, storage_class, last_modified))
+        if len(self.heap) < self.n or size >= self.heap[0][0]:
+            self._offer((size, _LargerKeyFirst(key), storage_class, last_modified))
 
     def merge(self, other: Breakdown) -> None:
         assert isinstance(other, TopObjects)
         for item in other.heap:
-            if len(self.heap) < self.n:
-                heapq.heappush(self.heap, item)
-            elif item > self.heap[0]:
-                heapq.heapreplace(self.heap, item)
+            self._offer(item)
 
     def rows(self) -> list[BreakdownRow]:
-        ranked = sorted(self.heap, key=lambda item: (-item[0], item[1]))
-        return [BreakdownRow(self.dimension, key, 1, size, sc, lm) for size, key, sc, lm in ranked]
+        ranked = sorted(self.heap, key=lambda item: (-item[0], str(item[1])))
+        return [BreakdownRow(self.dimension, str(key), 1, size, sc, lm) for size, key, sc, lm in ranked]
 
 
 @dataclass(frozen=True)

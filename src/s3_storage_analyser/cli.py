@@ -61,6 +61,9 @@ class ReportArgs:
                 concurrency=conc,
                 days=flags["days"],
                 processes=flags["processes"],
+                inventory_manifest=flags["inventory_manifest"],
+                max_age_days=flags["max_age"],
+                cache_dir=flags["cache_dir"],
                 versions=flags["versions"],
                 uploads=flags["uploads"],
                 breakdowns=BreakdownSpec(
@@ -130,9 +133,11 @@ def run_report(args: ReportArgs) -> int:
 
 
 def emit(snapshot: Snapshot, args: ReportArgs) -> None:
-    """Failures to stderr, the report to stdout."""
+    """Failures and notices to stderr, the report to stdout."""
     for failure in snapshot.failures:
         click.echo(describe_failure(failure), err=True)
+    for notice in snapshot.notices:
+        click.echo(f"warning: bucket {notice.bucket}: {notice.message}", err=True)
     if args.output:
         write_atomic(args.output, render(snapshot, args.fmt, unit=args.unit))
         return

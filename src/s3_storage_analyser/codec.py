@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from .aggregate import BreakdownRow
-from .model import Bucket, BucketReport, Failure, Snapshot, Usage
+from .model import Bucket, BucketReport, Failure, Notice, Snapshot, Usage
 
 
 def _time(value: datetime | None) -> str | None:
@@ -94,6 +94,7 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
         "buckets": [report_to_dict(r) for r in snapshot.buckets],
         "failures": [failure_to_dict(f) for f in snapshot.failures],
         "breakdowns": list(snapshot.breakdowns),
+        "notices": [[n.bucket, n.message] for n in snapshot.notices],
     }
 
 
@@ -106,4 +107,5 @@ def snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
         buckets=tuple(report_from_dict(r) for r in data["buckets"]),
         failures=tuple(failure_from_dict(f) for f in data.get("failures", ())),
         breakdowns=tuple(data.get("breakdowns", ())),
+        notices=tuple(Notice(b, m) for b, m in data.get("notices", ())),
     )

@@ -61,7 +61,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "--strategy",
         "strategy",
         "Where the figures come from: cloudwatch = S3's daily storage metrics (fast); "
-        "list = list every object (exact, live, breakdowns).",
+        "list = list every object (exact, live, breakdowns); inventory = S3 Inventory reports (huge buckets).",
         type=click.Choice(STRATEGY_NAMES, case_sensitive=False),
         default="cloudwatch",
         envvar="S3SA_STRATEGY",
@@ -150,7 +150,8 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--by",
         "by",
-        "Breakdown inside each bucket (list strategy, repeatable): prefix, storage-class, age, size, extension.",
+        "Breakdown inside each bucket (list and inventory strategies, repeatable): "
+        "prefix, storage-class, age, size, extension.",
         multiple=True,
         type=click.Choice(["prefix", "storage-class", "age", "size", "extension"], case_sensitive=False),
         metavar="DIMENSION",
@@ -193,6 +194,29 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         type=click.IntRange(0, 256),
         metavar="N",
         envvar="S3SA_PROCESSES",
+    ),
+    Setting(
+        "--inventory-manifest",
+        "inventory_manifest",
+        "Analyse this S3 Inventory report (s3://bucket/.../manifest.json or a local path) instead of "
+        "looking up each bucket's newest (inventory strategy).",
+        metavar="URL|PATH",
+    ),
+    Setting(
+        "--max-age",
+        "max_age",
+        "Warn when the inventory report used is older than N days.",
+        type=click.IntRange(0, 3650),
+        default=8,
+        metavar="DAYS",
+    ),
+    Setting(
+        "--cache-dir",
+        "cache_dir",
+        "Where inventory data files are cached (default $XDG_CACHE_HOME/s3-storage-analyser/inventory).",
+        type=click.Path(file_okay=False),
+        metavar="DIR",
+        envvar="S3SA_CACHE_DIR",
     ),
     Setting("--quiet", "quiet", "No progress display on stderr.", is_flag=True, default=False, group="output"),
     Setting(

@@ -139,6 +139,14 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Something the user should know about a bucket whose figures are still reported (e.g. stale data)."""
+
+    bucket: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """The result of one scan: what renderers, the history store and the API read."""
 
@@ -147,6 +155,7 @@ class Snapshot:
     buckets: tuple[BucketReport, ...]
     failures: tuple[Failure, ...] = ()
     breakdowns: tuple[str, ...] = ()  # dimensions asked for, in the order asked
+    notices: tuple[Notice, ...] = ()
 
     @property
     def total(self) -> Usage:

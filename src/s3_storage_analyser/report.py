@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 
 from .aggregate import BreakdownSpec
 from .aws import Aws
-from .discovery import discover
+from .discovery import Discovery, discover
 from .errors import UsageError
 from .listing.engine import Progress
-from .model import BucketReport, Failure, Snapshot
+from .model import BucketReport, Failure, Notice, Snapshot
 from .selection import Selection
 from .strategies import STRATEGY_NAMES, Strategy
 from .strategies.cloudwatch import CloudWatchStrategy
+from .strategies.inventory import InventoryStrategy
 from .strategies.listing import ListingStrategy
 
 
@@ -30,10 +31,20 @@ class ScanOptions:
     versions: bool = False
     uploads: bool = False
     breakdowns: BreakdownSpec = field(default_factory=BreakdownSpec)
+    inventory_manifest: str | None = None
+    max_age_days: int = 8
+    cache_dir: str | None = None
 
     def validate(self) -> None:
         """Refuse combinations a strategy cannot answer, before any AWS call."""
-        if self.strategy == "list":
+        if self.inventory_manifest and self.strategy != "inventory":
+            raise UsageError("--inventory-manifest needs --strategy inventory.", hint="Add --strategy inventory.")
+        if self.strategy == "inventory" and self.uploads:
+            raise UsageError(
+                "S3 Inventory reports do not list incomplete multipart uploads.",
+                hint="Use --strategy list --uploads for those.",
+            )
+        if self.strategy in ("list", "inventory"):
             return
         asked = [
             flag
@@ -68,6 +79,16 @@ def make_strategy(aws: Aws, options: ScanOptions, on_progress: Callable[[Progres
             scopes=options.selection.prefixes(),
             on_progress=on_progress,
         )
+    if options.strategy == "inventory":
+        return InventoryStrategy(
+            aws,
+            concurrency=options.concurrency,
+            spec=options.breakdowns,
+            versions=options.versions,
+            manifest=options.inventory_manifest,
+            max_age_days=options.max_age_days,
+            cache_dir=options.cache_dir,
+        )
     raise UsageError(
         f"Unknown strategy {options.strategy!r}.",
         hint=f"Use one of: {', '.join(STRATEGY_NAMES)}.",
@@ -84,10 +105,15 @@ def scan(
     """Run one scan; per-bucket failures are data in the snapshot, not exceptions."""
     strategy = make_strategy(aws, options, on_progress)
     taken_at = datetime.now(UTC)
-    found = discover(aws, options.selection, options.concurrency)
+    # A given inventory report names its own bucket: no discovery then.
+    found = Discovery((), ()) if options.inventory_manifest else discover(aws, options.selection, options.concurrency)
     reports: list[BucketReport] = []
     failures: list[Failure] = list(found.failures)
+    notices: list[Notice] = []
     for result in strategy.collect(found.buckets):
+        if isinstance(result, Notice):
+            notices.append(result)
+            continue
         if on_result is not None:
             on_result(result)
         if isinstance(result, Failure):
@@ -100,4 +126,5 @@ def scan(
         buckets=tuple(sorted(reports, key=lambda r: r.bucket.name)),
         breakdowns=options.breakdowns.dimensions + (("top",) if options.breakdowns.top_objects else ()),
         failures=tuple(sorted(failures, key=lambda f: f.bucket)),
+        notices=tuple(notices),
     )

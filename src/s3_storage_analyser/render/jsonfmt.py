@@ -74,6 +74,7 @@ def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
     return {
         "Buckets": [bucket_dict(r, snapshot.breakdowns) for r in snapshot.buckets],
         "Failures": [failure_dict(f) for f in snapshot.failures],
+        "Warnings": [{"Bucket": n.bucket, "Message": n.message} for n in snapshot.notices],
         "Strategy": snapshot.strategy,
         "GeneratedAt": snapshot.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }

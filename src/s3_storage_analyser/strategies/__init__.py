@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from ..model import Bucket, BucketReport, Failure
+from ..model import Bucket, BucketReport, Failure, Notice
 
 
 class Strategy(Protocol):
@@ -18,9 +18,9 @@ class Strategy(Protocol):
 
     name: str
 
-    def collect(self, buckets: Sequence[Bucket]) -> Iterator[BucketReport | Failure]:
-        """Yield one report or one failure for every bucket given."""
+    def collect(self, buckets: Sequence[Bucket]) -> Iterator[BucketReport | Failure | Notice]:
+        """Yield one report or one failure for every bucket given (and notices about them)."""
         ...
 
 
-STRATEGY_NAMES: tuple[str, ...] = ("cloudwatch", "list")
+STRATEGY_NAMES: tuple[str, ...] = ("cloudwatch", "list", "inventory")

@@ -1,0 +1,1 @@
+"""S3 Inventory reports: find, verify, fetch and analyse them (DuckDB does the counting)."""

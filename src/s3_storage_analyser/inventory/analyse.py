@@ -1,0 +1,230 @@
+"""Count an inventory report with DuckDB, into the same breakdowns the listing strategy fills.
+
+One pass over the data: a ``GROUPING SETS`` query yields the class totals and
+every breakdown's groups at once; the groups are fed into the breakdown
+accumulators of ``aggregate`` (whose SQL expressions sit beside their Python
+ones), so top-K, ``(other)`` and row shapes are exactly the listing's.
+Parquet is read by DuckDB directly, gzip CSV by DuckDB's CSV reader, ORC
+through a pyarrow dataset (streamed, never loaded whole).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from dataclasses import replace as dataclass_replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..aggregate import (
+    AgeBreakdown,
+    BreakdownSpec,
+    ExtensionBreakdown,
+    PrefixBreakdown,
+    SizeBreakdown,
+    TopObjects,
+)
+from ..listing.tally import Tally
+from ..model import Usage
+from .manifest import InventoryError, Manifest
+
+# S3 Inventory's Intelligent-Tiering access tiers, named as CloudWatch names their storage types.
+IT_TIER_STORAGE_TYPES = {
+    "FREQUENT": "IntelligentTieringFAStorage",
+    "INFREQUENT": "IntelligentTieringIAStorage",
+    "ARCHIVE_INSTANT_ACCESS": "IntelligentTieringAIAStorage",
+    "ARCHIVE": "IntelligentTieringAAStorage",
+    "DEEP_ARCHIVE": "IntelligentTieringDAAStorage",
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """The normalised view's columns, as SQL expressions over the raw files."""
+
+    relation: str
+    key: str
+    size: str
+    storage_class: str
+    last_modified: str  # ISO-8601 text, compared as in listing
+    is_latest: str
+    is_delete_marker: str
+    it_tier: str | None
+    has_versions: bool
+
+
+def _quote_list(paths: Sequence[Path]) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
+def _csv_source(manifest: Manifest, paths: Sequence[Path]) -> Source:
+    columns = manifest.columns
+    spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
+    relation = (
+        f"read_csv({_quote_list(paths)}, header = false, columns = {spec}, delim = ',', quote = '\"', "
+        "escape = '\"', compression = 'gzip', auto_detect = false, strict_mode = false)"
+    )
+    present = set(columns)
+    return Source(
+        relation=relation,
+        # Keys in CSV reports are URL-encoded like ListObjects' EncodingType=url (form style: '+' is a space).
+        key="url_decode(replace(Key, '+', ' '))",
+        size="TRY_CAST(nullif(Size, '') AS BIGINT)",
+        storage_class="coalesce(nullif(StorageClass, ''), 'STANDARD')" if "StorageClass" in present else "'STANDARD'",
+        last_modified="coalesce(LastModifiedDate, '')" if "LastModifiedDate" in present else "''",
+        is_latest="coalesce(lower(IsLatest) = 'true', true)" if "IsLatest" in present else "true",
+        is_delete_marker="coalesce(lower(IsDeleteMarker) = 'true', false)" if "IsDeleteMarker" in present else "false",
+        it_tier="nullif(IntelligentTieringAccessTier, '')" if "IntelligentTieringAccessTier" in present else None,
+        has_versions="IsLatest" in present,
+    )
+
+
+def _columnar_source(relation: str, names: set[str], where: str) -> Source:
+    if "key" not in names or "size" not in names:
+        missing = "key" if "key" not in names else "size"
+        raise InventoryError(
+            f"{where}: the report has no {missing} column, so it cannot be counted.",
+            hint="Add the Size field to the inventory configuration, or use --strategy list.",
+        )
+    return Source(
+        relation=relation,
+        key="key",
+        size="size",
+        storage_class="coalesce(storage_class, 'STANDARD')" if "storage_class" in names else "'STANDARD'",
+        last_modified=(
+            "coalesce(strftime(last_modified_date, '%Y-%m-%dT%H:%M:%S.%gZ'), '')" if "last_modified_date" in names else "''"
+        ),
+        is_latest="coalesce(is_latest, true)" if "is_latest" in names else "true",
+        is_delete_marker="coalesce(is_delete_marker, false)" if "is_delete_marker" in names else "false",
+        it_tier="intelligent_tiering_access_tier" if "intelligent_tiering_access_tier" in names else None,
+        has_versions="is_latest" in names,
+    )
+
+
+def connect(threads: int | None = None, memory_limit: str = "1GB") -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that never downloads anything (machines may be offline)."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    con.execute(f"SET threads TO {threads or os.cpu_count() or 1}")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def open_source(con: duckdb.DuckDBPyConnection, manifest: Manifest, paths: Sequence[Path]) -> Source:
+    """The files as one relation with the columns the counting needs."""
+    where = manifest.location
+    try:
+        if manifest.file_format == "CSV":
+            return _csv_source(manifest, paths)
+        if manifest.file_format == "Parquet":
+            relation = f"read_parquet({_quote_list(paths)})"
+            names = {d[0] for d in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+            return _columnar_source(relation, names, where)
+        import pyarrow.dataset as pads
+
+        dataset = pads.dataset([str(p) for p in paths], format="orc")
+        con.register("orc_inventory", dataset)
+        return _columnar_source("orc_inventory", set(dataset.schema.names), where)
+    except (duckdb.Error, OSError, ValueError) as exc:
+        raise InventoryError(f"{where}: cannot read the {manifest.file_format} data files: {exc}") from exc
+
+
+def analyse(
+    con: duckdb.DuckDBPyConnection, source: Source, spec: BreakdownSpec, *, now: datetime | None = None
+) -> Usage:
+    """Totals by class, hidden costs and every asked-for breakdown, from one scan.
+
+    Breakdowns count current objects only, as listing does: their group
+    expressions are NULL for other rows, and NULL groups are skipped.
+    """
+    now = now or datetime.now(UTC)
+    breakdowns = replace(spec, now=now).make()
+    groups: list[tuple[str, Any, int]] = []  # (SQL over base columns k/s/m, accumulator, prefix level)
+    for breakdown in breakdowns:
+        if isinstance(breakdown, PrefixBreakdown):
+            groups += [(expr, breakdown, level) for level, expr in enumerate(breakdown.sql_levels("k"), start=1)]
+        elif isinstance(breakdown, ExtensionBreakdown):
+            groups.append((breakdown.sql("k"), breakdown, 0))
+        elif isinstance(breakdown, SizeBreakdown):
+            groups.append((breakdown.sql("s"), breakdown, 0))
+        elif isinstance(breakdown, AgeBreakdown):
+            groups.append((breakdown.sql("m"), breakdown, 0))
+    tier = source.it_tier or "NULL"
+    base = (
+        f"SELECT {source.key} AS k, coalesce({source.size}, 0) AS s, {source.storage_class} AS c, "
+        f"{source.last_modified} AS m, ({source.is_latest} AND NOT {source.is_delete_marker}) AS cur, "
+        f"{source.is_delete_marker} AS dm, {tier} AS t FROM {source.relation}"
+    )
+    tagged = ", ".join(["*", *(f"CASE WHEN cur THEN {expr} END AS g{i}" for i, (expr, _, _) in enumerate(groups))])
+    names = [f"g{i}" for i in range(len(groups))]
+    sets = ", ".join(["(c, cur, dm, t)", *(f"({n})" for n in names)])
+    flags = "".join(f", GROUPING({n})" for n in names)
+    values = "".join(f", {n}" for n in names)
+    sql = (
+        f"WITH base AS ({base}), tagged AS (SELECT {tagged} FROM base) "
+        f"SELECT GROUPING(c){flags}, c, cur, dm, t{values}, count(*), sum(s)::HUGEINT "
+        f"FROM tagged GROUP BY GROUPING SETS ({sets})"
+    )
+    try:
+        rows = con.execute(sql).fetchall()
+        top = (
+            con.execute(
+                f"SELECT k, s, c, m FROM ({base}) WHERE cur ORDER BY s DESC, k LIMIT {int(spec.top_objects)}"
+            ).fetchall()
+            if spec.top_objects
+            else []
+        )
+    except duckdb.Error as exc:
+        raise InventoryError(f"DuckDB could not count the report: {exc}") from exc
+
+    tally = Tally(breakdowns=breakdowns)
+    if source.has_versions:
+        tally.measured.add("versions")
+    storage_types: dict[str, int] = {}
+    width = len(groups)
+    for row in rows:
+        count, size = int(row[-2]), int(row[-1])
+        if row[0] == 0:
+            storage, current, marker, tier_name = row[1 + width : 5 + width]
+            _add_totals(tally, storage_types, storage, bool(current), bool(marker), tier_name, count, size)
+            continue
+        index = next(i for i in range(width) if row[1 + i] == 0)
+        value = row[5 + width + index]
+        if value is None:
+            continue  # not a current object, or no prefix at this level
+        _, breakdown, level = groups[index]
+        if isinstance(breakdown, PrefixBreakdown):
+            breakdown.add_group(level, value, count, size)
+        else:
+            breakdown.add_group(value, count, size)
+    for breakdown in breakdowns:
+        if isinstance(breakdown, TopObjects):
+            for key, size, storage, modified in top:
+                breakdown.add(key, int(size), storage, modified)
+    usage = tally.to_usage()
+    return dataclass_replace(usage, storage_types=storage_types) if storage_types else usage
+
+
+def _add_totals(
+    tally: Tally,
+    storage_types: dict[str, int],
+    storage: str,
+    current: bool,
+    marker: bool,
+    tier: str | None,
+    count: int,
+    size: int,
+) -> None:
+    if marker:
+        tally.delete_markers += count
+        return
+    objects, sizes = (tally.objects, tally.bytes) if current else (tally.noncurrent_objects, tally.noncurrent_bytes)
+    objects[storage] = objects.get(storage, 0) + count
+    sizes[storage] = sizes.get(storage, 0) + size
+    if current and tier and storage == "INTELLIGENT_TIERING":
+        name = IT_TIER_STORAGE_TYPES.get(tier, f"IntelligentTiering{tier.title()}Storage")
+        storage_types[name] = storage_types.get(name, 0) + size

@@ -1,0 +1,127 @@
+"""The inventory strategy: S3 Inventory reports, verified, fetched and counted by DuckDB.
+
+Same figures and breakdowns as listing, for buckets too big to list. A report
+that is missing, corrupt or unreadable fails that bucket (never half-counted);
+a stale one is still counted, with a notice giving its date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import botocore.exceptions as bex
+
+from ..aggregate import BreakdownSpec
+from ..aws import Aws, translate
+from ..discovery import bucket_region
+from ..errors import AccessDeniedError, AwsError, BucketNotFoundError
+from ..inventory.analyse import analyse, connect, open_source
+from ..inventory.fetch import Fetcher, read_local_manifest, split_s3_url
+from ..inventory.locate import find_report
+from ..inventory.manifest import InventoryError, Manifest, parse_manifest, verify_checksum
+from ..model import Bucket, BucketReport, Failure, Notice
+
+_PER_BUCKET = (InventoryError, AccessDeniedError, BucketNotFoundError, AwsError)
+
+
+class InventoryStrategy:
+    """Reads each bucket's newest complete inventory report (or one given report)."""
+
+    name = "inventory"
+
+    def __init__(
+        self,
+        aws: Aws,
+        *,
+        concurrency: int,
+        spec: BreakdownSpec | None = None,
+        versions: bool = False,
+        manifest: str | None = None,
+        max_age_days: int = 8,
+        cache_dir: str | None = None,
+    ) -> None:
+        self.aws = aws
+        self.spec = spec or BreakdownSpec()
+        self.versions = versions
+        self.manifest = manifest
+        self.max_age_days = max_age_days
+        self.fetcher = Fetcher(aws, Path(cache_dir) if cache_dir else None, concurrency=concurrency)
+
+    def collect(self, buckets: Sequence[Bucket]) -> Iterator[BucketReport | Failure | Notice]:
+        if self.manifest:
+            yield from self._given(self.manifest)
+            return
+        for bucket in buckets:
+            try:
+                yield from self._bucket(bucket)
+            except _PER_BUCKET as exc:
+                yield Failure(bucket.name, bucket.region, "inventory", exc.code, str(exc))
+
+    def _bucket(self, bucket: Bucket) -> Iterator[BucketReport | Notice]:
+        location = find_report(self.aws, bucket.name, bucket.region, self.versions)
+        s3 = self.aws.client("s3", location.region)
+        raw = self._get(s3, location.bucket, location.manifest_key)
+        checksum = self._get(s3, location.bucket, location.checksum_key).decode("ascii", "replace")
+        verify_checksum(raw, checksum, location.url)
+        manifest = parse_manifest(raw, location.url)
+        paths = self.fetcher.remote(manifest, location.bucket, location.region)
+        yield from self._count(bucket, manifest, paths, manifest.created or location.written)
+
+    def _given(self, where: str) -> Iterator[BucketReport | Failure | Notice]:
+        """--inventory-manifest: an s3:// URL or a local manifest.json (for other accounts, offline work)."""
+        source = where
+        try:
+            if where.startswith("s3://"):
+                bucket, key = split_s3_url(where)
+                region = bucket_region(self.aws, bucket)
+                s3 = self.aws.client("s3", region)
+                raw = self._get(s3, bucket, key)
+                checksum_key = key.rsplit("/", 1)[0] + "/manifest.checksum" if "/" in key else "manifest.checksum"
+                verify_checksum(raw, self._get(s3, bucket, checksum_key).decode("ascii", "replace"), where)
+                manifest = parse_manifest(raw, where)
+                source = manifest.source_bucket
+                paths = self.fetcher.remote(manifest, bucket, region)
+            else:
+                path = Path(where).expanduser()
+                raw, checksum = read_local_manifest(path)
+                if checksum is None:
+                    yield Notice(where, "no manifest.checksum beside the manifest: manifest.json itself is unverified")
+                else:
+                    verify_checksum(raw, checksum, str(path))
+                manifest = parse_manifest(raw, str(path))
+                source = manifest.source_bucket
+                paths = self.fetcher.local(manifest, path)
+            yield from self._count(Bucket(manifest.source_bucket, "-"), manifest, paths, manifest.created)
+        except _PER_BUCKET as exc:
+            yield Failure(source, None, "inventory", exc.code, str(exc))
+
+    def _count(
+        self, bucket: Bucket, manifest: Manifest, paths: list[Path], written: datetime | None
+    ) -> Iterator[BucketReport | Notice]:
+        if written is not None:
+            age = (datetime.now(UTC) - written).days
+            if age > self.max_age_days:
+                yield Notice(
+                    bucket.name,
+                    f"the inventory report is from {written:%Y-%m-%d} ({age} days old, over --max-age "
+                    f"{self.max_age_days}): figures are as of that day",
+                )
+        con = connect()
+        try:
+            usage = analyse(con, open_source(con, manifest, paths), self.spec)
+        finally:
+            con.close()
+        yield BucketReport(bucket, usage, written.date() if written else None)
+
+    def _get(self, s3: object, bucket: str, key: str) -> bytes:
+        try:
+            body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()  # type: ignore[attr-defined]
+        except bex.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise InventoryError(f"s3://{bucket}/{key} does not exist.") from exc
+            raise translate(exc, what="s3:GetObject", bucket=bucket) from exc
+        except bex.BotoCoreError as exc:
+            raise translate(exc, what="s3:GetObject", bucket=bucket, endpoint=self.aws.endpoint_url) from exc
+        return body
