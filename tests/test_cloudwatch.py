@@ -353,7 +353,7 @@ def test_selection(aws_url: str, cli: Cli, named_buckets: list[str], args: list[
     [
         (["--prefix", "nomatch-*"], "No bucket matches --prefix nomatch-* (4 buckets in the account)"),
         (["--prefix", "logs"], "No bucket matches --prefix logs"),  # globs match whole names
-        (["--bucket", "not-there"], "--bucket not-there"),
+        (["--bucket", "not-there"], "Bucket(s) not found in the account: not-there"),
         (["--bucket", "logs-a", "--bucket", "not-there"], "not found in the account: not-there"),
     ],
 )
@@ -368,10 +368,13 @@ def test_nothing_selected_is_a_usage_error(
     assert "Traceback" not in result.stderr
 
 
-def test_empty_account_is_a_usage_error(aws_url: str, cli: Cli) -> None:
-    result = cli("--endpoint-url", aws_url)
-    assert result.code == 2
-    assert "The account has no buckets to analyse." in result.stderr
+def test_empty_account_is_an_empty_report(aws_url: str, cli: Cli) -> None:
+    result = cli("--endpoint-url", aws_url, "--fmt", "json")
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["Buckets"] == []
+    named = cli("--endpoint-url", aws_url, "--prefix", "logs-*")
+    assert named.code == 2
+    assert "The account has no buckets to analyse." in named.stderr
 
 
 def test_selection_limits_region_lookups(aws_url: str, named_buckets: list[str]) -> None:

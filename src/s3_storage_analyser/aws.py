@@ -6,9 +6,10 @@ raises is turned into an ``AnalyserError`` here, with its cause kept.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import boto3
@@ -46,6 +47,12 @@ _BAD_CREDENTIAL_CODES = {
 T = TypeVar("T")
 
 
+def _env_int(name: str, default: int) -> int:
+    """botocore's own AWS_MAX_ATTEMPTS, honoured although the tool sets its retry config itself."""
+    raw = os.environ.get(name, "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else default
+
+
 @dataclass(frozen=True)
 class AwsOptions:
     """Where and as whom to connect; all optional, botocore fills the rest."""
@@ -56,7 +63,7 @@ class AwsOptions:
     max_pool_connections: int = 10
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
-    max_attempts: int = 5
+    max_attempts: int = field(default_factory=lambda: _env_int("AWS_MAX_ATTEMPTS", 5))
 
 
 class Aws:

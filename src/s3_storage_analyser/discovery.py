@@ -79,7 +79,7 @@ def discover(aws: Aws, selection: Selection, concurrency: int) -> Discovery:
         try:
             region = entry.get("BucketRegion") or bucket_region(aws, name)
         except (AccessDeniedError, BucketNotFoundError, AwsError) as exc:
-            return Failure(name, None, "region", exc.code, exc.message)
+            return Failure(name, None, "region", exc.code, str(exc))
         return Bucket(name, region, created)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from .errors import NothingSelectedError, UsageError
 
 # S3 bucket names: 3-63 chars of lowercase letters, digits, dots and hyphens.
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-_]{1,254}$")
-_GLOB_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789.-_*?[]!")
+# Current rules are 3-63 of a-z 0-9 . - ; legacy us-east-1 buckets may have upper case and _ (up to 255).
+_BUCKET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_]{1,254}$")
+_GLOB_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_*?[]!")
 
 
 def _strip_scheme(raw: str) -> str:
@@ -61,6 +62,14 @@ class Selection:
     def apply(self, buckets: Iterable[str]) -> list[str]:
         """The selected names, or a usage error that says what matched nothing."""
         available = list(buckets)
+        if not available and self.everything:
+            return []  # an empty account is a valid (empty) report
+        missing = [n for n in self.names if n not in available]
+        if missing and not self.globs:
+            raise NothingSelectedError(
+                f"Bucket(s) not found in the account: {', '.join(missing)} ({len(available)} buckets there).",
+                hint="--bucket takes exact names (check the spelling and --profile); use --prefix for globs.",
+            )
         chosen = [b for b in available if self.matches(b)]
         if not chosen:
             asked = ", ".join([*(f"--prefix {g}" for g in self.globs), *(f"--bucket {n}" for n in self.names)])
@@ -111,7 +120,7 @@ def _parse_name(raw: str) -> tuple[str, str]:
     if not _BUCKET_NAME.match(name):
         raise UsageError(
             f"--bucket {raw!r} is not a valid bucket name.",
-            hint="Bucket names are 3-63 characters of a-z 0-9 . - ; use --prefix for globs, "
+            hint="Bucket names are letters, digits, '.', '-' and '_'; use --prefix for globs, "
             "s3://name/key-prefix/ to narrow a listing.",
         )
     return name, prefix

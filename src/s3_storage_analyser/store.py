@@ -113,14 +113,15 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            # The first statements read the file: one that is not a SQLite database fails here.
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA journal_mode = WAL")
         except (OSError, sqlite3.Error) as exc:
             raise UsageError(
                 f"Cannot open the history database {self.path}: {exc}",
                 hint="Pass --db PATH to a writable location.",
             ) from exc
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA journal_mode = WAL")
         self.migrate()
 
     def close(self) -> None:
@@ -223,9 +224,14 @@ class Store:
 
     def load(self, snapshot_id: int) -> Snapshot:
         with self._lock:
-            head = self._db.execute(
-                "SELECT taken_at, strategy, breakdowns FROM snapshots WHERE id = ?", (snapshot_id,)
-            ).fetchone()
+            # An id beyond SQLite's 64-bit INTEGER names no row (binding it would raise OverflowError).
+            head = (
+                self._db.execute(
+                    "SELECT taken_at, strategy, breakdowns FROM snapshots WHERE id = ?", (snapshot_id,)
+                ).fetchone()
+                if -(2**63) <= snapshot_id < 2**63
+                else None
+            )
             if head is None:
                 raise SnapshotNotFoundError(
                     f"There is no snapshot {snapshot_id} in {self.path}.",

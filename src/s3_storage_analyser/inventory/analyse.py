@@ -96,7 +96,9 @@ def _columnar_source(relation: str, names: set[str], where: str) -> Source:
         size="size",
         storage_class="coalesce(storage_class, 'STANDARD')" if "storage_class" in names else "'STANDARD'",
         last_modified=(
-            "coalesce(strftime(last_modified_date, '%Y-%m-%dT%H:%M:%S.%gZ'), '')" if "last_modified_date" in names else "''"
+            "coalesce(strftime(last_modified_date, '%Y-%m-%dT%H:%M:%S.%gZ'), '')"
+            if "last_modified_date" in names
+            else "''"
         ),
         is_latest="coalesce(is_latest, true)" if "is_latest" in names else "true",
         is_delete_marker="coalesce(is_delete_marker, false)" if "is_delete_marker" in names else "false",

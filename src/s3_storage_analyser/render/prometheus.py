@@ -41,8 +41,9 @@ class SnapshotCollector(Collector):
         for report in self.snapshot.buckets:
             name, region = report.bucket.name, report.bucket.region
             usage = report.usage
-            for code in sort_classes(list(usage.bytes_by_class)):
-                size.add_metric([name, region, code], usage.bytes_by_class[code])
+            # An empty bucket still gets a sample, so dashboards see 0 rather than a missing series.
+            for code in sort_classes(list(usage.bytes_by_class)) or ["STANDARD"]:
+                size.add_metric([name, region, code], usage.bytes_by_class.get(code, 0))
             if usage.objects_by_class:
                 for code in sort_classes(list(usage.objects_by_class)):
                     objects.add_metric([name, region, code], usage.objects_by_class[code])

@@ -55,7 +55,8 @@ def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 2
     )
     console.print(
         f"Total: {humanise(total.bytes)} ({total.bytes:,} bytes) in {total.objects:,} objects, "
-        f"{len(snapshot.buckets)} buckets, strategy {snapshot.strategy}{when}."
+        f"{len(snapshot.buckets)} bucket{'' if len(snapshot.buckets) == 1 else 's'}, "
+        f"strategy {snapshot.strategy}{when}."
     )
     if snapshot.failures:
         console.print(f"{len(snapshot.failures)} bucket(s) failed: listed on stderr.")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -46,9 +49,17 @@ def serve(
         f"{interval:.0f}s" if interval else "never",
         store.path,
     )
+    # uvicorn replays the signal that stopped it once it has shut down; SIGTERM's default action would
+    # then kill the process (status -15) before the scanner stops and the store closes: exit 0 instead.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     scanner.start(scan_now=initial_scan)
     try:
         server.run()
     finally:
         scanner.stop()
         store.close()
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..aws import Aws
 from ..errors import AccessDeniedError, AnalyserError, AwsError
-from ..model import Bucket, BucketReport, Failure, Usage
+from ..model import Bucket, BucketReport, Failure, Notice, Usage
 from ..storage_classes import (
     CLOUDWATCH_STORAGE_TYPES,
     OBJECT_COUNT_STORAGE_TYPE,
@@ -73,7 +73,7 @@ class CloudWatchStrategy:
         self.concurrency = max(1, concurrency)
         self.now = now
 
-    def collect(self, buckets: Sequence[Bucket]) -> Iterator[BucketReport | Failure]:
+    def collect(self, buckets: Sequence[Bucket]) -> Iterator[BucketReport | Failure | Notice]:
         by_region: dict[str, list[Bucket]] = defaultdict(list)
         for bucket in buckets:
             by_region[bucket.region].append(bucket)
@@ -92,26 +92,37 @@ class CloudWatchStrategy:
         buckets: list[Bucket],
         start: datetime,
         end: datetime,
-    ) -> list[BucketReport | Failure]:
+    ) -> list[BucketReport | Failure | Notice]:
+        notices: list[BucketReport | Failure | Notice] = []
         try:
-            series = self._series(region, {b.name for b in buckets})
+            series, listed = self._series(region, {b.name for b in buckets})
+            if not listed:
+                notices += [
+                    Notice(
+                        b.name,
+                        f"cloudwatch:ListMetrics was denied in {region}: only the storage types AWS documents "
+                        "were queried; grant it to count types AWS adds later",
+                    )
+                    for b in buckets
+                ]
             values = self._fetch(region, series, start, end)
         except AnalyserError as exc:
             if not isinstance(exc, _PER_BUCKET_ERRORS):
                 raise
-            return [Failure(b.name, region, "metrics", exc.code, exc.message) for b in buckets]
-        return [self._report(b, values.get(b.name, {})) for b in buckets]
+            return [Failure(b.name, region, "metrics", exc.code, str(exc)) for b in buckets]
+        return notices + [self._report(b, values.get(b.name, {})) for b in buckets]
 
-    def _series(self, region: str, names: set[str]) -> list[Series]:
-        """The series to query: what ListMetrics reveals, or the documented set."""
+    def _series(self, region: str, names: set[str]) -> tuple[list[Series], bool]:
+        """The series to query (what ListMetrics reveals, or the documented set) and
+        whether ListMetrics answered."""
         documented = [s for name in sorted(names) for s in documented_series(name)]
         try:
             listed = self._list_metrics(region, names)
         except AccessDeniedError:
-            return documented  # whatever --days is: ListMetrics is an optimisation, not a requirement
+            return documented, False  # whatever --days is: ListMetrics is an optimisation, not a requirement
         if self.days > LIST_METRICS_HORIZON_DAYS:
-            return sorted(set(documented) | set(listed), key=_series_key)
-        return sorted(set(listed), key=_series_key)
+            return sorted(set(documented) | set(listed), key=_series_key), True
+        return sorted(set(listed), key=_series_key), True
 
     def _list_metrics(self, region: str, names: set[str]) -> list[Series]:
         cw = self.aws.client("cloudwatch", region)
