@@ -267,7 +267,8 @@ class SizeBreakdown(_Histogram):
 
 def age_cutoffs(now: datetime) -> list[str]:
     """ISO-8601 cut-offs (oldest first) to compare LastModified strings with, no datetime per key."""
-    return [(now - timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%S") for d in reversed(AGE_EDGES_DAYS)]
+    utc = now.astimezone(UTC)  # LastModified is always UTC
+    return [(utc - timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%S") for d in reversed(AGE_EDGES_DAYS)]
 
 
 class AgeBreakdown(_Histogram):

@@ -100,7 +100,7 @@ def _objects_any_order(body: str) -> list[tuple[str, str, int, str]]:
     for piece in body.split("<Contents>")[1:]:
         chunk = piece[: piece.find("</Contents>")]
         size = _text(chunk, "Size")
-        if not size.isdigit():
+        if not (size.isascii() and size.isdigit()):
             raise PageError("an object entry without a Size")
         entries.append(
             (_text(chunk, "Key"), _text(chunk, "LastModified"), int(size), _text(chunk, "StorageClass") or "STANDARD")
@@ -133,7 +133,7 @@ def parse_versions(body: str) -> VersionPage:
             entries.append((_text(chunk, "Key"), _text(chunk, "LastModified"), 0, "", latest, True))
             continue
         size = _text(chunk, "Size")
-        if not size.isdigit():
+        if not (size.isascii() and size.isdigit()):
             raise PageError("a version entry without a Size")
         storage = _text(chunk, "StorageClass") or "STANDARD"
         entries.append((_text(chunk, "Key"), _text(chunk, "LastModified"), int(size), storage, latest, False))

@@ -144,11 +144,15 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors())
+        # The fmt hint only when fmt is wrong, naming that route's choices (diff has no prometheus).
+        expected = [
+            (e.get("ctx") or {}).get("expected") for e in exc.errors() if tuple(e.get("loc", ()))[-1:] == ("fmt",)
+        ]
         body = {
             "error": {
                 "code": "BadRequest",
                 "message": f"Invalid request: {problems}.",
-                "hint": f"fmt takes one of: {', '.join(FORMATS)}.",
+                "hint": f"fmt takes one of: {expected[0] or ', '.join(FORMATS)}." if expected else None,
             }
         }
         return JSONResponse(body, status_code=400)
