@@ -75,9 +75,18 @@ class ObjectPage:
         return decode_key(self.entries[index][0], self.url_encoded)
 
 
+_ROOT = re.compile(r"<([A-Za-z][\w.-]*)[\s>/]")
+# Root elements other servers use for the same answer (moto answers ListParts with ListPartsResponse).
+_ROOT_ALIASES = {"ListPartsResult": ("ListPartsResult", "ListPartsResponse")}
+
+
 def _check_complete(body: str, root: str) -> None:
-    if not body.rstrip().endswith(f"</{root}>"):
-        raise PageError(f"incomplete {root} response ({len(body)} characters)")
+    """The document must be the expected answer and close the root element it opened."""
+    start = body.find("<", body.find("?>") + 2 if body.startswith("<?") else 0)
+    match = _ROOT.match(body, start) if start >= 0 else None
+    name = match.group(1) if match else ""
+    if name not in _ROOT_ALIASES.get(root, (root,)) or not body.rstrip().endswith(f"</{name}>"):
+        raise PageError(f"not a complete {root} response ({len(body)} characters)")
 
 
 def parse_objects(body: str) -> ObjectPage:
@@ -148,3 +157,55 @@ def parse_versions(body: str) -> VersionPage:
         xml_text(version_marker) if version_marker else None,
         encoded,
     )
+
+
+@dataclass
+class UploadPage:
+    """One ListMultipartUploads page: (raw key, upload id, initiated) per upload."""
+
+    uploads: list[tuple[str, str, str]]
+    truncated: bool = False
+    next_key_marker: str | None = None
+    next_upload_marker: str | None = None
+    url_encoded: bool = False
+
+
+def parse_uploads(body: str) -> UploadPage:
+    """Parse ListMultipartUploads; keys may need EncodingType=url, so botocore's parser is not used."""
+    _check_complete(body, "ListMultipartUploadsResult")
+    uploads = [
+        (_text(chunk, "Key"), xml_text(_text(chunk, "UploadId")), _text(chunk, "Initiated"))
+        for chunk in re.findall(r"<Upload>(.*?)</Upload>", body, re.S)
+    ]
+    encoded = "<EncodingType>url</EncodingType>" in body
+    key_marker = _text(body, "NextKeyMarker") or None
+    upload_marker = _text(body, "NextUploadIdMarker") or None
+    return UploadPage(
+        uploads,
+        "<IsTruncated>true</IsTruncated>" in body,
+        decode_key(key_marker, encoded) if key_marker else None,
+        xml_text(upload_marker) if upload_marker else None,
+        encoded,
+    )
+
+
+@dataclass
+class PartPage:
+    """One ListParts page: the sizes of the uploaded parts."""
+
+    sizes: list[int]
+    truncated: bool = False
+    next_part_marker: str | None = None
+
+
+def parse_parts(body: str) -> PartPage:
+    """Parse ListParts (its echoed Key may hold characters XML 1.0 forbids, so botocore cannot)."""
+    _check_complete(body, "ListPartsResult")
+    sizes: list[int] = []
+    for chunk in re.findall(r"<Part>(.*?)</Part>", body, re.S):
+        size = _text(chunk, "Size")
+        if not (size.isascii() and size.isdigit()):
+            raise PageError("a part entry without a Size")
+        sizes.append(int(size))
+    marker = _text(body, "NextPartNumberMarker") or None
+    return PartPage(sizes, "<IsTruncated>true</IsTruncated>" in body, marker)

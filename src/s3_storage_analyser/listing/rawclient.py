@@ -18,14 +18,24 @@ from typing import Any, TypeVar
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectionClosedError
 
-from .pages import ObjectPage, PageError, VersionPage, parse_objects, parse_versions
+from .pages import (
+    ObjectPage,
+    PageError,
+    PartPage,
+    UploadPage,
+    VersionPage,
+    parse_objects,
+    parse_parts,
+    parse_uploads,
+    parse_versions,
+)
 
 P = TypeVar("P")
 
 _EMPTY_PAGE = (
     b'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>'
 )
-_INTERCEPTED = ("ListObjectsV2", "ListObjectVersions")
+_INTERCEPTED = ("ListObjectsV2", "ListObjectVersions", "ListMultipartUploads", "ListParts")
 
 
 class _StaticBody:
@@ -110,3 +120,21 @@ class RawLister:
             if version_marker:
                 params["VersionIdMarker"] = version_marker
         return self._call(parse_versions, self.client.list_object_versions, params)
+
+    def uploads(
+        self, bucket: str, *, prefix: str = "", key_marker: str | None = None, upload_marker: str | None = None
+    ) -> UploadPage:
+        params: dict[str, Any] = {"Bucket": bucket, "EncodingType": "url"}
+        if prefix:
+            params["Prefix"] = prefix
+        if key_marker is not None:
+            params["KeyMarker"] = key_marker
+            if upload_marker:
+                params["UploadIdMarker"] = upload_marker
+        return self._call(parse_uploads, self.client.list_multipart_uploads, params)
+
+    def parts(self, bucket: str, key: str, upload_id: str, *, marker: str | None = None) -> PartPage:
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key, "UploadId": upload_id}
+        if marker:
+            params["PartNumberMarker"] = int(marker)
+        return self._call(parse_parts, self.client.list_parts, params)

@@ -138,30 +138,36 @@ class SliceRunner:
         return SliceResult(task, tally, remainder, max_pages, alphabet)
 
     def _uploads(self, task: KeyRange, tally: Tally) -> SliceResult:
-        """Incomplete multipart uploads and the bytes of their parts (botocore parses: few calls)."""
-        s3 = self.aws.client("s3", task.region)
+        """Incomplete multipart uploads and the bytes of their parts, parsed by us: keys may hold
+        characters that only EncodingType=url (or our parser) survives."""
+        lister = self.lister(task.region)
         tally.measured.add("uploads")
         pages = 0
-        params: dict[str, Any] = {"Bucket": task.bucket}
-        if task.prefix:
-            params["Prefix"] = task.prefix
-        for page in s3.get_paginator("list_multipart_uploads").paginate(**params):
+        key_marker: str | None = None
+        upload_marker: str | None = None
+        while True:
+            page = lister.uploads(task.bucket, prefix=task.prefix, key_marker=key_marker, upload_marker=upload_marker)
             pages += 1
-            for upload in page.get("Uploads", []):
+            for raw_key, upload_id, initiated in page.uploads:
+                key = decode_key(raw_key, page.url_encoded)
                 sizes: list[int] = []
-                parts = s3.get_paginator("list_parts").paginate(
-                    Bucket=task.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-                )
+                marker: str | None = None
                 try:
-                    for part_page in parts:
+                    while True:
+                        parts = lister.parts(task.bucket, key, upload_id, marker=marker)
                         pages += 1
-                        sizes.extend(int(part["Size"]) for part in part_page.get("Parts", []))
+                        sizes.extend(parts.sizes)
+                        if not parts.truncated or not parts.next_part_marker:
+                            break
+                        marker = parts.next_part_marker
                 except bex.ClientError as exc:
                     if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
                         raise
                     continue  # completed or aborted while we looked: no longer billed
-                tally.add_upload(upload["Initiated"].isoformat(), sizes)
-        return SliceResult(task, tally, None, pages)
+                tally.add_upload(initiated, sizes)
+            if not page.truncated or page.next_key_marker is None:
+                return SliceResult(task, tally, None, pages)
+            key_marker, upload_marker = page.next_key_marker, page.next_upload_marker
 
 
 def worker_main(config: RunnerConfig, tasks: Queue[Any], results: Queue[Any], threads: int) -> None:
