@@ -48,7 +48,11 @@ class Selection:
         for name, prefix in self.scopes:
             if prefix and name not in whole:
                 out.setdefault(name, []).append(prefix)
-        return {name: tuple(dict.fromkeys(p)) for name, p in out.items()}
+        # A prefix inside another one of the same bucket would be counted twice: keep the outer one.
+        return {
+            name: tuple(p for p in dict.fromkeys(ps) if not any(p != q and p.startswith(q) for q in ps))
+            for name, ps in out.items()
+        }
 
     @property
     def everything(self) -> bool:
