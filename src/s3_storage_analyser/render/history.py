@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from ..errors import UsageError
 from ..store import SnapshotSummary
 from ..units import humanise
 
@@ -38,6 +39,10 @@ def render_history(rows: list[SnapshotSummary], fmt: str) -> str:
         writer.writerow(["Id", "TakenAt", "Strategy", "Buckets", "Files", "Bytes", "Failures"])
         writer.writerows(list(d.values()) for d in dicts)
         return buffer.getvalue()
+    if fmt != "table":
+        raise UsageError(
+            f"history cannot be shown as {fmt!r}.", hint="Use table, tsv, csv, json, json_pretty or ndjson."
+        )
     table = Table(box=None, header_style="bold", pad_edge=False)
     for header in ("Id", "Taken (UTC)", "Strategy", "Buckets", "Files", "Size", "Failures"):
         table.add_column(header, justify="left" if header in ("Taken (UTC)", "Strategy") else "right")
