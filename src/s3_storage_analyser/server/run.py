@@ -42,11 +42,11 @@ def serve(
     config = uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None, lifespan="off")
     server = uvicorn.Server(config)
     log.info(
-        "serving on http://%s:%d (auth %s, scans every %s, history %s)",
+        "serving on http://%s:%d (auth %s, %s, history %s)",
         host,
         port,
         "on" if auth.token else "off",
-        f"{interval:.0f}s" if interval else "never",
+        f"scans every {interval:.0f}s and on POST" if interval else "scans only at start and on POST",
         store.path,
     )
     # uvicorn replays the signal that stopped it once it has shut down; SIGTERM's default action would
