@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
@@ -51,6 +52,36 @@ _ACCEPT = (
     ("text/csv", "csv"),
     ("text/plain", "table"),
 )
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    hint: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorDetail
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        400: "Bad parameters (the message names the valid choices)",
+        401: "Missing or wrong token",
+        404: "No such snapshot or scan",
+        503: "No snapshot yet (the first scan has not finished)",
+    }
+    return {status: {"model": ErrorBody, "description": described[status]} for status in statuses}
+
+
+_REPORT_CONTENT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The report, in the format asked (fmt, else Accept)",
+        "content": {media.split(";")[0]: {} for media in dict.fromkeys(MEDIA_TYPES.values())},
+    }
+}
 
 
 class NoSnapshotError(AnalyserError):
@@ -183,15 +214,30 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
     def rendered(snapshot: Snapshot, fmt: str) -> Response:
         return Response(render(snapshot, fmt), media_type=MEDIA_TYPES[fmt])
 
-    @app.get("/", dependencies=authed, summary="The latest report (the first version's endpoint)")
+    @app.get(
+        "/",
+        dependencies=authed,
+        summary="The latest report (the first version's endpoint)",
+        responses={**_REPORT_CONTENT, **_errors(400, 401, 503)},
+    )
     def seed_report(request: Request, fmt: Annotated[Format | None, Query()] = None) -> Response:
         return rendered(current()[1], _negotiate(fmt, request.headers.get("accept", "")))
 
-    @app.get("/api/v1/report", dependencies=authed, summary="The latest report")
+    @app.get(
+        "/api/v1/report",
+        dependencies=authed,
+        summary="The latest report",
+        responses={**_REPORT_CONTENT, **_errors(400, 401, 503)},
+    )
     def report(request: Request, fmt: Annotated[Format | None, Query()] = None) -> Response:
         return rendered(current()[1], _negotiate(fmt, request.headers.get("accept", "")))
 
-    @app.get("/api/v1/snapshots", dependencies=authed, summary="Stored snapshots, newest first")
+    @app.get(
+        "/api/v1/snapshots",
+        dependencies=authed,
+        summary="Stored snapshots, newest first",
+        responses=_errors(400, 401),
+    )
     def snapshots(limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
         return [
             {
@@ -206,14 +252,24 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
             for s in store.history(limit)
         ]
 
-    @app.get("/api/v1/snapshots/{snapshot_id}", dependencies=authed, summary="One stored snapshot")
+    @app.get(
+        "/api/v1/snapshots/{snapshot_id}",
+        dependencies=authed,
+        summary="One stored snapshot",
+        responses={**_REPORT_CONTENT, **_errors(400, 401, 404)},
+    )
     def snapshot(snapshot_id: int, fmt: Annotated[Format | None, Query()] = None) -> Response:
         found = store.load(snapshot_id)
         if fmt is None:
             return JSONResponse({"Id": snapshot_id, **snapshot_dict(found)})
         return rendered(found, fmt)
 
-    @app.get("/api/v1/diff", dependencies=authed, summary="Growth between two snapshots (default: the last two)")
+    @app.get(
+        "/api/v1/diff",
+        dependencies=authed,
+        summary="Growth between two snapshots (default: the last two)",
+        responses={**_REPORT_CONTENT, **_errors(400, 401, 404)},
+    )
     def growth(
         a: Annotated[int | None, Query(description="older snapshot id")] = None,
         b: Annotated[int | None, Query(description="newer snapshot id")] = None,
@@ -229,11 +285,19 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         body = render_diff(diff(before, after), (a, before), (b, after), fmt, None)
         return Response(body, media_type=MEDIA_TYPES[fmt])
 
-    @app.post("/api/v1/scans", dependencies=authed, status_code=202, summary="Start a scan (or join the running one)")
+    @app.post(
+        "/api/v1/scans",
+        dependencies=authed,
+        status_code=202,
+        summary="Start a scan (or join the running one)",
+        responses=_errors(401),
+    )
     def start_scan() -> dict[str, Any]:
         return _scan_dict(scanner.trigger())
 
-    @app.get("/api/v1/scans/{scan_id}", dependencies=authed, summary="A scan's status")
+    @app.get(
+        "/api/v1/scans/{scan_id}", dependencies=authed, summary="A scan's status", responses=_errors(400, 401, 404)
+    )
     def scan_status(scan_id: int) -> dict[str, Any]:
         status = scanner.get(scan_id)
         if status is None:
@@ -250,7 +314,13 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
             "scan_failures": health.failures,
         }
 
-    @app.get("/metrics", dependencies=[Depends(require_metrics_token)], summary="Prometheus exposition")
+    @app.get(
+        "/metrics",
+        dependencies=[Depends(require_metrics_token)],
+        summary="Prometheus exposition",
+        response_class=PlainTextResponse,
+        responses=_errors(401),
+    )
     def metrics() -> Response:
         return PlainTextResponse(exposition(registry), media_type=CONTENT_TYPE_LATEST)
 
