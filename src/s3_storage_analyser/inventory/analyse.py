@@ -10,6 +10,7 @@ through a pyarrow dataset (streamed, never loaded whole).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -113,12 +114,23 @@ def connect(threads: int | None = None, memory_limit: str = "1GB") -> duckdb.Duc
     con.execute(f"SET threads TO {threads or os.cpu_count() or 1}")
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
+    # Parquet and ORC timestamps are instants: format them in UTC, not in the machine's time zone
+    # (the setting exists only with ICU, which is also what would apply the local zone).
+    with contextlib.suppress(duckdb.Error):
+        con.execute("SET TimeZone = 'UTC'")
     return con
 
 
 def open_source(con: duckdb.DuckDBPyConnection, manifest: Manifest, paths: Sequence[Path]) -> Source:
     """The files as one relation with the columns the counting needs."""
     where = manifest.location
+    if not paths:
+        # The report of an empty bucket (or filter) lists no data files: nothing to count, not an error.
+        if manifest.file_format == "CSV":
+            empty = ", ".join(f'NULL::VARCHAR AS "{c}"' for c in manifest.columns)
+            return replace(_csv_source(manifest, paths), relation=f"(SELECT {empty} WHERE false)")
+        nothing = "(SELECT NULL::VARCHAR AS key, NULL::BIGINT AS size WHERE false)"
+        return _columnar_source(nothing, {"key", "size"}, where)
     try:
         if manifest.file_format == "CSV":
             return _csv_source(manifest, paths)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import botocore.exceptions as bex
 
-from ..aws import Aws, translate
+from ..aws import Aws, error_code, translate
 from .manifest import DataFile, InventoryError, Manifest
 
 DEFAULT_CACHE_BYTES = 20 * 1024**3
@@ -84,7 +84,14 @@ class Fetcher:
                 os.replace(tmp, target)
                 self.downloaded += 1
                 return target
-            except (bex.BotoCoreError, bex.ClientError) as exc:
+            except bex.ClientError as exc:
+                if error_code(exc) in ("NoSuchKey", "404", "NotFound"):  # the bucket is there: it held the manifest
+                    raise InventoryError(
+                        f"s3://{bucket}/{item.key}: the manifest lists this data file, but it does not exist.",
+                        hint="The report is incomplete or was partly deleted; try an older report or --strategy list.",
+                    ) from exc
+                raise translate(exc, what=f"s3:GetObject {item.key}", bucket=bucket) from exc
+            except bex.BotoCoreError as exc:
                 raise translate(exc, what=f"s3:GetObject {item.key}", bucket=bucket) from exc
             finally:
                 tmp.unlink(missing_ok=True)

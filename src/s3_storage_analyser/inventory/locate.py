@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..aws import Aws
+import botocore.exceptions as bex
+
+from ..aws import Aws, translate
 from ..discovery import bucket_region
 from .manifest import InventoryError
 
@@ -75,14 +77,19 @@ def newest_report(aws: Aws, source: str, config: dict[str, Any]) -> ReportLocati
     region = bucket_region(aws, bucket)
     s3 = aws.client("s3", region)
     stamps: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base, Delimiter="/"):
-        for entry in page.get("CommonPrefixes", []):
-            match = _STAMP.search(entry["Prefix"])
-            if match:
-                stamps.append(match.group(1))
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base, Delimiter="/"):
+            for entry in page.get("CommonPrefixes", []):
+                match = _STAMP.search(entry["Prefix"])
+                if match:
+                    stamps.append(match.group(1))
+    except (bex.BotoCoreError, bex.ClientError) as exc:
+        raise translate(exc, what=f"s3:ListBucket {base}", bucket=bucket, endpoint=aws.endpoint_url) from exc
     for stamp in sorted(stamps, reverse=True):
         folder = f"{base}{stamp}/"
-        listed = s3.list_objects_v2(Bucket=bucket, Prefix=folder, Delimiter="/")
+        listed = aws.call(
+            f"s3:ListBucket {folder}", s3.list_objects_v2, bucket=bucket, Bucket=bucket, Prefix=folder, Delimiter="/"
+        )
         names = {obj["Key"][len(folder) :] for obj in listed.get("Contents", [])}
         if {"manifest.json", "manifest.checksum"} <= names:  # S3 writes the checksum last
             written = datetime.strptime(stamp, "%Y-%m-%dT%H-%MZ").replace(tzinfo=UTC)

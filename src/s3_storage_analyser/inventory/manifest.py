@@ -68,7 +68,7 @@ def parse_manifest(raw: bytes, location: str) -> Manifest:
     if stamp:
         try:
             created = datetime.fromtimestamp(int(stamp) / 1000, UTC)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, OSError):
             created = None
     return Manifest(source, destination, match, columns, files, created, location)
 
