@@ -241,7 +241,7 @@ def test_rows_tie_on_bytes_sorted_by_key() -> None:
         ("backup.2024-01-01T00:00:00", NO_EXTENSION),
         ("folder/", NO_EXTENSION),
         ("v1.2", "2"),
-        ("naïve.ÉTÉ", "été"),
+        ("naïve.ÉTÉ", "ÉtÉ"),  # only A-Z fold: Python and DuckDB disagree on Unicode case rules
     ],
 )
 def test_extension_rules(key: str, extension: str) -> None:

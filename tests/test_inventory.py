@@ -584,12 +584,6 @@ def test_choose_ranks_configurations() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--bucket s3://bucket/prefix/ is accepted with --strategy inventory (ScanOptions.validate lets list and "
-    "inventory through) but make_strategy never passes the scopes to InventoryStrategy: the whole bucket is "
-    "reported as if it were the prefix (bug in report.py, outside the inventory package).",
-)
 def test_bucket_prefix_scope_is_not_silently_ignored(aws_url: str, cli: Any, tmp_path: Path) -> None:
     seed_source(aws_url, objects=OBJECTS[16:23])
     publish(aws_url, truth_rows(aws_url, SRC))

@@ -65,6 +65,10 @@ class Breakdown(Protocol):
     def rows(self) -> list[BreakdownRow]: ...
 
 
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ASCII_LOWER = str.maketrans(_UPPER, _UPPER.lower())
+
+
 def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -172,7 +176,11 @@ class PrefixBreakdown:
 
 
 class ExtensionBreakdown:
-    """Objects and bytes per file extension (lower-cased), the largest ``top`` by bytes."""
+    """Objects and bytes per file extension (ASCII letters lower-cased), the largest ``top`` by bytes.
+
+    Only A-Z are folded: Unicode case rules differ between Python and DuckDB
+    (``İ``, final ``Σ``), and both strategies must name an extension the same way.
+    """
 
     dimension = "extension"
 
@@ -187,7 +195,7 @@ class ExtensionBreakdown:
         dot = name.rfind(".")
         if dot <= 0 or dot == len(name) - 1 or len(name) - dot > 12:
             return NO_EXTENSION
-        return name[dot + 1 :].lower()
+        return name[dot + 1 :].translate(_ASCII_LOWER)
 
     def add(self, key: str, size: int, storage_class: str, last_modified: str) -> None:
         _bump(self.table, self.extension(key), size)
@@ -198,7 +206,10 @@ class ExtensionBreakdown:
     def sql(key: str) -> str:
         """``extension`` in SQL: 1-11 characters after the last dot of the name, not a leading dot."""
         found = rf"regexp_extract({key}, '[^/]+\.([^./]{{1,11}})$', 1)"
-        return f"CASE WHEN {found} = '' THEN {_sql_literal(NO_EXTENSION)} ELSE lower({found}) END"
+        return (
+            f"CASE WHEN {found} = '' THEN {_sql_literal(NO_EXTENSION)} "
+            f"ELSE translate({found}, '{_UPPER}', '{_UPPER.lower()}') END"
+        )
 
     def add_group(self, extension: str, objects: int, size: int) -> None:
         cell = self.table.setdefault(extension, [0, 0])

@@ -88,6 +88,7 @@ def make_strategy(aws: Aws, options: ScanOptions, on_progress: Callable[[Progres
             manifest=options.inventory_manifest,
             max_age_days=options.max_age_days,
             cache_dir=options.cache_dir,
+            scopes=options.selection.prefixes(),
         )
     raise UsageError(
         f"Unknown strategy {options.strategy!r}.",

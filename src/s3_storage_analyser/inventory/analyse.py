@@ -148,7 +148,12 @@ def open_source(con: duckdb.DuckDBPyConnection, manifest: Manifest, paths: Seque
 
 
 def analyse(
-    con: duckdb.DuckDBPyConnection, source: Source, spec: BreakdownSpec, *, now: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    spec: BreakdownSpec,
+    *,
+    now: datetime | None = None,
+    key_prefix: str = "",
 ) -> Usage:
     """Totals by class, hidden costs and every asked-for breakdown, from one scan.
 
@@ -173,6 +178,8 @@ def analyse(
         f"{source.last_modified} AS m, ({source.is_latest} AND NOT {source.is_delete_marker}) AS cur, "
         f"{source.is_delete_marker} AS dm, {tier} AS t FROM {source.relation}"
     )
+    if key_prefix:  # --bucket s3://name/prefix/: only those keys, as listing would
+        base = f"SELECT * FROM ({base}) WHERE starts_with(k, '{key_prefix.replace(chr(39), chr(39) * 2)}')"
     tagged = ", ".join(["*", *(f"CASE WHEN cur THEN {expr} END AS g{i}" for i, (expr, _, _) in enumerate(groups))])
     names = [f"g{i}" for i in range(len(groups))]
     sets = ", ".join(["(c, cur, dm, t)", *(f"({n})" for n in names)])

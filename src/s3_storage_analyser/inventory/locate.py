@@ -25,6 +25,8 @@ class ReportLocation:
     manifest_key: str
     config_id: str
     written: datetime
+    filter_prefix: str = ""  # the configuration covers only these keys
+    whole_versions: bool = True  # the configuration includes noncurrent versions
 
     @property
     def checksum_key(self) -> str:
@@ -93,7 +95,15 @@ def newest_report(aws: Aws, source: str, config: dict[str, Any]) -> ReportLocati
         names = {obj["Key"][len(folder) :] for obj in listed.get("Contents", [])}
         if {"manifest.json", "manifest.checksum"} <= names:  # S3 writes the checksum last
             written = datetime.strptime(stamp, "%Y-%m-%dT%H-%MZ").replace(tzinfo=UTC)
-            return ReportLocation(bucket, region, folder + "manifest.json", str(config["Id"]), written)
+            return ReportLocation(
+                bucket,
+                region,
+                folder + "manifest.json",
+                str(config["Id"]),
+                written,
+                str(config.get("Filter", {}).get("Prefix") or ""),
+                config.get("IncludedObjectVersions") == "All",
+            )
     return None
 
 

@@ -7,7 +7,8 @@ a stale one is still counted, with a notice giving its date.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,7 +42,9 @@ class InventoryStrategy:
         manifest: str | None = None,
         max_age_days: int = 8,
         cache_dir: str | None = None,
+        scopes: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        self.scopes = scopes or {}
         self.aws = aws
         self.spec = spec or BreakdownSpec()
         self.versions = versions
@@ -66,6 +69,14 @@ class InventoryStrategy:
         checksum = self._get(s3, location.bucket, location.checksum_key).decode("ascii", "replace")
         verify_checksum(raw, checksum, location.url)
         manifest = parse_manifest(raw, location.url)
+        if location.filter_prefix:
+            yield Notice(
+                bucket.name,
+                f"the only inventory report found (configuration {location.config_id}) covers keys under "
+                f"{location.filter_prefix!r} only: figures are for those keys",
+            )
+        if self.versions and not location.whole_versions:
+            yield Notice(bucket.name, "the inventory report lists current versions only: no noncurrent figures")
         paths = self.fetcher.remote(manifest, location.bucket, location.region)
         yield from self._count(bucket, manifest, paths, manifest.created or location.written)
 
@@ -108,12 +119,16 @@ class InventoryStrategy:
                     f"the inventory report is from {written:%Y-%m-%d} ({age} days old, over --max-age "
                     f"{self.max_age_days}): figures are as of that day",
                 )
+        day = written.date() if written else None
         con = connect()
         try:
-            usage = analyse(con, open_source(con, manifest, paths), self.spec)
+            source = open_source(con, manifest, paths)
+            for prefix in self.scopes.get(bucket.name) or ("",):
+                usage = analyse(con, source, self.spec, key_prefix=prefix)
+                label = replace(bucket, name=f"{bucket.name}/{prefix}") if prefix else bucket
+                yield BucketReport(label, usage, day)
         finally:
             con.close()
-        yield BucketReport(bucket, usage, written.date() if written else None)
 
     def _get(self, s3: object, bucket: str, key: str) -> bytes:
         try:
