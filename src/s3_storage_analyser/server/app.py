@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
@@ -29,7 +30,7 @@ from ..render.diff import render_diff
 from ..render.jsonfmt import snapshot_dict
 from ..store import Store
 from .auth import AuthConfig
-from .metrics import build_registry, exposition
+from .metrics import health_exposition, snapshot_exposition
 from .scanner import Scanner, ScanStatus
 
 log = logging.getLogger("s3_storage_analyser.server")
@@ -120,6 +121,27 @@ class _LatestCache:
         return latest[1] if latest else None
 
 
+class _RenderCache:
+    """Rendered bodies per (snapshot id, format): a stored snapshot never changes, so neither do they."""
+
+    def __init__(self, size: int = 32) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, str], build: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        body = build()  # outside the lock: a slow render must not block cached answers
+        with self._lock:
+            self._items[key] = body
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return body
+
+
 def _negotiate(fmt: str | None, accept: str) -> str:
     if fmt:
         return fmt
@@ -148,7 +170,7 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         description="What is stored in S3, per bucket, region and storage class, from stored snapshots.",
     )
     latest = _LatestCache(store)
-    registry = build_registry(latest.snapshot, scanner.health)
+    cache = _RenderCache()
 
     def require_token(request: Request) -> None:
         auth.check(request)
@@ -211,8 +233,9 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
             )
         return found
 
-    def rendered(snapshot: Snapshot, fmt: str) -> Response:
-        return Response(render(snapshot, fmt), media_type=MEDIA_TYPES[fmt])
+    def rendered(snapshot_id: int, snapshot: Snapshot, fmt: str) -> Response:
+        body = cache.get((snapshot_id, fmt), lambda: render(snapshot, fmt).encode())
+        return Response(body, media_type=MEDIA_TYPES[fmt])
 
     @app.get(
         "/",
@@ -221,7 +244,7 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         responses={**_REPORT_CONTENT, **_errors(400, 401, 503)},
     )
     def seed_report(request: Request, fmt: Annotated[Format | None, Query()] = None) -> Response:
-        return rendered(current()[1], _negotiate(fmt, request.headers.get("accept", "")))
+        return rendered(*current(), _negotiate(fmt, request.headers.get("accept", "")))
 
     @app.get(
         "/api/v1/report",
@@ -230,7 +253,7 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         responses={**_REPORT_CONTENT, **_errors(400, 401, 503)},
     )
     def report(request: Request, fmt: Annotated[Format | None, Query()] = None) -> Response:
-        return rendered(current()[1], _negotiate(fmt, request.headers.get("accept", "")))
+        return rendered(*current(), _negotiate(fmt, request.headers.get("accept", "")))
 
     @app.get(
         "/api/v1/snapshots",
@@ -262,7 +285,7 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         found = store.load(snapshot_id)
         if fmt is None:
             return JSONResponse({"Id": snapshot_id, **snapshot_dict(found)})
-        return rendered(found, fmt)
+        return rendered(snapshot_id, found, fmt)
 
     @app.get(
         "/api/v1/diff",
@@ -322,7 +345,9 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         responses=_errors(401),
     )
     def metrics() -> Response:
-        return PlainTextResponse(exposition(registry), media_type=CONTENT_TYPE_LATEST)
+        found = latest.get()
+        gauges = cache.get((found[0], "metrics"), lambda: snapshot_exposition(found[1])) if found else b""
+        return Response(gauges + health_exposition(scanner.health), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

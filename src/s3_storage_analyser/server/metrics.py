@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
@@ -34,24 +34,15 @@ class HealthCollector(Collector):
         yield CounterMetricFamily("s3_analyser_scans", "Scans run, failed or not.", value=self.health.scans)
 
 
-class LatestSnapshotCollector(Collector):
-    """Delegates to the newest stored snapshot at scrape time (no AWS call)."""
-
-    def __init__(self, latest: Callable[[], Snapshot | None]) -> None:
-        self.latest = latest
-
-    def collect(self) -> Iterator[Metric]:
-        snapshot = self.latest()
-        if snapshot is not None:
-            yield from SnapshotCollector(snapshot).collect()
-
-
-def build_registry(latest: Callable[[], Snapshot | None], health: ScanHealth) -> CollectorRegistry:
+def snapshot_exposition(snapshot: Snapshot) -> bytes:
+    """The snapshot's gauges: built once per snapshot (2,000 buckets take ~150 ms to encode)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(LatestSnapshotCollector(latest))
+    registry.register(SnapshotCollector(snapshot))
+    return generate_latest(registry)
+
+
+def health_exposition(health: ScanHealth) -> bytes:
+    """The scanner's health, which changes between snapshots: built on every scrape (tiny)."""
+    registry = CollectorRegistry(auto_describe=False)
     registry.register(HealthCollector(health))
-    return registry
-
-
-def exposition(registry: CollectorRegistry) -> bytes:
     return generate_latest(registry)
