@@ -51,7 +51,7 @@ class ReportArgs:
 
     @classmethod
     def from_flags(cls, flags: dict[str, Any], endpoint_url: str | None = None) -> ReportArgs:
-        conc = flags["conc"] or default_concurrency()
+        conc = flags["conc"] or default_concurrency(flags["strategy"].lower())
         return cls(
             fmt=parse_format(flags.get("fmt") or "table"),
             unit=parse_unit(flags["unit"]) if flags.get("unit") else None,

@@ -51,8 +51,14 @@ class Setting:
         )
 
 
-def default_concurrency() -> int:
-    """As in the seed: one worker per CPU."""
+LISTING_CONCURRENCY = 32
+
+
+def default_concurrency(strategy: str = "cloudwatch") -> int:
+    """As in the seed, one worker per CPU for CloudWatch (a few calls per region); listing waits on
+    the network for every page, so it keeps 32 requests in flight by default."""
+    if strategy == "list":
+        return LISTING_CONCURRENCY
     return os.cpu_count() or 2
 
 
@@ -101,7 +107,8 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--conc",
         "conc",
-        "Parallel requests (regions, buckets); defaults to the CPU count.",
+        "Parallel requests: regions and buckets, and key ranges when listing "
+        "(default: the CPU count; 32 with --strategy list).",
         type=click.IntRange(1, 512),
         metavar="N",
         envvar="S3SA_CONC",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,9 +25,9 @@ from ..aggregate import BreakdownSpec
 from ..aws import Aws
 from ..errors import AnalyserError
 from ..model import Bucket, BucketReport, Failure
-from .ranges import DEFAULT_ALPHABET, KeyRange, split, split_at, spread
+from .ranges import DEFAULT_ALPHABET, KeyRange, pages_left, split, split_at, spread
 from .tally import Tally
-from .worker import RunnerConfig, SliceResult, SliceRunner, worker_main
+from .worker import RunnerConfig, SliceResult, SliceRunner, serve_slices, worker_main
 
 FIRST_SLICE_PAGES = 1
 SLICE_PAGES = 8
@@ -64,6 +65,8 @@ class _TargetState:
 class _Executor(Protocol):
     capacity: int
 
+    def maybe_grow(self) -> None: ...
+
     def submit(self, task_id: int, task: KeyRange, max_pages: int) -> None: ...
 
     def next_result(self) -> tuple[int, SliceResult]: ...
@@ -80,6 +83,9 @@ class _ThreadExecutor:
         self._done: queue.SimpleQueue[tuple[int, Future[SliceResult]]] = queue.SimpleQueue()
         self._runner = runner
 
+    def maybe_grow(self) -> None:
+        return None
+
     def submit(self, task_id: int, task: KeyRange, max_pages: int) -> None:
         future = self._pool.submit(self._runner.run, task, max_pages)
         future.add_done_callback(lambda f: self._done.put((task_id, f)))
@@ -93,20 +99,53 @@ class _ThreadExecutor:
 
 
 class _ProcessExecutor:
-    """Slices on worker processes, each running ``threads`` requests at a time."""
+    """Slices on this process's threads, plus worker processes once parsing saturates it.
 
-    def __init__(self, config: RunnerConfig, processes: int, threads: int) -> None:
-        context = multiprocessing.get_context("spawn")  # safe beside threads; no inherited locks
-        self.capacity = processes * threads
-        self._tasks: Any = context.Queue()
-        self._results: Any = context.Queue()
+    Latency-bound listings (a real region, tens of ms per page) keep one core
+    busy only in part and need no more processes; a CPU-bound listing (a fast
+    endpoint, parsing under the GIL) is detected by this process using most of
+    a core, and then ``processes`` workers are started (spawned, ~0.5 s to import)
+    and serve the same queue, each with ``threads`` threads.
+    """
+
+    CPU_BOUND = 0.75  # share of one core this process uses when the GIL is the bottleneck
+    WINDOW = 0.5  # seconds between checks
+    BUSY_WINDOWS = 2  # consecutive CPU-bound windows before spawning: short listings never pay for it
+
+    def __init__(self, config: RunnerConfig, processes: int, threads: int, local: SliceRunner) -> None:
+        self._context = multiprocessing.get_context("spawn")  # safe beside threads; no inherited locks
+        self._config = config
+        self._processes = processes
+        self.capacity = threads
+        self._tasks: Any = self._context.Queue()
+        self._results: Any = self._context.Queue()
         self._threads = threads
+        self._procs: list[Any] = []
+        self._local = serve_slices(local, self._tasks, self._results, threads)
+        self._mark = (time.monotonic(), time.process_time())
+        self._busy = 0
+
+    def maybe_grow(self) -> None:
+        """Start the worker processes if this one has been CPU-bound since the last check."""
+        if self._procs or not self._processes:
+            return
+        wall, cpu = time.monotonic(), time.process_time()
+        if wall - self._mark[0] < self.WINDOW:
+            return
+        busy = (cpu - self._mark[1]) / (wall - self._mark[0])
+        self._mark = (wall, cpu)
+        self._busy = self._busy + 1 if busy >= self.CPU_BOUND else 0
+        if self._busy < self.BUSY_WINDOWS:
+            return
         self._procs = [
-            context.Process(target=worker_main, args=(config, self._tasks, self._results, threads), daemon=True)
-            for _ in range(processes)
+            self._context.Process(
+                target=worker_main, args=(self._config, self._tasks, self._results, self._threads), daemon=True
+            )
+            for _ in range(self._processes)
         ]
         for proc in self._procs:
             proc.start()
+        self.capacity += self._processes * self._threads
 
     def submit(self, task_id: int, task: KeyRange, max_pages: int) -> None:
         self._tasks.put((task_id, task, max_pages))
@@ -117,15 +156,17 @@ class _ProcessExecutor:
                 result: tuple[int, SliceResult] = self._results.get(timeout=1.0)
                 return result
             except queue.Empty:
-                if not all(proc.is_alive() for proc in self._procs):
+                if self._procs and not all(proc.is_alive() for proc in self._procs):
                     raise AnalyserError(
                         "A listing worker process exited unexpectedly (out of memory?); nothing was reported.",
                         hint="Rerun with --processes 0 to list in one process, and --debug.",
                     ) from None
 
     def close(self) -> None:
-        for _ in range(len(self._procs) * self._threads):
+        for _ in range((len(self._procs) + 1) * self._threads):
             self._tasks.put(None)
+        for thread in self._local:
+            thread.join(timeout=5)
         for proc in self._procs:
             proc.join(timeout=5)
             if proc.is_alive():
@@ -183,19 +224,16 @@ class ListingEngine:
         if not pending:
             return
         executor: _Executor
-        capacity = self.concurrency if self.processes == 0 else self.processes * self._threads_per_process()
+        capacity = self.concurrency
         pending = self._spread(pending, states, capacity)
         if self.processes > 0:
-            executor = _ProcessExecutor(config, self.processes, self._threads_per_process())
+            executor = _ProcessExecutor(config, self.processes, self.concurrency, SliceRunner(config, self.aws))
         else:
             executor = _ThreadExecutor(SliceRunner(config, self.aws), self.concurrency)
         try:
             yield from self._drive(executor, states, pending, self.slice_pages, split_idle=True)
         finally:
             executor.close()
-
-    def _threads_per_process(self) -> int:
-        return max(1, -(-self.concurrency // max(1, self.processes)))
 
     @staticmethod
     def _spread(
@@ -245,6 +283,7 @@ class ListingEngine:
             if not in_flight:
                 break
             task_id, result = executor.next_result()
+            executor.maybe_grow()
             index = in_flight.pop(task_id)
             state = states[index]
             state.outstanding -= 1
@@ -259,7 +298,12 @@ class ListingEngine:
                     state.boundaries = result.boundaries
                     continue
                 idle = max(1, executor.capacity - len(in_flight) - len(pending))
-                pieces = split(result.remainder, idle, state.alphabet)
+                remainder = result.remainder
+                if result.last_page_first is not None and remainder.after is not None:
+                    # no more pieces than pages left: each piece ends with a page that overshoots
+                    left = pages_left(result.last_page_first, remainder.after, remainder.upto, state.alphabet)
+                    idle = max(1, min(idle, int(left / 2)))
+                pieces = split(remainder, idle, state.alphabet)
                 state.outstanding += len(pieces)
                 pending.extend((index, piece) for piece in pieces)
             if state.outstanding == 0 and not state.failed:

@@ -117,3 +117,30 @@ def split(task: KeyRange, pieces: int, alphabet: str = DEFAULT_ALPHABET) -> list
     first = replace(task, upto=points[0])  # keeps its resume position
     rest = [replace(task, after=bounds[i], upto=bounds[i + 1], version_marker=None) for i in range(1, len(bounds) - 1)]
     return [first, *rest]
+
+
+def pages_left(first: str, last: str, upto: str | None, alphabet: str = DEFAULT_ALPHABET) -> float:
+    """Roughly how many pages like the last one (``first``..``last``) fit between ``last`` and ``upto``.
+
+    Key density is assumed even across the gap, in the bucket's alphabet: good
+    enough to avoid splitting a range that is almost done (each piece costs one
+    overshooting page at its end).
+    """
+    keys = [first, last] + ([upto] if upto else [])
+    common = 0
+    while all(len(k) > common for k in keys) and len({k[common] for k in keys}) == 1:
+        common += 1
+    base = len(alphabet) + 2
+    width = 8
+
+    def position(text: str | None) -> int:
+        if text is None:
+            return int(base**width - 1)
+        value = 0
+        for i in range(width):
+            ch = text[common + i] if common + i < len(text) else None
+            value = value * base + (0 if ch is None else min(bisect_left(alphabet, ch) + 1, base - 1))
+        return value
+
+    page = position(last) - position(first)
+    return float("inf") if page <= 0 else (position(upto) - position(last)) / page

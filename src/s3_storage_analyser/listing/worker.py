@@ -42,6 +42,7 @@ class SliceResult:
     pages: int = 0
     alphabet: str | None = None
     boundaries: list[str] | None = None  # natural split points (CommonPrefixes), from the first slice
+    last_page_first: str | None = None  # first key of the last page: with the remainder, the key density
     error_code: str | None = None
     error_message: str | None = None
 
@@ -80,6 +81,7 @@ class SliceRunner:
         lister = self.lister(task.region)
         after = task.after
         alphabet = None
+        page_first: str | None = None
         for pages in range(1, max_pages + 1):
             page = lister.objects(task.bucket, prefix=task.prefix, start_after=after)
             count = len(page.entries)
@@ -96,9 +98,9 @@ class SliceRunner:
             tally.add_objects(page, count)
             if not page.truncated:
                 return SliceResult(task, tally, None, pages, alphabet)
-            after = last
+            after, page_first = last, page.key(0)
         boundaries = self._probe(lister, task, after) if task.after is None and after is not None else None
-        return SliceResult(task, tally, replace(task, after=after), max_pages, alphabet, boundaries)
+        return SliceResult(task, tally, replace(task, after=after), max_pages, alphabet, boundaries, page_first)
 
     def _probe(self, lister: RawLister, task: KeyRange, after: str) -> list[str]:
         """One delimited request past the first page: where keys are hierarchical, its
@@ -170,9 +172,8 @@ class SliceRunner:
             key_marker, upload_marker = page.next_key_marker, page.next_upload_marker
 
 
-def worker_main(config: RunnerConfig, tasks: Queue[Any], results: Queue[Any], threads: int) -> None:
-    """A worker process: ``threads`` threads take (task, max_pages) until they get None."""
-    runner = SliceRunner(config)
+def serve_slices(runner: SliceRunner, tasks: Queue[Any], results: Queue[Any], threads: int) -> list[threading.Thread]:
+    """Start ``threads`` threads that take (id, task, max_pages) from ``tasks`` until they get None."""
 
     def loop() -> None:
         while True:
@@ -182,8 +183,13 @@ def worker_main(config: RunnerConfig, tasks: Queue[Any], results: Queue[Any], th
             task_id, task, max_pages = item
             results.put((task_id, runner.run(task, max_pages)))
 
-    pool = [threading.Thread(target=loop, daemon=True) for _ in range(threads)]
+    pool = [threading.Thread(target=loop, name="slices", daemon=True) for _ in range(threads)]
     for thread in pool:
         thread.start()
-    for thread in pool:
+    return pool
+
+
+def worker_main(config: RunnerConfig, tasks: Queue[Any], results: Queue[Any], threads: int) -> None:
+    """A worker process: serves slices until told to stop."""
+    for thread in serve_slices(SliceRunner(config), tasks, results, threads):
         thread.join()
