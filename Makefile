@@ -40,7 +40,7 @@ unit: dev
 test: lint typecheck unit
 
 bench: install
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/listing.py
 
 # Re-pin every dependency to what is installed now (after a deliberate upgrade).
 lock: dev
