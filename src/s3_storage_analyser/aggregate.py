@@ -11,6 +11,7 @@ single definition the inventory strategy reuses.
 from __future__ import annotations
 
 import heapq
+import string
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,6 +68,16 @@ class Breakdown(Protocol):
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ASCII_LOWER = str.maketrans(_UPPER, _UPPER.lower())
+
+
+def _re_literal(text: str) -> str:
+    """Text matched literally by RE2."""
+    return "".join("\\" + ch if ch in string.punctuation else ch for ch in text)
+
+
+def _re_class(char: str) -> str:
+    """One character, safe inside an RE2 character class."""
+    return "\\" + char if char in string.punctuation else char
 
 
 def _sql_literal(text: str) -> str:
@@ -144,16 +155,23 @@ class PrefixBreakdown:
                 _fold(table, self.cap // 2)
 
     def sql_levels(self, key: str) -> list[str]:
-        """The same prefixes in SQL (DuckDB), one expression per level; NULL where a key has none."""
-        d = _sql_literal(self.delimiter)
-        parts = f"string_split({key}, {d})"
-        levels = [
-            f"CASE WHEN len({parts}) > {level} THEN array_to_string({parts}[1:{level}], {d}) || {d} "
-            + (f"WHEN len({parts}) = 1 THEN {_sql_literal(NO_PREFIX)} " if level == 1 else "")
-            + "END"
-            for level in range(1, self.depth + 1)
+        """The same prefixes in SQL (DuckDB), one expression per level; NULL where a key has none.
+
+        Level 1 is a ``strpos`` cut, deeper levels one anchored regular expression each
+        (both several times faster in DuckDB than splitting every key into a list).
+        """
+        d = self.delimiter
+        first = (
+            f"CASE WHEN strpos({key}, {_sql_literal(d)}) > 0 "
+            f"THEN left({key}, strpos({key}, {_sql_literal(d)}) + {len(d) - 1}) "
+            f"ELSE {_sql_literal(NO_PREFIX)} END"
+        )
+        segment = f"[^{_re_class(d)}]*{_re_literal(d)}" if len(d) == 1 else f".*?{_re_literal(d)}"
+        deeper = [
+            f"nullif(regexp_extract({key}, {_sql_literal(f'^((?:{segment}){{{level}}})')}, 1), '')"
+            for level in range(2, self.depth + 1)
         ]
-        return levels
+        return [first, *deeper]
 
     def add_group(self, level: int, prefix: str, objects: int, size: int) -> None:
         """Counts already grouped elsewhere (SQL): ``level`` is 1-based."""
@@ -203,13 +221,24 @@ class ExtensionBreakdown:
             _fold(self.table, self.cap // 2)
 
     @staticmethod
-    def sql(key: str) -> str:
-        """``extension`` in SQL: 1-11 characters after the last dot of the name, not a leading dot."""
-        found = rf"regexp_extract({key}, '[^/]+\.([^./]{{1,11}})$', 1)"
+    def sql_name(key: str) -> str:
+        """The last path segment of a key, in SQL."""
+        return f"reverse(split_part(reverse({key}), '/', 1))"
+
+    @staticmethod
+    def sql_from_name(name: str) -> str:
+        """``extension`` in SQL over a name column: 1-11 characters after its last dot, not a leading dot."""
+        ext = f"reverse(split_part(reverse({name}), '.', 1))"
         return (
-            f"CASE WHEN {found} = '' THEN {_sql_literal(NO_EXTENSION)} "
-            f"ELSE translate({found}, '{_UPPER}', '{_UPPER.lower()}') END"
+            f"CASE WHEN strpos({name}, '.') = 0 OR length({ext}) = 0 OR length({ext}) > 11 "
+            f"OR length({name}) - length({ext}) <= 1 THEN {_sql_literal(NO_EXTENSION)} "
+            f"ELSE translate({ext}, '{_UPPER}', '{_UPPER.lower()}') END"
         )
+
+    @classmethod
+    def sql(cls, key: str) -> str:
+        """``extension`` in SQL over a key."""
+        return cls.sql_from_name(cls.sql_name(key))
 
     def add_group(self, extension: str, objects: int, size: int) -> None:
         cell = self.table.setdefault(extension, [0, 0])
@@ -295,9 +324,21 @@ class AgeBreakdown(_Histogram):
     def _bin(self, size: int, last_modified: str) -> int:
         return len(self.cutoffs) - bisect_left(self.cutoffs, last_modified[:19])
 
-    def sql(self, last_modified: str) -> str:
-        """The same bin in SQL over an ISO-8601 string: cut-offs strictly before it are subtracted."""
-        older = " + ".join(f"({_sql_literal(c)} < left({last_modified}, 19))::INTEGER" for c in self.cutoffs)
+    def sql(self, last_modified: str, *, timestamp: bool = False) -> str:
+        """The same bin in SQL: cut-offs strictly before the (whole-second) time are subtracted.
+
+        Over ISO-8601 text (CSV reports) the first 19 characters are compared, as in
+        Python; over a TIMESTAMP column (Parquet, ORC) the cut-offs are timestamps,
+        which spares formatting every row.
+        """
+        if timestamp:
+            moment = f"date_trunc('second', {last_modified})"
+            # a missing time counts as oldest, as the empty string does in Python
+            older = " + ".join(
+                f"coalesce(TIMESTAMP '{c.replace('T', ' ')}' < {moment}, false)::INTEGER" for c in self.cutoffs
+            )
+        else:
+            older = " + ".join(f"({_sql_literal(c)} < left({last_modified}, 19))::INTEGER" for c in self.cutoffs)
         return f"{len(self.cutoffs)} - ({older})"
 
 

@@ -51,11 +51,12 @@ class Source:
     key: str
     size: str
     storage_class: str
-    last_modified: str  # ISO-8601 text, compared as in listing
+    last_modified: str  # ISO-8601 text (CSV) or a TIMESTAMP column (Parquet, ORC)
     is_latest: str
     is_delete_marker: str
     it_tier: str | None
     has_versions: bool
+    timestamps: bool = False  # last_modified is a TIMESTAMP, formatted only where shown
 
 
 def _quote_list(paths: Sequence[Path]) -> str:
@@ -96,15 +97,12 @@ def _columnar_source(relation: str, names: set[str], where: str) -> Source:
         key="key",
         size="size",
         storage_class="coalesce(storage_class, 'STANDARD')" if "storage_class" in names else "'STANDARD'",
-        last_modified=(
-            "coalesce(strftime(last_modified_date, '%Y-%m-%dT%H:%M:%S.%gZ'), '')"
-            if "last_modified_date" in names
-            else "''"
-        ),
+        last_modified="last_modified_date" if "last_modified_date" in names else "NULL::TIMESTAMP",
         is_latest="coalesce(is_latest, true)" if "is_latest" in names else "true",
         is_delete_marker="coalesce(is_delete_marker, false)" if "is_delete_marker" in names else "false",
         it_tier="intelligent_tiering_access_tier" if "intelligent_tiering_access_tier" in names else None,
         has_versions="is_latest" in names,
+        timestamps=True,
     )
 
 
@@ -167,11 +165,11 @@ def analyse(
         if isinstance(breakdown, PrefixBreakdown):
             groups += [(expr, breakdown, level) for level, expr in enumerate(breakdown.sql_levels("k"), start=1)]
         elif isinstance(breakdown, ExtensionBreakdown):
-            groups.append((breakdown.sql("k"), breakdown, 0))
+            groups.append((breakdown.sql_from_name("n"), breakdown, 0))
         elif isinstance(breakdown, SizeBreakdown):
             groups.append((breakdown.sql("s"), breakdown, 0))
         elif isinstance(breakdown, AgeBreakdown):
-            groups.append((breakdown.sql("m"), breakdown, 0))
+            groups.append((breakdown.sql("m", timestamp=source.timestamps), breakdown, 0))
     tier = source.it_tier or "NULL"
     base = (
         f"SELECT {source.key} AS k, coalesce({source.size}, 0) AS s, {source.storage_class} AS c, "
@@ -180,6 +178,8 @@ def analyse(
     )
     if key_prefix:  # --bucket s3://name/prefix/: only those keys, as listing would
         base = f"SELECT * FROM ({base}) WHERE starts_with(k, '{key_prefix.replace(chr(39), chr(39) * 2)}')"
+    if any(isinstance(b, ExtensionBreakdown) for b in breakdowns):  # the name once, not per use
+        base = f"SELECT *, {ExtensionBreakdown.sql_name('k')} AS n FROM ({base})"
     tagged = ", ".join(["*", *(f"CASE WHEN cur THEN {expr} END AS g{i}" for i, (expr, _, _) in enumerate(groups))])
     names = [f"g{i}" for i in range(len(groups))]
     sets = ", ".join(["(c, cur, dm, t)", *(f"({n})" for n in names)])
@@ -190,11 +190,12 @@ def analyse(
         f"SELECT GROUPING(c){flags}, c, cur, dm, t{values}, count(*), sum(s)::HUGEINT "
         f"FROM tagged GROUP BY GROUPING SETS ({sets})"
     )
+    shown_time = "coalesce(strftime(m, '%Y-%m-%dT%H:%M:%S.%gZ'), '')" if source.timestamps else "m"
     try:
         rows = con.execute(sql).fetchall()
         top = (
             con.execute(
-                f"SELECT k, s, c, m FROM ({base}) WHERE cur ORDER BY s DESC, k LIMIT {int(spec.top_objects)}"
+                f"SELECT k, s, c, {shown_time} FROM ({base}) WHERE cur ORDER BY s DESC, k LIMIT {int(spec.top_objects)}"
             ).fetchall()
             if spec.top_objects
             else []
