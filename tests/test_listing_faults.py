@@ -387,3 +387,15 @@ def test_a_flat_bucket_is_listed_from_several_places_at_once(fakes3: Callable[..
         reach = max(reach, stop)
     served = sum(stop - start for start, stop in keys.runs)
     assert served <= n * 1.5
+
+
+def test_long_shared_paths_are_split_without_error(cli: Any, fakes3: Callable[..., FakeS3]) -> None:
+    """Regression: pages whose keys agree over a long stretch (d00/s000/f00000... vs f00999...) made
+    the pages-left estimate infinite, and int(inf) failed the whole run (found by the benchmark)."""
+    keys = TreeKeys(3, 10, 1500)  # 15 pages per top-level prefix: slices come back with remainders
+    fake = fakes3({"deep": keys})
+
+    data, result = run_json(cli, fake, "--processes", "0", "--conc", "16")
+
+    assert data["Failures"] == [] and result.stderr == ""
+    assert_exact(data, fake, ["deep"])

@@ -15,7 +15,6 @@ from .model import BucketReport, Failure, Notice, Snapshot
 from .selection import Selection
 from .strategies import STRATEGY_NAMES, Strategy
 from .strategies.cloudwatch import CloudWatchStrategy
-from .strategies.inventory import InventoryStrategy
 from .strategies.listing import ListingStrategy
 
 
@@ -80,6 +79,8 @@ def make_strategy(aws: Aws, options: ScanOptions, on_progress: Callable[[Progres
             on_progress=on_progress,
         )
     if options.strategy == "inventory":
+        from .strategies.inventory import InventoryStrategy  # DuckDB and pyarrow: only when asked for
+
         return InventoryStrategy(
             aws,
             concurrency=options.concurrency,

@@ -302,7 +302,8 @@ class ListingEngine:
                 if result.last_page_first is not None and remainder.after is not None:
                     # no more pieces than pages left: each piece ends with a page that overshoots
                     left = pages_left(result.last_page_first, remainder.after, remainder.upto, state.alphabet)
-                    idle = max(1, min(idle, int(left / 2)))
+                    if left < 2 * idle:  # (inf when the page's keys look alike to the estimate)
+                        idle = max(1, int(left / 2))
                 pieces = split(remainder, idle, state.alphabet)
                 state.outstanding += len(pieces)
                 pending.extend((index, piece) for piece in pieces)
