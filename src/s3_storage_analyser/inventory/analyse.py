@@ -139,7 +139,9 @@ def open_source(con: duckdb.DuckDBPyConnection, manifest: Manifest, paths: Seque
         import pyarrow.dataset as pads
 
         dataset = pads.dataset([str(p) for p in paths], format="orc")
-        con.register("orc_inventory", dataset)
+        # A scanner without read-ahead: the dataset itself buffers ~500 MB ahead of a slow consumer.
+        scanner = dataset.scanner(batch_readahead=0, fragment_readahead=0, use_threads=False)
+        con.register("orc_inventory", scanner)
         return _columnar_source("orc_inventory", set(dataset.schema.names), where)
     except (duckdb.Error, OSError, ValueError) as exc:
         raise InventoryError(f"{where}: cannot read the {manifest.file_format} data files: {exc}") from exc
@@ -165,7 +167,7 @@ def analyse(
         if isinstance(breakdown, PrefixBreakdown):
             groups += [(expr, breakdown, level) for level, expr in enumerate(breakdown.sql_levels("k"), start=1)]
         elif isinstance(breakdown, ExtensionBreakdown):
-            groups.append((breakdown.sql_from_name("n"), breakdown, 0))
+            groups.append((breakdown.sql("k"), breakdown, 0))
         elif isinstance(breakdown, SizeBreakdown):
             groups.append((breakdown.sql("s"), breakdown, 0))
         elif isinstance(breakdown, AgeBreakdown):
@@ -178,8 +180,6 @@ def analyse(
     )
     if key_prefix:  # --bucket s3://name/prefix/: only those keys, as listing would
         base = f"SELECT * FROM ({base}) WHERE starts_with(k, '{key_prefix.replace(chr(39), chr(39) * 2)}')"
-    if any(isinstance(b, ExtensionBreakdown) for b in breakdowns):  # the name once, not per use
-        base = f"SELECT *, {ExtensionBreakdown.sql_name('k')} AS n FROM ({base})"
     tagged = ", ".join(["*", *(f"CASE WHEN cur THEN {expr} END AS g{i}" for i, (expr, _, _) in enumerate(groups))])
     names = [f"g{i}" for i in range(len(groups))]
     sets = ", ".join(["(c, cur, dm, t)", *(f"({n})" for n in names)])
