@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from dataclasses import replace as dataclass_replace
@@ -112,6 +113,9 @@ def connect(threads: int | None = None, memory_limit: str = "1GB") -> duckdb.Duc
     con.execute(f"SET threads TO {threads or os.cpu_count() or 1}")
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
+    # Spill (above the memory limit) to the system's temp dir, not to ./.tmp wherever the user stands.
+    spill = Path(tempfile.gettempdir()) / "s3-storage-analyser-duckdb"
+    con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
     # Parquet and ORC timestamps are instants: format them in UTC, not in the machine's time zone
     # (the setting exists only with ICU, which is also what would apply the local zone).
     with contextlib.suppress(duckdb.Error):
