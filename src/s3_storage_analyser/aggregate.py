@@ -39,7 +39,6 @@ SIZE_LABELS: tuple[str, ...] = (
 OTHER = "(other)"
 NO_PREFIX = "(no prefix)"
 NO_EXTENSION = "(none)"
-DIMENSIONS: tuple[str, ...] = ("prefix", "storage-class", "age", "size", "extension", "top")
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ class Tally:
     def keys(self) -> int:
         return sum(self.objects.values()) + sum(self.noncurrent_objects.values()) + self.delete_markers
 
-    def to_usage(self, storage_class_rows: bool = False) -> Usage:
+    def to_usage(self) -> Usage:
         rows = tuple(row for breakdown in self.breakdowns for row in breakdown.rows())
         return Usage(
             objects=sum(self.objects.values()),
