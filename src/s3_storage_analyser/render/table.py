@@ -21,7 +21,8 @@ def _cell(value: int | str, kind: str, unit: str) -> str:
     return str(value)
 
 
-def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 200) -> str:
+def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 100_000) -> str:
+    """The table never truncates: a row as wide as it needs (a terminal wraps it, a file keeps it)."""
     columns = report_columns(snapshot)
     table = Table(box=None, show_footer=True, header_style="bold", pad_edge=False)
     total = snapshot.total
