@@ -264,9 +264,7 @@ def _open_store(db: str | None) -> Store:
 _HISTORY_FORMATS = ("table", "tsv", "csv", "json", "json_pretty", "ndjson")
 
 
-@main.command("history")
-@DB_SETTING.option()
-@click.option(
+_history_fmt = click.option(
     "--fmt",
     "fmt",
     default="table",
@@ -274,6 +272,12 @@ _HISTORY_FORMATS = ("table", "tsv", "csv", "json", "json_pretty", "ndjson")
     metavar="FORMAT",
     help=f"Output format: {', '.join(_HISTORY_FORMATS)}.",
 )
+_unit = click.option("--unit", "unit", metavar="UNIT", help="Size unit, as for the report.")
+
+
+@main.command("history")
+@DB_SETTING.option()
+@_history_fmt
 @click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True, help="Newest N snapshots.")
 def history_command(db: str | None, fmt: str, limit: int) -> None:
     """Stored snapshots: when, strategy, buckets, totals."""
@@ -286,7 +290,7 @@ def history_command(db: str | None, fmt: str, limit: int) -> None:
 @click.argument("snapshot_id", metavar="ID", required=False, type=int)
 @DB_SETTING.option()
 @click.option("--fmt", "fmt", default="table", show_default=True, metavar="FORMAT", help="Any report format.")
-@click.option("--unit", "unit", metavar="UNIT", help="Size unit, as for the report.")
+@_unit
 def show_command(snapshot_id: int | None, db: str | None, fmt: str, unit: str | None) -> None:
     """A stored report (default: the newest), in any format."""
     fmt, parsed_unit = parse_format(fmt), parse_unit(unit) if unit else None
@@ -304,28 +308,13 @@ def show_command(snapshot_id: int | None, db: str | None, fmt: str, unit: str | 
 @click.argument("before", metavar="[A]", required=False, type=int)
 @click.argument("after", metavar="[B]", required=False, type=int)
 @DB_SETTING.option()
-@click.option(
-    "--fmt",
-    "fmt",
-    default="table",
-    show_default=True,
-    metavar="FORMAT",
-    help=f"Output format: {', '.join(_HISTORY_FORMATS)}.",
-)
-@click.option("--unit", "unit", metavar="UNIT", help="Size unit, as for the report.")
+@_history_fmt
+@_unit
 def diff_command(before: int | None, after: int | None, db: str | None, fmt: str, unit: str | None) -> None:
     """Growth per bucket and storage class between snapshots A and B (default: the last two)."""
     fmt, parsed_unit = parse_format(fmt), parse_unit(unit) if unit else None
     store = _open_store(db)
-    if before is None or after is None:
-        ids = store.latest_ids(2)
-        if len(ids) < 2:
-            raise UsageError(
-                f"diff needs two snapshots; {store.path} has {len(ids)}.",
-                hint="Save reports with --save (or run `serve`), or name two snapshot ids.",
-            )
-        after = ids[0] if after is None else after
-        before = ids[1] if before is None else before
+    before, after = store.diff_pair(before, after)
     old, new = store.load(before), store.load(after)
     click.echo(render_diff(diff(old, new), (before, old), (after, new), fmt, parsed_unit), nl=False)
 

@@ -29,6 +29,12 @@ class SnapshotNotFoundError(AnalyserError):
     code = "SnapshotNotFound"
 
 
+class TooFewSnapshotsError(UsageError):
+    """A diff was asked for without naming two snapshots, and the history has fewer."""
+
+    code = "BadRequest"
+
+
 @dataclass(frozen=True)
 class Migration:
     """One schema step; its statements run in a single transaction."""
@@ -248,6 +254,18 @@ class Store:
             failures=tuple(failure_from_dict(json.loads(row[0])) for row in failures),
             breakdowns=tuple(json.loads(head[2])),
         )
+
+    def diff_pair(self, before: int | None, after: int | None) -> tuple[int, int]:
+        """The two snapshots a diff compares: those named, the newest two standing in for the rest."""
+        if before is not None and after is not None:
+            return before, after
+        ids = self.latest_ids(2)
+        if len(ids) < 2:
+            raise TooFewSnapshotsError(
+                f"diff needs two snapshots; the history has {len(ids)}.",
+                hint="Save reports with --save (or run `serve`), or name two snapshot ids.",
+            )
+        return (ids[1] if before is None else before), (ids[0] if after is None else after)
 
     def latest(self) -> tuple[int, Snapshot] | None:
         ids = self.latest_ids(1)

@@ -483,17 +483,19 @@ def _span(lower: Callable[[str], int], n: int, prefix: str) -> tuple[int, int]:
 class _Entries(ABC):
     """An ordered, key-sorted list that ListObjectVersions / ListMultipartUploads walk."""
 
-    @abstractmethod
-    def __len__(self) -> int: ...
+    _keys: list[str]  # each entry's key, sorted: set by subclasses
 
-    @abstractmethod
-    def key(self, i: int) -> str: ...
+    def __len__(self) -> int:
+        return len(self._keys)
 
-    @abstractmethod
-    def lower(self, key: str) -> int: ...
+    def key(self, i: int) -> str:
+        return self._keys[i]
 
-    @abstractmethod
-    def upper(self, key: str) -> int: ...
+    def lower(self, key: str) -> int:
+        return bisect.bisect_left(self._keys, key)
+
+    def upper(self, key: str) -> int:
+        return bisect.bisect_right(self._keys, key)
 
     @abstractmethod
     def entry_id(self, i: int) -> str: ...
@@ -520,18 +522,6 @@ class _ExplicitVersions(_Entries):
         ordered.sort(key=lambda v: v.key)
         self._items = ordered
         self._keys = [v.key for v in ordered]
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def key(self, i: int) -> str:
-        return self._keys[i]
-
-    def lower(self, key: str) -> int:
-        return bisect.bisect_left(self._keys, key)
-
-    def upper(self, key: str) -> int:
-        return bisect.bisect_right(self._keys, key)
 
     def entry_id(self, i: int) -> str:
         return self._items[i].version_id
@@ -595,18 +585,6 @@ class _Uploads(_Entries):
         self._items = sorted(uploads, key=lambda u: (u.key, u.initiated))
         self._keys = [u.key for u in self._items]
         self.by_id = {u.upload_id: u for u in self._items}
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def key(self, i: int) -> str:
-        return self._keys[i]
-
-    def lower(self, key: str) -> int:
-        return bisect.bisect_left(self._keys, key)
-
-    def upper(self, key: str) -> int:
-        return bisect.bisect_right(self._keys, key)
 
     def entry_id(self, i: int) -> str:
         return self._items[i].upload_id

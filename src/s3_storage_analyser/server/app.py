@@ -92,11 +92,6 @@ class NoSnapshotError(AnalyserError):
     code = "NoSnapshotYet"
 
 
-class BadRequestError(AnalyserError):
-    http_status = 400
-    code = "BadRequest"
-
-
 class _LatestCache:
     """The newest snapshot, re-read from the store only when a newer one exists."""
 
@@ -298,12 +293,7 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         b: Annotated[int | None, Query(description="newer snapshot id")] = None,
         fmt: Annotated[Literal["json", "json_pretty", "ndjson", "tsv", "csv", "table"], Query()] = "json",
     ) -> Response:
-        if a is None or b is None:
-            ids = store.latest_ids(2)
-            if len(ids) < 2:
-                raise BadRequestError("A diff needs two snapshots; the history has fewer.")
-            b = ids[0] if b is None else b
-            a = ids[1] if a is None else a
+        a, b = store.diff_pair(a, b)
         before, after = store.load(a), store.load(b)
         body = render_diff(diff(before, after), (a, before), (b, after), fmt, None)
         return Response(body, media_type=MEDIA_TYPES[fmt])
