@@ -1,9 +1,9 @@
 """The SQL form of every breakdown equals its Python form, evaluated in DuckDB.
 
-The inventory strategy groups in DuckDB with ``PrefixBreakdown.sql_levels``,
-``ExtensionBreakdown.sql``, ``SizeBreakdown.sql`` and ``AgeBreakdown.sql``; the
-listing strategy calls the Python methods per key. Both must put every object in
-the same group, or the two strategies disagree.
+The inventory strategy groups in DuckDB with ``PrefixBreakdown.sql``,
+``ExtensionBreakdown.sql``, ``SizeBreakdown.sql`` and ``AgeBreakdown.sql`` and
+feeds the groups to ``add_group``; the listing strategy calls ``add`` per key.
+Both must put every object in the same group, or the two strategies disagree.
 """
 
 from __future__ import annotations
@@ -72,19 +72,27 @@ def python_prefixes(key: str, depth: int, delimiter: str) -> list[str | None]:
     return levels
 
 
+def sql_prefixes(con: Any, key: str, depth: int, delimiter: str) -> list[str | None]:
+    """The prefixes the SQL form counts the key under, rolled up by add_group."""
+    breakdown = PrefixBreakdown(depth, delimiter, top=10_000)
+    ((deepest,),) = evaluate(con, "k", [key], [breakdown.sql("k")])
+    breakdown.add_group(deepest, 1, 1)
+    return [next(iter(table), None) for table in breakdown.levels]
+
+
 @SETTINGS
 @given(
-    keys=st.lists(st.text(alphabet=ALPHABET, min_size=0, max_size=24), min_size=1, max_size=40),
+    keys=st.lists(st.text(alphabet=ALPHABET, min_size=0, max_size=24), min_size=1, max_size=20),
     depth=st.integers(1, 4),
-    delimiter=st.sampled_from(["/", "-", "."]),
+    delimiter=st.sampled_from(["/", "-", ".", "--", "/\n"]),
 )
 @example(keys=["", "/", "//", "a/", "/a", "a//b/", "a/b/c/d/e/f", "no-delimiter-here"], depth=4, delimiter="/")
 @example(keys=["a.b.c", ".", "..", "x.", ".x"], depth=2, delimiter=".")
-def test_prefix_levels_sql_equals_add(con: Any, keys: list[str], depth: int, delimiter: str) -> None:
-    breakdown = PrefixBreakdown(depth, delimiter)
-    rows = evaluate(con, "k", keys, breakdown.sql_levels("k"))
-    for key, row in zip(keys, rows, strict=True):
-        assert list(row) == python_prefixes(key, depth, delimiter), key
+@example(keys=["a---b--c", "--", "----", "a\n--b--", "-a--"], depth=3, delimiter="--")
+@example(keys=["a/\nb/\n", "x\n/\ny/\n"], depth=2, delimiter="/\n")
+def test_prefix_sql_equals_add(con: Any, keys: list[str], depth: int, delimiter: str) -> None:
+    for key in keys:
+        assert sql_prefixes(con, key, depth, delimiter) == python_prefixes(key, depth, delimiter), key
 
 
 @SETTINGS
@@ -98,22 +106,28 @@ def test_prefix_groups_add_up_like_add(con: Any, keys: list[str]) -> None:
     table = pa.table({"k": pa.array(keys, pa.string()), "s": pa.array(range(len(keys)), pa.int64())})
     con.register("t_keys", table)
     try:
-        for level, expr in enumerate(by_sql.sql_levels("k"), start=1):
-            sql = f"SELECT g, count(*), sum(s) FROM (SELECT {expr} AS g, s FROM t_keys) WHERE g IS NOT NULL GROUP BY g"
-            for value, objects, size in con.execute(sql).fetchall():
-                by_sql.add_group(level, value, objects, int(size))
+        sql = f"SELECT {by_sql.sql('k')} AS g, count(*), sum(s) FROM t_keys GROUP BY g"
+        for value, objects, size in con.execute(sql).fetchall():
+            by_sql.add_group(value, objects, int(size))
     finally:
         con.unregister("t_keys")
     assert by_sql.rows() == by_add.rows()
 
 
 def test_prefix_sql_quotes_the_delimiter(con: Any) -> None:
-    breakdown = PrefixBreakdown(2, "'")
-    rows = evaluate(con, "k", ["a'b'c", "abc"], breakdown.sql_levels("k"))
-    assert rows == [("a'", "a'b'"), (NO_PREFIX, None)]
+    assert sql_prefixes(con, "a'b'c", 2, "'") == ["a'", "a'b'"]
+    assert sql_prefixes(con, "abc", 2, "'") == [NO_PREFIX, None]
 
 
 # --------------------------------------------------------------------------- extensions
+
+
+def sql_extension(found: str) -> str:
+    """The extension add_group counts what the SQL form found under."""
+    breakdown = ExtensionBreakdown(top=10)
+    breakdown.add_group(found, 1, 1)
+    (extension,) = breakdown.table
+    return extension
 
 
 @SETTINGS
@@ -145,13 +159,13 @@ def test_prefix_sql_quotes_the_delimiter(con: Any) -> None:
 def test_extension_sql_equals_extension(con: Any, keys: list[str]) -> None:
     rows = evaluate(con, "k", keys, [ExtensionBreakdown.sql("k")])
     for key, (sql_value,) in zip(keys, rows, strict=True):
-        assert ExtensionBreakdown.fold(sql_value) == ExtensionBreakdown.extension(key), key
+        assert sql_extension(sql_value) == ExtensionBreakdown.extension(key), key
 
 
 @pytest.mark.parametrize("key", ["report.İ", "notes.ΑΣ"])
 def test_unicode_lower_case_differs(con: Any, key: str) -> None:
     (sql_value,) = evaluate(con, "k", [key], [ExtensionBreakdown.sql("k")])[0]
-    assert ExtensionBreakdown.fold(sql_value) == ExtensionBreakdown.extension(key)
+    assert sql_extension(sql_value) == ExtensionBreakdown.extension(key)
 
 
 # --------------------------------------------------------------------------- sizes
@@ -245,3 +259,36 @@ def test_age_sql_equals_bin(con: Any, moments: list[datetime], millis: bool) -> 
     values = [stamp(moment, millis=millis) for moment in moments] + ["", "garbage"]
     rows = evaluate(con, "m", values, [breakdown.sql("m")])
     assert [row[0] for row in rows] == [breakdown._bin(0, value) for value in values]
+
+
+@SETTINGS
+@given(
+    moments=st.lists(
+        st.one_of(
+            st.none(),
+            st.datetimes(datetime(1990, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)),
+            st.tuples(st.sampled_from(AGE_EDGES_DAYS), st.integers(-2000, 2000)).map(
+                lambda dd: NOW - timedelta(days=dd[0], milliseconds=dd[1])
+            ),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    zoned=st.booleans(),
+)
+def test_age_sql_over_timestamps_equals_bin(moments: list[datetime | None], zoned: bool) -> None:
+    """Parquet and ORC reports hold TIMESTAMP (or zoned) columns: the same bins as the text S3 lists."""
+    from s3_storage_analyser.inventory.analyse import connect
+
+    breakdown = AgeBreakdown(NOW)
+    kind = pa.timestamp("ms", tz="UTC") if zoned else pa.timestamp("ms")
+    values = [m if zoned or m is None else m.replace(tzinfo=None) for m in moments]
+    table = pa.table({"i": pa.array(range(len(values)), pa.int64()), "m": pa.array(values, kind)})
+    connection = connect(threads=1)
+    try:
+        connection.register("t_times", table)
+        sql = f"SELECT {breakdown.sql('m', timestamp=True)} FROM t_times ORDER BY i"
+        rows = [row[0] for row in connection.execute(sql).fetchall()]
+    finally:
+        connection.close()
+    assert rows == [breakdown._bin(0, stamp(m) if m else "") for m in moments]

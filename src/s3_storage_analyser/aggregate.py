@@ -153,33 +153,36 @@ class PrefixBreakdown:
             if len(table) > self.cap:
                 _fold(table, self.cap // 2)
 
-    def sql_levels(self, key: str) -> list[str]:
-        """The same prefixes in SQL (DuckDB), one expression per level; NULL where a key has none.
-
-        Level 1 is a ``strpos`` cut, deeper levels one anchored regular expression each
-        (both several times faster in DuckDB than splitting every key into a list).
-        """
+    def sql(self, key: str) -> str:
+        """The key's deepest prefix down to ``depth`` in SQL (DuckDB): one anchored regular expression,
+        ``''`` where the key has no delimiter. ``add_group`` rolls it up to every level, so each key is
+        searched once however deep the breakdown (a regex per level cost twice as much in DuckDB)."""
         d = self.delimiter
-        first = (
-            f"CASE WHEN strpos({key}, {_sql_literal(d)}) > 0 "
-            f"THEN left({key}, strpos({key}, {_sql_literal(d)}) + {len(d) - 1}) "
-            f"ELSE {_sql_literal(NO_PREFIX)} END"
-        )
-        segment = f"[^{_re_class(d)}]*{_re_literal(d)}" if len(d) == 1 else f".*?{_re_literal(d)}"
-        deeper = [
-            f"nullif(regexp_extract({key}, {_sql_literal(f'^((?:{segment}){{{level}}})')}, 1), '')"
-            for level in range(2, self.depth + 1)
-        ]
-        return [first, *deeper]
+        # (?s): a multi-character delimiter's lazy ".*?" must cross newlines, which keys may hold.
+        segment = f"[^{_re_class(d)}]*{_re_literal(d)}" if len(d) == 1 else f"(?s:.*?){_re_literal(d)}"
+        return f"regexp_extract({key}, {_sql_literal(f'^(?:{segment}){{1,{self.depth}}}')})"
 
-    def add_group(self, level: int, prefix: str, objects: int, size: int) -> None:
-        """Counts already grouped elsewhere (SQL): ``level`` is 1-based."""
-        table = self.levels[level - 1]
-        cell = table.setdefault(prefix, [0, 0])
-        cell[0] += objects
-        cell[1] += size
-        if len(table) > self.cap:
-            _fold(table, self.cap // 2)
+    def add_group(self, deepest: str, objects: int, size: int) -> None:
+        """Counts grouped elsewhere by what ``sql`` yields: they count towards each of its prefixes."""
+        if not deepest:
+            self._add_cell(0, NO_PREFIX, objects, size)
+            return
+        parts = deepest.split(self.delimiter)
+        prefix = ""
+        for level in range(len(parts) - 1):
+            prefix += parts[level] + self.delimiter
+            self._add_cell(level, prefix, objects, size)
+
+    def _add_cell(self, level: int, prefix: str, objects: int, size: int) -> None:
+        table = self.levels[level]
+        cell = table.get(prefix)
+        if cell is None:
+            table[prefix] = [objects, size]
+            if len(table) > self.cap:
+                _fold(table, self.cap // 2)
+        else:
+            cell[0] += objects
+            cell[1] += size
 
     def merge(self, other: Breakdown) -> None:
         assert isinstance(other, PrefixBreakdown)
@@ -226,15 +229,15 @@ class ExtensionBreakdown:
 
     @staticmethod
     def sql(key: str) -> str:
-        """``extension`` before ``fold``, in SQL: 1-11 characters after the last dot of the name,
-        with a character before that dot. Only the last 13 characters can hold it, so only they are
-        searched (one short regex per key: the cheapest form measured in DuckDB); the few distinct
-        groups are folded in Python by ``add_group``."""
-        found = rf"regexp_extract(right({key}, 13), '[^/]\.([^./]{{1,11}})$', 1)"
-        return f"coalesce(nullif({found}, ''), {_sql_literal(NO_EXTENSION)})"
+        """The extension in SQL, with the character and dot before it (``'e.txt'``), or ``''``: the one
+        match of a short end-anchored regex without a capture group, the cheapest form measured in DuckDB.
+        ``add_group`` strips those two characters and folds the case of the few distinct groups."""
+        return rf"regexp_extract({key}, '[^/]\.[^./]{{1,11}}$')"
 
-    def add_group(self, extension: str, objects: int, size: int) -> None:
-        cell = self.table.setdefault(self.fold(extension), [0, 0])
+    def add_group(self, found: str, objects: int, size: int) -> None:
+        """Counts grouped elsewhere by what ``sql`` yields."""
+        extension = self.fold(found[2:]) if found else NO_EXTENSION
+        cell = self.table.setdefault(extension, [0, 0])
         cell[0] += objects
         cell[1] += size
         if len(self.table) > self.cap:
@@ -325,10 +328,11 @@ class AgeBreakdown(_Histogram):
         which spares formatting every row.
         """
         if timestamp:
-            moment = f"date_trunc('second', {last_modified})"
-            # a missing time counts as oldest, as the empty string does in Python
+            # a whole-second cut-off is before the time's second exactly when the time is a second or more
+            # past it; a missing time counts as oldest, as the empty string does in Python
+            after = [datetime.fromisoformat(c) + timedelta(seconds=1) for c in self.cutoffs]
             older = " + ".join(
-                f"coalesce(TIMESTAMP '{c.replace('T', ' ')}' < {moment}, false)::INTEGER" for c in self.cutoffs
+                f"coalesce({last_modified} >= TIMESTAMP '{a:%Y-%m-%d %H:%M:%S}', false)::INTEGER" for a in after
             )
         else:
             older = " + ".join(f"({_sql_literal(c)} < left({last_modified}, 19))::INTEGER" for c in self.cutoffs)

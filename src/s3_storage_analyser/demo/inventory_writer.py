@@ -76,7 +76,7 @@ def _csv_value(row: InventoryRow, field: str, bucket: str) -> str:
         "IsLatest": "true" if row.is_latest else "false",
         "IsDeleteMarker": "true" if row.is_delete_marker else "false",
         "Size": "" if row.size is None else str(row.size),
-        "LastModifiedDate": row.last_modified.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "LastModifiedDate": f"{row.last_modified:%Y-%m-%dT%H:%M:%S}.{row.last_modified.microsecond // 1000:03d}Z",
         "ETag": "d41d8cd98f00b204e9800998ecf8427e",
         "StorageClass": row.storage_class,
         "IntelligentTieringAccessTier": row.it_tier or "",
