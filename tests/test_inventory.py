@@ -584,17 +584,18 @@ def test_choose_ranks_configurations() -> None:
     ]
 
 
-def test_bucket_prefix_scope_is_not_silently_ignored(aws_url: str, cli: Any, tmp_path: Path) -> None:
-    seed_source(aws_url, objects=OBJECTS[16:23])
+def test_bucket_prefix_scope_equals_listing_of_the_scope(aws_url: str, cli: Any, tmp_path: Path) -> None:
+    """``--bucket s3://name/prefix/`` counts only those keys, breakdowns and top objects included."""
+    seed_source(aws_url)
     publish(aws_url, truth_rows(aws_url, SRC))
-    result = cli(
-        "--endpoint-url", aws_url, "--fmt", "json", "--quiet", "--strategy", "inventory",
-        "--cache-dir", str(tmp_path / "c"), "--bucket", f"s3://{SRC}/logs/",
-    )  # fmt: skip
-    if result.code == EXIT_USAGE:
-        return  # refusing the scope is as good as honouring it
-    data = json.loads(result.stdout)
-    assert [(b["Bucket"], b["Files"]) for b in data["Buckets"]] == [(f"{SRC}/logs/", 2)]
+    scopes = ("--bucket", f"s3://{SRC}/logs/", "--bucket", f"s3://{SRC}/edge/", *BREAKDOWN_FLAGS)
+    listed = by_name(listing(cli, aws_url, *scopes))
+    data, _ = inventory(cli, aws_url, tmp_path / "c", *scopes)
+    got = by_name(data)
+    assert sorted(got) == sorted(listed) == [f"{SRC}/edge/", f"{SRC}/logs/"]
+    assert got[f"{SRC}/logs/"]["Files"] == 2 and got[f"{SRC}/edge/"]["Files"] == 6
+    for name in got:
+        assert figures(got[name]) == figures(listed[name]), name
 
 
 # --------------------------------------------------------------------------- the cache
