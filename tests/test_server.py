@@ -231,6 +231,11 @@ def test_seed_tsv_header_without_breakdowns(store: Store, service: Callable[...,
         ("text/tab-separated-values", "text/tab-separated-values", "Bucket\t"),
         ("application/x-ndjson", "application/x-ndjson", '{"Bucket": "alpha"'),
         ("*/*", "application/json", '{"Buckets"'),
+        # q-values: the highest weight wins, whatever the order; q=0 rules a format out
+        ("application/json;q=0.5, text/csv", "text/csv", "Bucket,"),
+        ("text/csv;q=0.2, text/tab-separated-values;q=0.9", "text/tab-separated-values", "Bucket\t"),
+        ("application/json;q=0, text/*;q=0.1", "text/tab-separated-values", "Bucket\t"),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "application/json", '{"Buckets"'),
     ],
 )
 def test_accept_negotiation(seeded: Service, accept: str, media: str, first: str) -> None:
@@ -313,6 +318,8 @@ def test_one_snapshot(seeded: Service) -> None:
 def test_a_missing_snapshot_is_404(seeded: Service) -> None:
     error = assert_error(seeded.client.get("/api/v1/snapshots/99", headers=AUTH), 404, "SnapshotNotFound")
     assert "99" in error["message"]
+    # the server's file system is none of the client's business
+    assert seeded.store.path.name not in str(error) and str(seeded.store.path.parent) not in str(error)
     assert_error(seeded.client.get("/api/v1/scans/99", headers=AUTH), 404, "NotFound")
     assert_error(seeded.client.get("/api/v1/diff?a=1&b=99", headers=AUTH), 404, "SnapshotNotFound")
 

@@ -240,7 +240,7 @@ class Store:
             )
             if head is None:
                 raise SnapshotNotFoundError(
-                    f"There is no snapshot {snapshot_id} in {self.path}.",
+                    f"There is no snapshot {snapshot_id} in the history.",
                     hint="`s3-storage-analyser history` lists the snapshots.",
                 )
             buckets = self._db.execute(

@@ -31,6 +31,7 @@ from ..render.jsonfmt import snapshot_dict
 from ..store import Store
 from .auth import AuthConfig
 from .metrics import health_exposition, snapshot_exposition
+from .negotiate import negotiate
 from .scanner import Scanner, ScanStatus
 
 log = logging.getLogger("s3_storage_analyser.server")
@@ -46,13 +47,6 @@ MEDIA_TYPES = {
     "table": "text/plain; charset=utf-8",
     "prometheus": CONTENT_TYPE_LATEST,
 }
-_ACCEPT = (
-    ("application/json", "json"),
-    ("application/x-ndjson", "ndjson"),
-    ("text/tab-separated-values", "tsv"),
-    ("text/csv", "csv"),
-    ("text/plain", "table"),
-)
 
 
 class ErrorDetail(BaseModel):
@@ -138,12 +132,7 @@ class _RenderCache:
 
 
 def _negotiate(fmt: str | None, accept: str) -> str:
-    if fmt:
-        return fmt
-    for media, name in _ACCEPT:
-        if media in accept:
-            return name
-    return "json"
+    return fmt or negotiate(accept)
 
 
 def _scan_dict(status: ScanStatus) -> dict[str, Any]:
