@@ -83,9 +83,9 @@ def test_every_operation(case: schemathesis.Case) -> None:
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code} {response.text}"
     if response.status_code >= 400:
         body = response.json()
-        assert set(body) == {"error"}, f"{case.method} {case.formatted_path}: {response.text}"
-        assert set(body["error"]) == {"code", "message", "hint"}
-        assert body["error"]["message"]
+        assert set(body) == {"Error"}, f"{case.method} {case.formatted_path}: {response.text}"
+        assert set(body["Error"]) == {"Code", "Message", "Hint"}
+        assert body["Error"]["Message"]
     assert TOKEN not in response.text
     if case.path == "/metrics" and case.method.upper() == "GET":
         assert response.status_code == 200
@@ -101,11 +101,11 @@ def test_scans_run_only_the_injected_stub() -> None:
     assert client.post("/api/v1/scans").status_code == 401
     started = client.post("/api/v1/scans", headers=AUTH)
     assert started.status_code == 202
-    scan_id = started.json()["id"]
+    scan_id = started.json()["Id"]
     deadline = time.monotonic() + 15
-    while (status := client.get(f"/api/v1/scans/{scan_id}", headers=AUTH).json())["status"] == "running":
+    while (status := client.get(f"/api/v1/scans/{scan_id}", headers=AUTH).json())["Status"] == "running":
         assert time.monotonic() < deadline, status
         time.sleep(0.01)
-    assert status["status"] == "succeeded"
+    assert status["Status"] == "succeeded"
     assert SCANS
-    assert STORE.load(status["snapshot_id"]) == rich_snapshot(T0 + timedelta(days=1))
+    assert STORE.load(status["SnapshotId"]) == rich_snapshot(T0 + timedelta(days=1))

@@ -46,7 +46,7 @@ class Service:
             response = self.client.get(f"/api/v1/scans/{scan_id}", headers=AUTH)
             assert response.status_code == 200, response.text
             body = response.json()
-            if body["status"] != "running":
+            if body["Status"] != "running":
                 return body
             assert time.monotonic() < deadline, f"scan {scan_id} still running: {body}"
             time.sleep(0.01)
@@ -107,10 +107,10 @@ def labels(**kw: str) -> tuple[tuple[str, str], ...]:
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
-    error = response.json()["error"]
-    assert set(error) == {"code", "message", "hint"}
-    assert error["code"] == code
-    assert error["message"]
+    error = response.json()["Error"]
+    assert set(error) == {"Code", "Message", "Hint"}
+    assert error["Code"] == code
+    assert error["Message"]
     return error
 
 
@@ -134,7 +134,7 @@ def test_requests_without_the_token_are_refused(seeded: Service, path: str) -> N
         response = seeded.client.get(path, headers=headers, params=params)
         error = assert_error(response, 401, "Unauthorized")
         assert response.headers["www-authenticate"] == "Bearer", case
-        assert "Bearer" in error["hint"]
+        assert "Bearer" in error["Hint"]
         assert TOKEN not in response.text
 
 
@@ -158,9 +158,7 @@ def test_healthz_needs_no_token(seeded: Service) -> None:
     response = seeded.client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok"
-    assert body["snapshots"] is True
-    assert body["scan_failures"] == 0
+    assert body == {"Status": "ok", "HasSnapshot": True, "LastScanSuccess": None, "ScanFailures": 0}
 
 
 def test_no_metrics_auth_opens_metrics_only(store: Store, service: Callable[..., Service]) -> None:
@@ -255,9 +253,9 @@ def test_a_bad_fmt_names_the_choices(seeded: Service) -> None:
     for path in ("/", "/api/v1/report", "/api/v1/snapshots/1"):
         response = seeded.client.get(path, params={"fmt": "xml"}, headers=AUTH)
         error = assert_error(response, 400, "BadRequest")
-        assert "fmt" in error["message"]
+        assert "fmt" in error["Message"]
         for name in FORMATS:
-            assert name in error["hint"]
+            assert name in error["Hint"]
 
 
 def test_prometheus_format_of_the_report(seeded: Service) -> None:
@@ -273,9 +271,9 @@ def test_no_snapshot_yet_is_503(service: Callable[..., Service]) -> None:
     svc = service()
     for path in ("/", "/api/v1/report"):
         error = assert_error(svc.client.get(path, headers=AUTH), 503, "NoSnapshotYet")
-        assert "/api/v1/scans" in error["hint"]
-    assert svc.client.get("/api/v1/snapshots", headers=AUTH).json() == []
-    assert svc.client.get("/healthz").json()["snapshots"] is False
+        assert "/api/v1/scans" in error["Hint"]
+    assert svc.client.get("/api/v1/snapshots", headers=AUTH).json() == {"Snapshots": []}
+    assert svc.client.get("/healthz").json()["HasSnapshot"] is False
     metrics = svc.client.get("/metrics", headers=AUTH)
     assert metrics.status_code == 200
     assert "s3_bucket_size_bytes{" not in metrics.text
@@ -288,20 +286,35 @@ def test_no_snapshot_yet_is_503(service: Callable[..., Service]) -> None:
 def test_snapshots_list(seeded: Service) -> None:
     response = seeded.client.get("/api/v1/snapshots", headers=AUTH)
     assert response.status_code == 200
-    listing = response.json()
-    assert [s["id"] for s in listing] == [2, 1]
+    listing = response.json()["Snapshots"]
+    assert [s["Id"] for s in listing] == [2, 1]
     assert listing[0] == {
-        "id": 2,
-        "taken_at": (T0 + timedelta(hours=1)).isoformat(),
-        "strategy": "list",
-        "buckets": 2,
-        "objects": 13,
-        "bytes": 129_463,
-        "failures": 2,
+        "Id": 2,
+        "TakenAt": f"{T0 + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
+        "Strategy": "list",
+        "Buckets": 2,
+        "Files": 13,
+        "Bytes": 129_463,
+        "Failures": 2,
     }
-    assert listing[1]["bytes"] == 500
-    assert [s["id"] for s in seeded.client.get("/api/v1/snapshots?limit=1", headers=AUTH).json()] == [2]
+    assert listing[1]["Bytes"] == 500
+    limited = seeded.client.get("/api/v1/snapshots?limit=1", headers=AUTH).json()["Snapshots"]
+    assert [s["Id"] for s in limited] == [2]
     assert_error(seeded.client.get("/api/v1/snapshots?limit=0", headers=AUTH), 400, "BadRequest")
+
+
+def test_snapshots_list_is_what_history_prints(seeded: Service, cli: Any) -> None:
+    """One shape for the same data: the API's list is ``history``'s output, in every format."""
+    for fmt in ("json", "tsv", "csv", "table"):
+        printed = cli("history", "--db", str(seeded.store.path), "--fmt", fmt)
+        assert printed.code == 0, printed.stderr
+        served = seeded.client.get("/api/v1/snapshots", params={"fmt": fmt}, headers=AUTH)
+        assert served.status_code == 200
+        assert served.text == printed.stdout, fmt
+    by_accept = seeded.client.get("/api/v1/snapshots", headers={**AUTH, "Accept": "text/csv"})
+    assert by_accept.headers["content-type"].startswith("text/csv")
+    assert by_accept.text.splitlines()[0] == "Id,TakenAt,Strategy,Buckets,Files,Bytes,Failures"
+    assert_error(seeded.client.get("/api/v1/snapshots?fmt=prometheus", headers=AUTH), 400, "BadRequest")
 
 
 def test_one_snapshot(seeded: Service) -> None:
@@ -317,7 +330,7 @@ def test_one_snapshot(seeded: Service) -> None:
 
 def test_a_missing_snapshot_is_404(seeded: Service) -> None:
     error = assert_error(seeded.client.get("/api/v1/snapshots/99", headers=AUTH), 404, "SnapshotNotFound")
-    assert "99" in error["message"]
+    assert "99" in error["Message"]
     # the server's file system is none of the client's business
     assert seeded.store.path.name not in str(error) and str(seeded.store.path.parent) not in str(error)
     assert_error(seeded.client.get("/api/v1/scans/99", headers=AUTH), 404, "NotFound")
@@ -327,7 +340,7 @@ def test_a_missing_snapshot_is_404(seeded: Service) -> None:
 def test_ids_beyond_sqlite_integers_are_404_not_500(seeded: Service) -> None:
     huge = str(2**63)
     error = assert_error(seeded.client.get(f"/api/v1/snapshots/{huge}", headers=AUTH), 404, "SnapshotNotFound")
-    assert huge in error["message"]
+    assert huge in error["Message"]
     assert_error(seeded.client.get(f"/api/v1/diff?a=1&b={huge}", headers=AUTH), 404, "SnapshotNotFound")
     assert_error(seeded.client.get(f"/api/v1/snapshots/-{huge}1", headers=AUTH), 404, "SnapshotNotFound")
 
@@ -341,11 +354,11 @@ def test_routing_errors_have_the_error_shape(seeded: Service) -> None:
 
 def test_validation_hints_name_the_routes_choices(seeded: Service) -> None:
     limit = assert_error(seeded.client.get("/api/v1/snapshots?limit=0", headers=AUTH), 400, "BadRequest")
-    assert "limit" in limit["message"]
-    assert limit["hint"] is None  # not a misleading "fmt takes one of" for a bad limit
+    assert "limit" in limit["Message"]
+    assert limit["Hint"] is None  # not a misleading "fmt takes one of" for a bad limit
     diff_fmt = assert_error(seeded.client.get("/api/v1/diff?fmt=prometheus", headers=AUTH), 400, "BadRequest")
-    assert "'tsv'" in diff_fmt["hint"]
-    assert "prometheus" not in diff_fmt["hint"]  # diff has no prometheus format
+    assert "'tsv'" in diff_fmt["Hint"]
+    assert "prometheus" not in diff_fmt["Hint"]  # diff has no prometheus format
 
 
 def test_diff_defaults_to_the_last_two(seeded: Service) -> None:
@@ -386,7 +399,7 @@ def test_diff_with_one_snapshot_is_400(store: Store, service: Callable[..., Serv
     store.save(rich_snapshot())
     svc = service()
     error = assert_error(svc.client.get("/api/v1/diff", headers=AUTH), 400, "BadRequest")
-    assert "two snapshots" in error["message"]
+    assert "two snapshots" in error["Message"]
 
 
 # --- scans --------------------------------------------------------------------------------------
@@ -397,8 +410,8 @@ def test_post_scan_before_the_thread_runs_returns_the_requested_scan(service: Ca
     first = svc.client.post("/api/v1/scans", headers=AUTH)
     second = svc.client.post("/api/v1/scans", headers=AUTH)
     assert first.status_code == second.status_code == 202
-    assert first.json()["id"] == second.json()["id"] == 1
-    assert first.json()["status"] == "running"
+    assert first.json()["Id"] == second.json()["Id"] == 1
+    assert first.json()["Status"] == "running"
 
 
 def test_scan_lifecycle(store: Store, service: Callable[..., Service]) -> None:
@@ -415,31 +428,32 @@ def test_scan_lifecycle(store: Store, service: Callable[..., Service]) -> None:
         first = svc.client.post("/api/v1/scans", headers=AUTH)
         assert first.status_code == 202
         body = first.json()
-        assert set(body) == {"id", "status", "started_at", "finished_at", "snapshot_id", "error"}
-        assert body["status"] == "running"
-        assert body["snapshot_id"] is None
+        assert set(body) == {"Id", "Status", "StartedAt", "FinishedAt", "SnapshotId", "Error"}
+        assert body["Status"] == "running"
+        assert body["SnapshotId"] is None
+        assert body["StartedAt"].endswith("Z") and body["FinishedAt"] is None
         assert started.wait(10)
         second = svc.client.post("/api/v1/scans", headers=AUTH)
         assert second.status_code == 202
-        assert second.json()["id"] == body["id"]  # joins the running scan
-        during = svc.client.get(f"/api/v1/scans/{body['id']}", headers=AUTH).json()
-        assert during["status"] == "running"
-        assert during["finished_at"] is None
+        assert second.json()["Id"] == body["Id"]  # joins the running scan
+        during = svc.client.get(f"/api/v1/scans/{body['Id']}", headers=AUTH).json()
+        assert during["Status"] == "running"
+        assert during["FinishedAt"] is None
         assert_error(svc.client.get("/", headers=AUTH), 503, "NoSnapshotYet")
     finally:
         release.set()
-    done = svc.wait_for_scan(body["id"])
-    assert done["status"] == "succeeded"
-    assert done["error"] is None
-    assert done["finished_at"] is not None
-    assert done["snapshot_id"] == store.latest_ids(1)[0]
-    assert store.load(done["snapshot_id"]) == produced
+    done = svc.wait_for_scan(body["Id"])
+    assert done["Status"] == "succeeded"
+    assert done["Error"] is None
+    assert done["FinishedAt"] >= done["StartedAt"]
+    assert done["SnapshotId"] == store.latest_ids(1)[0]
+    assert store.load(done["SnapshotId"]) == produced
     report = svc.client.get("/?fmt=json", headers=AUTH).json()
     assert report["Buckets"][0]["Bytes-ST"] == 4242
     # A new request after it finished is a new scan.
     third = svc.client.post("/api/v1/scans", headers=AUTH).json()
-    assert third["id"] == body["id"] + 1
-    assert svc.wait_for_scan(third["id"])["status"] == "succeeded"
+    assert third["Id"] == body["Id"] + 1
+    assert svc.wait_for_scan(third["Id"])["Status"] == "succeeded"
     values = metric_samples(svc.client.get("/metrics", headers=AUTH).text)
     assert values[("s3_analyser_scans_total", ())] == 2
     assert values[("s3_analyser_scan_failures_total", ())] == 0
@@ -454,10 +468,10 @@ def test_a_failed_scan_keeps_the_last_good_snapshot(seeded: Service, store: Stor
     svc = service(run_scan)
     before = svc.client.get("/?fmt=json", headers=AUTH).json()
     scan = svc.client.post("/api/v1/scans", headers=AUTH).json()
-    done = svc.wait_for_scan(scan["id"])
-    assert done["status"] == "failed"
-    assert done["snapshot_id"] is None
-    assert "AccessDenied while listing buckets" in done["error"]
+    done = svc.wait_for_scan(scan["Id"])
+    assert done["Status"] == "failed"
+    assert done["SnapshotId"] is None
+    assert "AccessDenied while listing buckets" in done["Error"]
     assert store.latest_ids(5) == [2, 1]
     assert svc.client.get("/?fmt=json", headers=AUTH).json() == before
     metrics = svc.client.get("/metrics", headers=AUTH)
@@ -469,8 +483,8 @@ def test_a_failed_scan_keeps_the_last_good_snapshot(seeded: Service, store: Stor
         values[("s3_bucket_size_bytes", labels(bucket="alpha", region="eu-west-1", storage_class="STANDARD"))] == 1000
     )
     health = svc.client.get("/healthz").json()
-    assert health["scan_failures"] == 1
-    assert health["last_scan_success"] is None
+    assert health["ScanFailures"] == 1
+    assert health["LastScanSuccess"] is None
 
 
 # --- /metrics -----------------------------------------------------------------------------------
@@ -582,4 +596,4 @@ def test_the_token_is_compared_exactly(store: Store, service: Callable[..., Serv
     svc = service()
     for offered in (TOKEN + "x", TOKEN[:-1], TOKEN.upper(), f" {TOKEN}x"):
         assert svc.client.get("/api/v1/snapshots", headers={"Authorization": f"Bearer {offered}"}).status_code == 401
-    assert json.loads(svc.client.get("/api/v1/snapshots", headers=AUTH).text)[0]["id"] == 1
+    assert json.loads(svc.client.get("/api/v1/snapshots", headers=AUTH).text)["Snapshots"][0]["Id"] == 1

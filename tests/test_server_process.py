@@ -73,7 +73,7 @@ def _wait_for_snapshot(proc: subprocess.Popen[bytes], base: str, stderr_path: Pa
             pytest.fail(f"server exited with {proc.returncode}:\n{stderr_path.read_text()}")
         try:
             health = httpx.get(f"{base}/healthz", timeout=2)
-            if health.status_code == 200 and health.json()["snapshots"]:
+            if health.status_code == 200 and health.json()["HasSnapshot"]:
                 return
         except httpx.TransportError:
             pass
@@ -100,11 +100,11 @@ def test_serves_scans_and_shuts_down_gracefully(server: dict[str, Any]) -> None:
     assert sizes == {"alpha": 4321, "beta": 99}
 
     snapshots = httpx.get(f"{base}/api/v1/snapshots", headers={"Authorization": f"Bearer {SECRET}"}, timeout=10)
-    assert [s["id"] for s in snapshots.json()] == [1]
+    assert [s["Id"] for s in snapshots.json()["Snapshots"]] == [1]
 
     wrong = httpx.get(f"{base}/", params={"token": "not-the-secret", "fmt": "json"}, timeout=10)
     assert wrong.status_code == 401
-    assert wrong.json()["error"]["code"] == "Unauthorized"
+    assert wrong.json()["Error"]["Code"] == "Unauthorized"
     assert wrong.headers["www-authenticate"] == "Bearer"
     assert httpx.get(f"{base}/metrics", timeout=10).status_code == 401
 

@@ -82,7 +82,8 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--bucket",
         "buckets",
-        "Exact bucket name (repeatable); with --strategy list also s3://name/key-prefix/ to list part of it.",
+        "Exact bucket name (repeatable); with --strategy list or inventory also s3://name/key-prefix/ "
+        "to count part of it.",
         multiple=True,
         metavar="NAME",
     ),

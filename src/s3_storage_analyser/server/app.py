@@ -12,6 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request, Response
@@ -27,6 +28,7 @@ from ..errors import AnalyserError
 from ..model import Snapshot
 from ..render import render
 from ..render.diff import render_diff
+from ..render.history import render_history
 from ..render.jsonfmt import snapshot_dict
 from ..store import Store
 from .auth import AuthConfig
@@ -37,6 +39,7 @@ from .scanner import Scanner, ScanStatus
 log = logging.getLogger("s3_storage_analyser.server")
 
 Format = Literal["json", "json_pretty", "ndjson", "tsv", "csv", "table", "prometheus"]
+HistoryFormat = Literal["json", "json_pretty", "ndjson", "tsv", "csv", "table"]  # also diff's: no prometheus
 FORMATS: tuple[str, ...] = ("json", "json_pretty", "ndjson", "tsv", "csv", "table", "prometheus")
 MEDIA_TYPES = {
     "json": "application/json",
@@ -50,15 +53,24 @@ MEDIA_TYPES = {
 
 
 class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    hint: str | None = None
+    Code: str
+    Message: str
+    Hint: str | None = None
 
 
 class ErrorBody(BaseModel):
-    """The one error shape of the API."""
+    """The one error shape of the API (PascalCase, as the report's JSON and AWS's error documents)."""
 
-    error: ErrorDetail
+    Error: ErrorDetail
+
+
+def _error_body(code: str, message: str, hint: str | None) -> dict[str, Any]:
+    return {"Error": {"Code": code, "Message": message, "Hint": hint}}
+
+
+def _utc(moment: datetime | None) -> str | None:
+    """A time as the report's JSON writes them (``GeneratedAt``)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -73,7 +85,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 _REPORT_CONTENT: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The report, in the format asked (fmt, else Accept)",
+        "description": "The answer, in the format asked (fmt, else Accept)",
         "content": {media.split(";")[0]: {} for media in dict.fromkeys(MEDIA_TYPES.values())},
     }
 }
@@ -137,12 +149,12 @@ def _negotiate(fmt: str | None, accept: str) -> str:
 
 def _scan_dict(status: ScanStatus) -> dict[str, Any]:
     return {
-        "id": status.id,
-        "status": status.status,
-        "started_at": status.started_at.isoformat(),
-        "finished_at": status.finished_at.isoformat() if status.finished_at else None,
-        "snapshot_id": status.snapshot_id,
-        "error": status.error,
+        "Id": status.id,
+        "Status": status.status,
+        "StartedAt": _utc(status.started_at),
+        "FinishedAt": _utc(status.finished_at),
+        "SnapshotId": status.snapshot_id,
+        "Error": status.error,
     }
 
 
@@ -167,7 +179,7 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
 
     @app.exception_handler(AnalyserError)
     async def analyser_error(_: Request, exc: AnalyserError) -> JSONResponse:
-        body = {"error": {"code": exc.code, "message": exc.message, "hint": exc.hint}}
+        body = _error_body(exc.code, exc.message, exc.hint)
         headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
         return JSONResponse(body, status_code=exc.http_status, headers=headers)
 
@@ -175,7 +187,7 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         """Routing's own errors (unknown path 404, wrong method 405) in the same shape."""
         code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
-        body = {"error": {"code": code, "message": f"{exc.detail}.", "hint": None}}
+        body = _error_body(code, f"{exc.detail}.", None)
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -185,13 +197,8 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         expected = [
             (e.get("ctx") or {}).get("expected") for e in exc.errors() if tuple(e.get("loc", ()))[-1:] == ("fmt",)
         ]
-        body = {
-            "error": {
-                "code": "BadRequest",
-                "message": f"Invalid request: {problems}.",
-                "hint": f"fmt takes one of: {expected[0] or ', '.join(FORMATS)}." if expected else None,
-            }
-        }
+        hint = f"fmt takes one of: {expected[0] or ', '.join(FORMATS)}." if expected else None
+        body = _error_body("BadRequest", f"Invalid request: {problems}.", hint)
         return JSONResponse(body, status_code=400)
 
     @app.middleware("http")
@@ -243,21 +250,16 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         "/api/v1/snapshots",
         dependencies=authed,
         summary="Stored snapshots, newest first",
-        responses=_errors(400, 401),
+        responses={**_REPORT_CONTENT, **_errors(400, 401)},
     )
-    def snapshots(limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": s.id,
-                "taken_at": s.taken_at.isoformat(),
-                "strategy": s.strategy,
-                "buckets": s.buckets,
-                "objects": s.objects,
-                "bytes": s.bytes,
-                "failures": s.failures,
-            }
-            for s in store.history(limit)
-        ]
+    def snapshots(
+        request: Request,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+        fmt: Annotated[HistoryFormat | None, Query()] = None,
+    ) -> Response:
+        """What ``history`` prints, in the same shapes."""
+        chosen = _negotiate(fmt, request.headers.get("accept", ""))
+        return Response(render_history(store.history(limit), chosen), media_type=MEDIA_TYPES[chosen])
 
     @app.get(
         "/api/v1/snapshots/{snapshot_id}",
@@ -280,7 +282,7 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
     def growth(
         a: Annotated[int | None, Query(description="older snapshot id")] = None,
         b: Annotated[int | None, Query(description="newer snapshot id")] = None,
-        fmt: Annotated[Literal["json", "json_pretty", "ndjson", "tsv", "csv", "table"], Query()] = "json",
+        fmt: Annotated[HistoryFormat, Query()] = "json",
     ) -> Response:
         a, b = store.diff_pair(a, b)
         before, after = store.load(a), store.load(b)
@@ -310,10 +312,10 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
     def healthz() -> dict[str, Any]:
         health = scanner.health
         return {
-            "status": "ok",
-            "snapshots": bool(store.latest_ids(1)),
-            "last_scan_success": health.last_success,
-            "scan_failures": health.failures,
+            "Status": "ok",
+            "HasSnapshot": bool(store.latest_ids(1)),
+            "LastScanSuccess": _utc(datetime.fromtimestamp(health.last_success, UTC)) if health.last_success else None,
+            "ScanFailures": health.failures,
         }
 
     @app.get(
