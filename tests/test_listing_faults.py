@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from conftest import CliResult
+from s3_storage_analyser.aggregate import BreakdownSpec
 from s3_storage_analyser.aws import Aws, AwsOptions
 from s3_storage_analyser.demo.fakes3 import (
     FakeObject,
@@ -28,6 +29,8 @@ from s3_storage_analyser.demo.fakes3 import (
     ListKeys,
     TreeKeys,
 )
+from s3_storage_analyser.listing.ranges import KeyRange
+from s3_storage_analyser.listing.worker import RunnerConfig, SliceResult, SliceRunner
 from s3_storage_analyser.report import ScanOptions, scan
 from test_listing import Obj, assert_counts, reference_breakdowns
 
@@ -399,3 +402,43 @@ def test_long_shared_paths_are_split_without_error(cli: Any, fakes3: Callable[..
 
     assert data["Failures"] == [] and result.stderr == ""
     assert_exact(data, fake, ["deep"])
+
+
+def probe(fake: FakeS3, bucket: str, after: str | None, upto: str | None, prefix: str = "") -> SliceResult:
+    runner = SliceRunner(RunnerConfig(AwsOptions(endpoint_url=fake.url), None, BreakdownSpec()))
+    return runner.run(KeyRange(bucket, "us-east-1", prefix, after=after, upto=upto, probe=True), 8)
+
+
+def test_a_probe_finds_the_folders_to_cut_at(fakes3: Callable[..., FakeS3]) -> None:
+    """Cut points for a hierarchical range are its folders: from the key's parent folder upwards."""
+    fake = fakes3({"tree": TreeKeys(4, 10, 100)})  # d00/s000/f00000.bin ... d03/s009/f00099.txt
+
+    inside_a_folder = probe(fake, "tree", "d01/s003/f00099.txt", "d02/")
+    assert inside_a_folder.boundaries == [f"d01/s{i:03d}/" for i in range(4, 10)]
+    assert inside_a_folder.tally.keys == 0 and inside_a_folder.remainder is None  # it counts nothing
+    assert inside_a_folder.pages == 1  # the key's own folder (a leaf) is not asked
+
+    # At the end of a folder, the level above has the cut points.
+    assert probe(fake, "tree", "d01/s009/f00099.txt", None).boundaries == ["d02/", "d03/"]
+    # A range that starts at a folder cuts inside it; the bound is respected.
+    assert probe(fake, "tree", "d02/", "d02/s003/").boundaries == ["d02/s000/", "d02/s001/", "d02/s002/", "d02/s003/"]
+    # Inside one leaf folder there is nothing to cut at: the engine falls back to midpoints.
+    leaf = probe(fake, "tree", "d00/s000/f00010.json", "d00/s000/f00090.bin")
+    assert leaf.boundaries == [] and leaf.pages == 2  # d00/, then the bucket's top level
+    # A scoped range (s3://tree/d03/) stays inside its prefix.
+    assert probe(fake, "tree", "d03/s007/f00050.bin", None, prefix="d03/").boundaries == ["d03/s008/", "d03/s009/"]
+
+
+def test_hierarchical_buckets_are_cut_at_folders_not_between_them(fakes3: Callable[..., FakeS3]) -> None:
+    """Midpoints of d00/ .. d01/ (d000, d00q...) hold no keys, and each such piece costs a request
+    that finds nothing; cuts at folders do not. Exact either way; here also nearly as cheap as one walk."""
+    keys = TreeKeys(5, 20, 1000)  # 100 folders of one page each
+    fake = fakes3({"tree": keys}, latency=0.005)
+
+    snapshot = scan(Aws(AwsOptions(endpoint_url=fake.url)), ScanOptions(strategy="list", concurrency=16, processes=0))
+
+    [report] = snapshot.buckets
+    objects, sizes = truth(keys)
+    assert dict(report.usage.objects_by_class) == objects and dict(report.usage.bytes_by_class) == sizes
+    served = fake.stats.snapshot().keys_listed
+    assert served <= len(keys) * 1.33, served  # cut between folders: 1.37-1.44x; at folders: ~1.27x

@@ -291,6 +291,15 @@ class ListingEngine:
             if done is not None:
                 yield state.target, done
                 continue
+            if result.task.probe and not state.failed:
+                # the folders inside a remainder are in: cut it there, into as many pieces as workers idle
+                idle = max(1, executor.capacity - len(in_flight) - len(pending))
+                remainder = replace(result.task, probe=False)
+                points = spread(result.boundaries or [], idle)
+                pieces = split_at(remainder, points) if points else split(remainder, idle, state.alphabet)
+                state.outstanding += len(pieces)
+                pending.extend((index, piece) for piece in pieces)
+                continue
             if result.remainder is not None and not state.failed:
                 if not split_idle:
                     later.append((index, result.remainder))
@@ -304,6 +313,11 @@ class ListingEngine:
                     left = pages_left(result.last_page_first, remainder.after, remainder.upto, state.alphabet)
                     if left < 2 * idle:  # (inf when the page's keys look alike to the estimate)
                         idle = max(1, int(left / 2))
+                if idle >= 2 and state.boundaries and remainder.mode == "objects":
+                    # keys in folders: find the folders first (one request), rather than cut between them
+                    pending.appendleft((index, replace(remainder, probe=True)))
+                    state.outstanding += 1
+                    continue
                 pieces = split(remainder, idle, state.alphabet)
                 state.outstanding += len(pieces)
                 pending.extend((index, piece) for piece in pieces)

@@ -24,6 +24,7 @@ class KeyRange:
     upto: str | None = None
     version_marker: str | None = None  # resume inside one key's versions
     mode: str = "objects"  # "objects" | "versions" | "uploads"
+    probe: bool = False  # not to be listed: find the folders inside it, to cut it at (see SliceRunner)
 
     def contains(self, key: str) -> bool:
         return (self.after is None or key > self.after) and (self.upto is None or key <= self.upto)

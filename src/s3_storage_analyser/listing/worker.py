@@ -22,6 +22,9 @@ from .ranges import KeyRange, alphabet_of
 from .rawclient import RawLister
 from .tally import Tally
 
+# Folder levels a probe tries (one request each) before the range is cut at midpoints instead.
+PROBE_LEVELS = 3
+
 
 @dataclass(frozen=True)
 class RunnerConfig:
@@ -66,6 +69,8 @@ class SliceRunner:
     def run(self, task: KeyRange, max_pages: int) -> SliceResult:
         tally = Tally.for_spec(self.config.spec)
         try:
+            if task.probe:
+                return self._folders_inside(task, tally)
             if task.mode == "uploads":
                 return self._uploads(task, tally)
             if task.mode == "versions":
@@ -107,6 +112,29 @@ class SliceRunner:
         CommonPrefixes are the natural places to cut the rest of the bucket."""
         page = lister.objects(task.bucket, prefix=task.prefix, start_after=after, delimiter="/")
         return [decode_key(p, page.url_encoded) for p in page.common_prefixes]
+
+    def _folders_inside(self, task: KeyRange, tally: Tally) -> SliceResult:
+        """Cut points for the rest of a hierarchical range: the folders after ``task.after``,
+        from the folder it is in upwards, until a level has at least two inside the range.
+
+        Midpoints of the key space fall between folders, where there are no keys (each such
+        piece costs a request that finds nothing), whereas folders are where the keys are.
+        Nothing is counted: the range is listed afterwards, in pieces cut at these points.
+        """
+        lister = self.lister(task.region)
+        after = task.after or task.prefix
+        levels = [after[: i + 1] for i in range(len(after) - 1, len(task.prefix) - 1, -1) if after[i] == "/"]
+        if levels and not after.endswith("/"):
+            levels = levels[1:]  # the folder of the key itself: usually a leaf, all files and no folders
+        points: list[str] = []
+        pages = 0
+        for folder in [*levels, task.prefix][:PROBE_LEVELS]:
+            page = lister.objects(task.bucket, prefix=folder, start_after=task.after, delimiter="/")
+            pages += 1
+            points = [p for p in (decode_key(c, page.url_encoded) for c in page.common_prefixes) if task.contains(p)]
+            if len(points) >= 2:
+                break
+        return SliceResult(task, tally, None, pages, boundaries=points)
 
     def _versions(self, task: KeyRange, tally: Tally, max_pages: int) -> SliceResult:
         lister = self.lister(task.region)
