@@ -31,6 +31,9 @@ from .worker import RunnerConfig, SliceResult, SliceRunner, serve_slices, worker
 
 FIRST_SLICE_PAGES = 1
 SLICE_PAGES = 8
+# Each piece of a range ends with a page that overshoots it: pieces of at least a few folders keep
+# that waste down (1M tree keys, 3 runs each: 1,484 requests with one folder per piece, 1,359 with 3).
+FOLDERS_PER_PIECE = 3
 
 
 @dataclass(frozen=True)
@@ -295,7 +298,8 @@ class ListingEngine:
                 # the folders inside a remainder are in: cut it there, into as many pieces as workers idle
                 idle = max(1, executor.capacity - len(in_flight) - len(pending))
                 remainder = replace(result.task, probe=False)
-                points = spread(result.boundaries or [], idle)
+                folders = result.boundaries or []
+                points = spread(folders, min(idle, max(1, len(folders) // FOLDERS_PER_PIECE)))
                 pieces = split_at(remainder, points) if points else split(remainder, idle, state.alphabet)
                 state.outstanding += len(pieces)
                 pending.extend((index, piece) for piece in pieces)
