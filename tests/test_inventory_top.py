@@ -70,7 +70,7 @@ def top_of(
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("sample", [1, 20, 10**6])
+@pytest.mark.parametrize("sample", [1, 20, 150, 10**6])
 def test_top_objects_whatever_the_sample(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, sample: int
 ) -> None:
