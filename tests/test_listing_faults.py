@@ -29,6 +29,7 @@ from s3_storage_analyser.demo.fakes3 import (
     ListKeys,
     TreeKeys,
 )
+from s3_storage_analyser.listing.engine import _ProcessExecutor
 from s3_storage_analyser.listing.ranges import KeyRange
 from s3_storage_analyser.listing.worker import RunnerConfig, SliceResult, SliceRunner
 from s3_storage_analyser.report import ScanOptions, scan
@@ -442,3 +443,20 @@ def test_hierarchical_buckets_are_cut_at_folders_not_between_them(fakes3: Callab
     assert dict(report.usage.objects_by_class) == objects and dict(report.usage.bytes_by_class) == sizes
     served = fake.stats.snapshot().keys_listed
     assert served <= len(keys) * 1.33, served  # cut between folders: 1.37-1.44x; at folders: ~1.27x
+
+
+def test_conc_bounds_the_requests_in_flight_across_worker_processes(
+    fakes3: Callable[..., FakeS3], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--conc is the total in flight (as README says), also once worker processes have started:
+    each process has --conc threads, but the coordinator hands out no more than --conc slices."""
+    monkeypatch.setattr(_ProcessExecutor, "BUSY_WINDOWS", 0)  # start the workers at the first check
+    keys = FlatHexKeys(200_000, seed=11)
+    fake = fakes3({"flat": keys}, latency=0.03)  # 200 pages, 3 at a time: 2 s, the workers serve most
+
+    snapshot = scan(Aws(AwsOptions(endpoint_url=fake.url)), ScanOptions(strategy="list", concurrency=3, processes=2))
+
+    [report] = snapshot.buckets
+    objects, sizes = truth(keys)
+    assert dict(report.usage.objects_by_class) == objects and dict(report.usage.bytes_by_class) == sizes
+    assert fake.stats.max_in_flight == 3

@@ -614,10 +614,28 @@ class FakeS3Stats:
         self._faults: dict[str, int] = {}
         self._max_page_keys = 0
         self._keys_listed = 0
+        self._in_flight = 0
+        self._max_in_flight = 0
 
     def request(self, op: str) -> None:
         with self._lock:
             self._requests[op] = self._requests.get(op, 0) + 1
+
+    def begin(self) -> None:
+        """A request is being served: counts towards the most ever served at once."""
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+
+    def end(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests served at the same time: what a client's concurrency limit allows."""
+        with self._lock:
+            return self._max_in_flight
 
     def fault(self, kind: str) -> None:
         with self._lock:
@@ -1117,6 +1135,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         fake = self._server().fake
+        fake.stats.begin()
+        try:
+            self._serve_counted(fake)
+        finally:
+            fake.stats.end()
+
+    def _serve_counted(self, fake: FakeS3) -> None:
         request = parse_request(self.command, self.path)
         fake.stats.request(request.op)
         if fake.latency:

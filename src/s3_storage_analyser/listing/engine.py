@@ -108,7 +108,8 @@ class _ProcessExecutor:
     busy only in part and need no more processes; a CPU-bound listing (a fast
     endpoint, parsing under the GIL) is detected by this process using most of
     a core, and then ``processes`` workers are started (spawned, ~0.5 s to import)
-    and serve the same queue, each with ``threads`` threads.
+    and serve the same queue, each with ``threads`` threads. ``capacity`` stays
+    ``--conc``: that many slices are in flight in all, whichever process runs them.
     """
 
     CPU_BOUND = 0.75  # share of one core this process uses when the GIL is the bottleneck
@@ -148,7 +149,6 @@ class _ProcessExecutor:
         ]
         for proc in self._procs:
             proc.start()
-        self.capacity += self._processes * self._threads
 
     def submit(self, task_id: int, task: KeyRange, max_pages: int) -> None:
         self._tasks.put((task_id, task, max_pages))
