@@ -198,7 +198,8 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--processes",
         "processes",
-        "Worker processes for listing big buckets (default: CPU count; 0 = list in this process).",
+        "Worker processes for listing big buckets (default: CPU count - 1, as this process lists too; "
+        "0 = list in this process).",
         type=click.IntRange(0, 256),
         metavar="N",
         envvar="S3SA_PROCESSES",

@@ -195,7 +195,9 @@ class ListingEngine:
     ) -> None:
         self.aws = aws
         self.concurrency = max(1, concurrency)
-        self.processes = (os.cpu_count() or 1) if processes is None else processes
+        # This process parses pages too: one worker per other core (2 cores: main + 1 worker listed 1M keys
+        # in 3.8 s and 170 MB, against 4.3 s and 245 MB with 2 workers fighting over the same cores).
+        self.processes = max(0, (os.cpu_count() or 1) - 1) if processes is None else processes
         self.spec = spec or BreakdownSpec()
         self.versions = versions
         self.uploads = uploads
