@@ -431,6 +431,11 @@ def test_empty_bucket_report_counts_zero(aws_url: str, cli: Any, tmp_path: Path,
     got = by_name(data)[SRC]
     assert (got["Files"], got["Bytes"]) == (0, 0)
     assert figures(got) == figures(listed)
+    # The report is of all versions (publish's default): without a file, the manifest's schema says so.
+    versions, _ = inventory(cli, aws_url, tmp_path / "cache", "--bucket", SRC, "--versions")
+    with_versions = by_name(listing(cli, aws_url, "--bucket", SRC, "--versions"))[SRC]
+    assert figures(by_name(versions)[SRC], versions=True) == figures(with_versions, versions=True)
+    assert by_name(versions)[SRC]["NoncurrentFiles"] == 0
 
 
 def test_data_date_is_the_manifest_creation_date(aws_url: str, cli: Any, tmp_path: Path) -> None:

@@ -44,18 +44,16 @@ IT_TIER_STORAGE_TYPES = {
 }
 
 
-# The Parquet / ORC columns the counting reads; the others (bucket, version id, ETag...) are never read.
-COUNTED_COLUMNS = frozenset(
-    {
-        "key",
-        "size",
-        "storage_class",
-        "last_modified_date",
-        "is_latest",
-        "is_delete_marker",
-        "intelligent_tiering_access_tier",
-    }
-)
+# The Parquet / ORC columns the counting reads (and their types); the others (bucket, ETag...) are never read.
+COUNTED_COLUMNS = {
+    "key": "VARCHAR",
+    "size": "BIGINT",
+    "storage_class": "VARCHAR",
+    "last_modified_date": "TIMESTAMP",
+    "is_latest": "BOOLEAN",
+    "is_delete_marker": "BOOLEAN",
+    "intelligent_tiering_access_tier": "VARCHAR",
+}
 
 
 @dataclass(frozen=True)
@@ -145,8 +143,10 @@ def open_source(con: duckdb.DuckDBPyConnection, manifest: Manifest, paths: Seque
         if manifest.file_format == "CSV":
             empty = ", ".join(f'NULL::VARCHAR AS "{c}"' for c in manifest.columns)
             return replace(_csv_source(manifest, paths), relation=f"(SELECT {empty} WHERE false)")
-        nothing = "(SELECT NULL::VARCHAR AS key, NULL::BIGINT AS size WHERE false)"
-        return _columnar_source(nothing, {"key", "size"}, where)
+        # The fields the configuration names (fileSchema) still say what the report would have held.
+        names = (set(manifest.columns) & COUNTED_COLUMNS.keys()) | {"key", "size"}
+        nothing = "(SELECT " + ", ".join(f"NULL::{COUNTED_COLUMNS[n]} AS {n}" for n in sorted(names)) + " WHERE false)"
+        return _columnar_source(nothing, names, where)
     try:
         if manifest.file_format == "CSV":
             return _csv_source(manifest, paths)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,12 +27,16 @@ class DataFile:
     md5: str
 
 
+# A field of a Parquet ("optional int64 size;") or ORC ("struct<key:string,size:bigint>") fileSchema.
+_FIELD = re.compile(r"(?:\b(?:optional|required|repeated)\s+\w+\s+(\w+)\s*;)|(?:[<,]\s*(\w+)\s*:)")
+
+
 @dataclass(frozen=True)
 class Manifest:
     source_bucket: str
     destination_bucket: str  # a bucket name (the ARN's last part)
     file_format: str  # CSV | Parquet | ORC
-    columns: tuple[str, ...]  # CSV column names in file order (CamelCase); () for Parquet / ORC
+    columns: tuple[str, ...]  # CSV: column names in file order (CamelCase); Parquet / ORC: fileSchema's fields
     files: tuple[DataFile, ...]
     created: datetime | None
     location: str  # where the manifest came from, for messages
@@ -63,6 +68,8 @@ def parse_manifest(raw: bytes, location: str) -> Manifest:
                 f"({doc.get('fileSchema')!r}), so sizes cannot be counted.",
                 hint="Add the Size field to the inventory configuration, or use --strategy list.",
             )
+    else:  # read from the files themselves; the schema matters only when there is no file (an empty bucket)
+        columns = tuple(a or b for a, b in _FIELD.findall(str(doc.get("fileSchema", ""))))
     created = None
     stamp = doc.get("creationTimestamp")
     if stamp:
