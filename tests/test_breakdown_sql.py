@@ -239,20 +239,17 @@ def test_age_bins_at_the_cutoffs() -> None:
     assert len(age_cutoffs(NOW)) == len(AGE_EDGES_DAYS)
 
 
-@SETTINGS
-@given(
-    moments=st.lists(
-        st.one_of(
-            st.datetimes(datetime(1990, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)),
-            st.tuples(st.sampled_from(AGE_EDGES_DAYS), st.integers(-3, 3)).map(
-                lambda dd: NOW - timedelta(days=dd[0], seconds=dd[1])
-            ),
-        ),
-        min_size=1,
-        max_size=60,
+# Any time, and times within 3 s of an age cut-off, to the millisecond.
+MOMENTS = st.one_of(
+    st.datetimes(datetime(1990, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)),
+    st.tuples(st.sampled_from(AGE_EDGES_DAYS), st.integers(-3000, 3000)).map(
+        lambda dd: NOW - timedelta(days=dd[0], milliseconds=dd[1])
     ),
-    millis=st.booleans(),
 )
+
+
+@SETTINGS
+@given(moments=st.lists(MOMENTS, min_size=1, max_size=60), millis=st.booleans())
 @example(moments=[NOW, NOW + timedelta(days=1)], millis=True)
 def test_age_sql_equals_bin(con: Any, moments: list[datetime], millis: bool) -> None:
     breakdown = AgeBreakdown(NOW)
@@ -262,20 +259,7 @@ def test_age_sql_equals_bin(con: Any, moments: list[datetime], millis: bool) -> 
 
 
 @SETTINGS
-@given(
-    moments=st.lists(
-        st.one_of(
-            st.none(),
-            st.datetimes(datetime(1990, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)),
-            st.tuples(st.sampled_from(AGE_EDGES_DAYS), st.integers(-2000, 2000)).map(
-                lambda dd: NOW - timedelta(days=dd[0], milliseconds=dd[1])
-            ),
-        ),
-        min_size=1,
-        max_size=60,
-    ),
-    zoned=st.booleans(),
-)
+@given(moments=st.lists(st.one_of(st.none(), MOMENTS), min_size=1, max_size=60), zoned=st.booleans())
 def test_age_sql_over_timestamps_equals_bin(moments: list[datetime | None], zoned: bool) -> None:
     """Parquet and ORC reports hold TIMESTAMP (or zoned) columns: the same bins as the text S3 lists."""
     from s3_storage_analyser.inventory.analyse import connect
