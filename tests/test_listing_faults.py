@@ -405,9 +405,11 @@ def test_long_shared_paths_are_split_without_error(cli: Any, fakes3: Callable[..
     assert_exact(data, fake, ["deep"])
 
 
-def probe(fake: FakeS3, bucket: str, after: str | None, upto: str | None, prefix: str = "") -> SliceResult:
+def probe(
+    fake: FakeS3, bucket: str, after: str | None, upto: str | None, prefix: str = "", mode: str = "objects"
+) -> SliceResult:
     runner = SliceRunner(RunnerConfig(AwsOptions(endpoint_url=fake.url), None, BreakdownSpec()))
-    return runner.run(KeyRange(bucket, "us-east-1", prefix, after=after, upto=upto, probe=True), 8)
+    return runner.run(KeyRange(bucket, "us-east-1", prefix, after=after, upto=upto, mode=mode, probe=True), 8)
 
 
 def test_a_probe_finds_the_folders_to_cut_at(fakes3: Callable[..., FakeS3]) -> None:
@@ -430,13 +432,28 @@ def test_a_probe_finds_the_folders_to_cut_at(fakes3: Callable[..., FakeS3]) -> N
     assert probe(fake, "tree", "d03/s007/f00050.bin", None, prefix="d03/").boundaries == ["d03/s008/", "d03/s009/"]
 
 
-def test_hierarchical_buckets_are_cut_at_folders_not_between_them(fakes3: Callable[..., FakeS3]) -> None:
+def test_a_versions_probe_asks_list_object_versions(fakes3: Callable[..., FakeS3]) -> None:
+    """A --versions listing may be allowed ListBucketVersions only: its probes list versions too."""
+    fake = fakes3({"tree": TreeKeys(4, 10, 100)})
+
+    found = probe(fake, "tree", "d01/s003/f00099.txt", "d02/", mode="versions")
+
+    assert found.boundaries == [f"d01/s{i:03d}/" for i in range(4, 10)]
+    assert found.tally.keys == 0 and found.remainder is None
+    assert fake.stats.requests == {"ListObjectVersions": 1}
+
+
+@pytest.mark.parametrize("versions", [False, True])
+def test_hierarchical_buckets_are_cut_at_folders_not_between_them(
+    fakes3: Callable[..., FakeS3], versions: bool
+) -> None:
     """Midpoints of d00/ .. d01/ (d000, d00q...) hold no keys, and each such piece costs a request
     that finds nothing; cuts at folders do not. Exact either way; here also nearly as cheap as one walk."""
     keys = TreeKeys(5, 20, 1000)  # 100 folders of one page each
     fake = fakes3({"tree": keys}, latency=0.005)
 
-    snapshot = scan(Aws(AwsOptions(endpoint_url=fake.url)), ScanOptions(strategy="list", concurrency=16, processes=0))
+    options = ScanOptions(strategy="list", concurrency=16, processes=0, versions=versions)
+    snapshot = scan(Aws(AwsOptions(endpoint_url=fake.url)), options)
 
     [report] = snapshot.buckets
     objects, sizes = truth(keys)

@@ -127,6 +127,7 @@ class VersionPage:
     next_key_marker: str | None = None
     next_version_marker: str | None = None
     url_encoded: bool = False
+    common_prefixes: list[str] = field(default_factory=list)  # raw, as ObjectPage's (with a Delimiter)
 
 
 _VERSION_OR_MARKER = re.compile(r"<(Version|DeleteMarker)>(.*?)</\1>", re.S)
@@ -156,6 +157,7 @@ def parse_versions(body: str) -> VersionPage:
         decode_key(key_marker, encoded) if key_marker is not None else None,
         xml_text(version_marker) if version_marker else None,
         encoded,
+        re.findall(r"<CommonPrefixes><Prefix>([^<]*)</Prefix>", body),
     )
 
 

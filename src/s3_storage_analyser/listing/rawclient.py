@@ -110,6 +110,7 @@ class RawLister:
         prefix: str = "",
         key_marker: str | None = None,
         version_marker: str | None = None,
+        delimiter: str | None = None,
         max_keys: int = 1000,
     ) -> VersionPage:
         params: dict[str, Any] = {"Bucket": bucket, "EncodingType": "url", "MaxKeys": max_keys}
@@ -119,6 +120,8 @@ class RawLister:
             params["KeyMarker"] = key_marker
             if version_marker:
                 params["VersionIdMarker"] = version_marker
+        if delimiter:
+            params["Delimiter"] = delimiter
         return self._call(parse_versions, self.client.list_object_versions, params)
 
     def uploads(

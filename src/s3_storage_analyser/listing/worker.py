@@ -110,8 +110,19 @@ class SliceRunner:
     def _probe(self, lister: RawLister, task: KeyRange, after: str) -> list[str]:
         """One delimited request past the first page: where keys are hierarchical, its
         CommonPrefixes are the natural places to cut the rest of the bucket."""
-        page = lister.objects(task.bucket, prefix=task.prefix, start_after=after, delimiter="/")
-        return [decode_key(p, page.url_encoded) for p in page.common_prefixes]
+        return self._folders(lister, task, task.prefix, after)
+
+    @staticmethod
+    def _folders(lister: RawLister, task: KeyRange, prefix: str, after: str | None) -> list[str]:
+        """The folders (CommonPrefixes) under ``prefix`` after ``after``: one delimited request of the
+        task's own kind, so a versions listing needs no permission beyond ListBucketVersions."""
+        if task.mode == "versions":
+            versions = lister.versions(task.bucket, prefix=prefix, key_marker=after, delimiter="/")
+            raw, encoded = versions.common_prefixes, versions.url_encoded
+        else:
+            objects = lister.objects(task.bucket, prefix=prefix, start_after=after, delimiter="/")
+            raw, encoded = objects.common_prefixes, objects.url_encoded
+        return [decode_key(p, encoded) for p in raw]
 
     def _folders_inside(self, task: KeyRange, tally: Tally) -> SliceResult:
         """Cut points for the rest of a hierarchical range: the folders after ``task.after``,
@@ -129,9 +140,8 @@ class SliceRunner:
         points: list[str] = []
         pages = 0
         for folder in [*levels, task.prefix][:PROBE_LEVELS]:
-            page = lister.objects(task.bucket, prefix=folder, start_after=task.after, delimiter="/")
+            points = [p for p in self._folders(lister, task, folder, task.after) if task.contains(p)]
             pages += 1
-            points = [p for p in (decode_key(c, page.url_encoded) for c in page.common_prefixes) if task.contains(p)]
             if len(points) >= 2:
                 break
         return SliceResult(task, tally, None, pages, boundaries=points)
@@ -165,7 +175,8 @@ class SliceRunner:
                 return SliceResult(task, tally, None, pages, alphabet)
             key_marker, version_marker = page.next_key_marker, page.next_version_marker
         remainder = replace(task, after=key_marker, version_marker=version_marker)
-        return SliceResult(task, tally, remainder, max_pages, alphabet)
+        boundaries = self._probe(lister, task, key_marker) if task.after is None and key_marker is not None else None
+        return SliceResult(task, tally, remainder, max_pages, alphabet, boundaries)
 
     def _uploads(self, task: KeyRange, tally: Tally) -> SliceResult:
         """Incomplete multipart uploads and the bytes of their parts, parsed by us: keys may hold
