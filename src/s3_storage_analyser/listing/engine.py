@@ -319,7 +319,7 @@ class ListingEngine:
                     left = pages_left(result.last_page_first, remainder.after, remainder.upto, state.alphabet)
                     if left < 2 * idle:  # (inf when the page's keys look alike to the estimate)
                         idle = max(1, int(left / 2))
-                if idle >= 2 and state.boundaries and remainder.mode == "objects":
+                if idle >= 2 and state.boundaries and remainder.mode != "uploads":
                     # keys in folders: find the folders first (one request), rather than cut between them
                     pending.appendleft((index, replace(remainder, probe=True)))
                     state.outstanding += 1

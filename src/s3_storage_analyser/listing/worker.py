@@ -150,6 +150,7 @@ class SliceRunner:
         lister = self.lister(task.region)
         key_marker, version_marker = task.after, task.version_marker
         alphabet = None
+        page_first: str | None = None
         for pages in range(1, max_pages + 1):
             page = lister.versions(
                 task.bucket, prefix=task.prefix, key_marker=key_marker, version_marker=version_marker
@@ -173,10 +174,10 @@ class SliceRunner:
             tally.add_versions(page, count)
             if not page.truncated or page.next_key_marker is None:
                 return SliceResult(task, tally, None, pages, alphabet)
-            key_marker, version_marker = page.next_key_marker, page.next_version_marker
+            key_marker, version_marker, page_first = page.next_key_marker, page.next_version_marker, key(0)
         remainder = replace(task, after=key_marker, version_marker=version_marker)
         boundaries = self._probe(lister, task, key_marker) if task.after is None and key_marker is not None else None
-        return SliceResult(task, tally, remainder, max_pages, alphabet, boundaries)
+        return SliceResult(task, tally, remainder, max_pages, alphabet, boundaries, page_first)
 
     def _uploads(self, task: KeyRange, tally: Tally) -> SliceResult:
         """Incomplete multipart uploads and the bytes of their parts, parsed by us: keys may hold
