@@ -23,6 +23,7 @@ import pytest
 from conftest import CliResult
 from s3_storage_analyser.aggregate import BreakdownSpec
 from s3_storage_analyser.aws import Aws, AwsOptions
+from s3_storage_analyser.demo.inventories import bucket_rows
 from s3_storage_analyser.demo.inventory_writer import (
     ALL_FIELDS,
     CURRENT_FIELDS,
@@ -161,30 +162,14 @@ def seed_versioned(aws_url: str, bucket: str = "inv-versioned") -> Any:
 
 
 def truth_rows(aws_url: str, bucket: str, *, versions: bool = False) -> list[InventoryRow]:
-    """Inventory rows for what boto3's paginators see in the bucket (tiers from TIERS)."""
-    s3 = client(aws_url)
-    rows: list[InventoryRow] = []
-    if not versions:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for obj in page.get("Contents", []):
-                storage = obj.get("StorageClass") or "STANDARD"
-                tier = TIERS.get(obj["Key"], "FREQUENT") if storage == "INTELLIGENT_TIERING" else None
-                rows.append(InventoryRow(obj["Key"], obj["Size"], storage, obj["LastModified"], it_tier=tier))
-        return rows
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        for v in page.get("Versions", []):
-            storage = v.get("StorageClass") or "STANDARD"
-            tier = "ARCHIVE" if storage == "INTELLIGENT_TIERING" else None
-            rows.append(
-                InventoryRow(
-                    v["Key"], v["Size"], storage, v["LastModified"], v["VersionId"], v["IsLatest"], False, tier
-                )
-            )
-        for m in page.get("DeleteMarkers", []):
-            rows.append(
-                InventoryRow(m["Key"], None, "STANDARD", m["LastModified"], m["VersionId"], m["IsLatest"], True)
-            )
-    return rows
+    """Inventory rows for what boto3's paginators see in the bucket (tiers from TIERS; ARCHIVE for versions)."""
+
+    def tier(key: str, storage: str) -> str | None:
+        if storage != "INTELLIGENT_TIERING":
+            return None
+        return "ARCHIVE" if versions else TIERS.get(key, "FREQUENT")
+
+    return bucket_rows(client(aws_url), bucket, versions=versions, tier=tier)
 
 
 def publish(

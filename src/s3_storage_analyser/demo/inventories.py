@@ -9,6 +9,7 @@ lists the other reports' files), so every bucket of the account has one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,25 +23,39 @@ DESTINATION_REGION = "us-east-1"
 FORMATS = ("Parquet", "CSV", "ORC")
 
 
-def bucket_rows(s3: Any, bucket: str, *, versions: bool) -> list[InventoryRow]:
-    """The report's rows: what S3 lists in the bucket (Intelligent-Tiering objects in the frequent tier)."""
+def frequent_tier(key: str, storage: str) -> str | None:
+    """Every Intelligent-Tiering object in the frequent access tier."""
+    return "FREQUENT" if storage == "INTELLIGENT_TIERING" else None
+
+
+def bucket_rows(
+    s3: Any, bucket: str, *, versions: bool, tier: Callable[[str, str], str | None] = frequent_tier
+) -> list[InventoryRow]:
+    """The report's rows: what S3 lists in the bucket; ``tier(key, storage class)`` is the access tier."""
     rows: list[InventoryRow] = []
-
-    def tier(storage: str) -> str | None:
-        return "FREQUENT" if storage == "INTELLIGENT_TIERING" else None
-
     if not versions:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
             for obj in page.get("Contents", []):
                 storage = obj.get("StorageClass") or "STANDARD"
-                rows.append(InventoryRow(obj["Key"], obj["Size"], storage, obj["LastModified"], it_tier=tier(storage)))
+                rows.append(
+                    InventoryRow(
+                        obj["Key"], obj["Size"], storage, obj["LastModified"], it_tier=tier(obj["Key"], storage)
+                    )
+                )
         return rows
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         for v in page.get("Versions", []):
             storage = v.get("StorageClass") or "STANDARD"
             rows.append(
                 InventoryRow(
-                    v["Key"], v["Size"], storage, v["LastModified"], v["VersionId"], v["IsLatest"], False, tier(storage)
+                    v["Key"],
+                    v["Size"],
+                    storage,
+                    v["LastModified"],
+                    v["VersionId"],
+                    v["IsLatest"],
+                    False,
+                    tier(v["Key"], storage),
                 )
             )
         for m in page.get("DeleteMarkers", []):

@@ -15,7 +15,6 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from dataclasses import replace as dataclass_replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -245,7 +244,7 @@ def analyse(
         if value is not None:  # None: not a current object
             groups[index][1].add_group(value, count, size)
     usage = tally.to_usage()
-    return dataclass_replace(usage, storage_types=storage_types) if storage_types else usage
+    return replace(usage, storage_types=storage_types) if storage_types else usage
 
 
 def _top_threshold(con: duckdb.DuckDBPyConnection, base: str, scope: str, n: int) -> int:

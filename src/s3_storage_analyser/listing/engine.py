@@ -296,9 +296,9 @@ class ListingEngine:
             if done is not None:
                 yield state.target, done
                 continue
+            idle = max(1, executor.capacity - len(in_flight) - len(pending))
             if result.task.probe and not state.failed:
                 # the folders inside a remainder are in: cut it there, into as many pieces as workers idle
-                idle = max(1, executor.capacity - len(in_flight) - len(pending))
                 remainder = replace(result.task, probe=False)
                 folders = result.boundaries or []
                 points = spread(folders, min(idle, max(1, len(folders) // FOLDERS_PER_PIECE)))
@@ -312,7 +312,6 @@ class ListingEngine:
                     state.outstanding += 1
                     state.boundaries = result.boundaries
                     continue
-                idle = max(1, executor.capacity - len(in_flight) - len(pending))
                 remainder = result.remainder
                 if result.last_page_first is not None and remainder.after is not None:
                     # no more pieces than pages left: each piece ends with a page that overshoots

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from ..aggregate import BreakdownRow
@@ -29,6 +29,11 @@ class Column:
 def format_created(value: datetime | None) -> str:
     """The seed's timestamp shape: ``2017-11-18T08:12:38`` (UTC, no suffix)."""
     return value.strftime("%Y-%m-%dT%H:%M:%S") if value else ""
+
+
+def format_instant(value: datetime) -> str:
+    """An instant in the JSON outputs (``GeneratedAt``, ``TakenAt``...): UTC, whole seconds, ``Z``."""
+    return (value.astimezone(UTC) if value.tzinfo else value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def format_date(value: date | None) -> str:

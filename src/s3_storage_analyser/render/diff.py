@@ -14,6 +14,7 @@ from ..diff import DiffRow
 from ..errors import UsageError
 from ..model import Snapshot
 from ..units import humanise, in_unit
+from .columns import format_instant
 
 
 def _signed(value: int) -> str:
@@ -93,7 +94,7 @@ def render_diff(
 def _side(snapshot_id: int, snapshot: Snapshot) -> dict[str, Any]:
     return {
         "Id": snapshot_id,
-        "TakenAt": snapshot.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "TakenAt": format_instant(snapshot.taken_at),
         "Strategy": snapshot.strategy,
         "Bytes": snapshot.total.bytes,
     }

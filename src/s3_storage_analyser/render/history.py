@@ -13,12 +13,13 @@ from rich.table import Table
 from ..errors import UsageError
 from ..store import SnapshotSummary
 from ..units import humanise
+from .columns import format_instant
 
 
 def summary_dict(s: SnapshotSummary) -> dict[str, Any]:
     return {
         "Id": s.id,
-        "TakenAt": s.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "TakenAt": format_instant(s.taken_at),
         "Strategy": s.strategy,
         "Buckets": s.buckets,
         "Files": s.objects,

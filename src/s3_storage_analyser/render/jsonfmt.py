@@ -8,7 +8,7 @@ from typing import Any
 from ..aggregate import BreakdownRow
 from ..model import BucketReport, Failure, Snapshot
 from ..storage_classes import KNOWN_CLASSES, class_info, sort_classes
-from .columns import breakdown_rows, format_created, format_date
+from .columns import breakdown_rows, format_created, format_date, format_instant
 
 
 def _row_dict(row: BreakdownRow) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def bucket_dict(report: BucketReport, dimensions: tuple[str, ...] = ()) -> dict[
         out["IncompleteUploadParts"] = usage.incomplete_upload_parts
         out["IncompleteUploadBytes"] = usage.incomplete_upload_bytes
         oldest = usage.oldest_incomplete_upload
-        out["OldestIncompleteUpload"] = oldest.strftime("%Y-%m-%dT%H:%M:%SZ") if oldest else None
+        out["OldestIncompleteUpload"] = format_instant(oldest) if oldest else None
     if dimensions:
         out["Breakdowns"] = {
             dim: [_row_dict(row) for row in rows] for dim, rows in breakdown_rows(report, dimensions).items()
@@ -76,7 +76,7 @@ def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
         "Failures": [failure_dict(f) for f in snapshot.failures],
         "Warnings": [{"Bucket": n.bucket, "Message": n.message} for n in snapshot.notices],
         "Strategy": snapshot.strategy,
-        "GeneratedAt": snapshot.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "GeneratedAt": format_instant(snapshot.taken_at),
     }
 
 

@@ -27,6 +27,7 @@ from ..diff import diff
 from ..errors import AnalyserError
 from ..model import Snapshot
 from ..render import render
+from ..render.columns import format_instant
 from ..render.diff import render_diff
 from ..render.history import render_history
 from ..render.jsonfmt import snapshot_dict
@@ -66,11 +67,6 @@ class ErrorBody(BaseModel):
 
 def _error_body(code: str, message: str, hint: str | None) -> dict[str, Any]:
     return {"Error": {"Code": code, "Message": message, "Hint": hint}}
-
-
-def _utc(moment: datetime | None) -> str | None:
-    """A time as the report's JSON writes them (``GeneratedAt``)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -151,8 +147,8 @@ def _scan_dict(status: ScanStatus) -> dict[str, Any]:
     return {
         "Id": status.id,
         "Status": status.status,
-        "StartedAt": _utc(status.started_at),
-        "FinishedAt": _utc(status.finished_at),
+        "StartedAt": format_instant(status.started_at),
+        "FinishedAt": format_instant(status.finished_at) if status.finished_at else None,
         "SnapshotId": status.snapshot_id,
         "Error": status.error,
     }
@@ -311,10 +307,11 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
     @app.get("/healthz", summary="Liveness and scan health (no token needed)")
     def healthz() -> dict[str, Any]:
         health = scanner.health
+        last = datetime.fromtimestamp(health.last_success, UTC) if health.last_success else None
         return {
             "Status": "ok",
             "HasSnapshot": bool(store.latest_ids(1)),
-            "LastScanSuccess": _utc(datetime.fromtimestamp(health.last_success, UTC)) if health.last_success else None,
+            "LastScanSuccess": format_instant(last) if last else None,
             "ScanFailures": health.failures,
         }
 
