@@ -21,7 +21,7 @@ def render(snapshot: Snapshot, fmt: str, *, unit: str | None = None, color: bool
     if fmt == "table":
         return table.render(snapshot, unit=unit or "auto", color=color)
     if fmt in ("tsv", "csv"):
-        return delimited.render(snapshot, delimiter="\t" if fmt == "tsv" else ",", unit=unit)
+        return delimited.render(snapshot, fmt=fmt, unit=unit)
     if fmt == "json":
         return jsonfmt.render(snapshot, indent=None)
     if fmt == "json_pretty":

@@ -1,45 +1,65 @@
-"""TSV and CSV: a header line, then one row per bucket, exact bytes unless a unit is asked."""
+"""TSV and CSV: a header line, then one row per bucket, exact bytes unless a unit is asked.
+
+Keys are outside text, so each format escapes them in its own way (README,
+"Keys in the outputs"): TSV with backslash escapes (``safetext.escape_tsv``,
+exact and reversible, no quoting), CSV with RFC 4180 quoting by the csv module,
+characters that could drive a terminal shown as in the table.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterable, Sequence
 
 from ..model import Snapshot
+from ..safetext import UNSAFE, escape_tsv, printable
 from ..units import in_unit
 from .columns import breakdown_rows, report_columns
 
+# What CSV cannot carry safely: the unsafe characters but tab and line breaks, which quoting carries exactly.
+_CSV_UNSAFE = re.compile(f"(?![\t\n\r]){UNSAFE.pattern}")
 
-def render(snapshot: Snapshot, *, delimiter: str, unit: str | None) -> str:
-    if snapshot.breakdowns:
-        return render_breakdowns(snapshot, delimiter=delimiter, unit=unit)
-    columns = report_columns(snapshot)
+
+def csv_field(text: str) -> str:
+    """A CSV field: exact, but for controls, bidi marks and surrogates, which read as ``printable`` shows them."""
+    return _CSV_UNSAFE.sub(lambda m: printable(m.group()), text) if _CSV_UNSAFE.search(text) else text
+
+
+def write_rows(rows: Iterable[Sequence[object]], fmt: str) -> str:
+    """Rows as TSV (``fmt`` "tsv") or CSV (otherwise), every field escaped for its format."""
+    if fmt == "tsv":
+        return "".join("\t".join(escape_tsv(str(v)) for v in row) + "\n" for row in rows)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(f"{c.header}({unit})" if c.kind == "bytes" and unit else c.header for c in columns)
-    for report in snapshot.buckets:
-        row: list[str] = []
-        for column in columns:
-            value = column.value(report)
-            if column.kind == "bytes" and unit and isinstance(value, int):
-                row.append(in_unit(value, unit))
-            else:
-                row.append(str(value))
-        writer.writerow(row)
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([csv_field(str(v)) for v in row] for row in rows)
     return buffer.getvalue()
 
 
-def render_breakdowns(snapshot: Snapshot, *, delimiter: str, unit: str | None) -> str:
+def render(snapshot: Snapshot, *, fmt: str, unit: str | None) -> str:
+    if snapshot.breakdowns:
+        return render_breakdowns(snapshot, fmt=fmt, unit=unit)
+    columns = report_columns(snapshot)
+    table: list[list[object]] = [[f"{c.header}({unit})" if c.kind == "bytes" and unit else c.header for c in columns]]
+    for report in snapshot.buckets:
+        row: list[object] = []
+        for column in columns:
+            value = column.value(report)
+            row.append(in_unit(value, unit) if column.kind == "bytes" and unit and isinstance(value, int) else value)
+        table.append(row)
+    return write_rows(table, fmt)
+
+
+def render_breakdowns(snapshot: Snapshot, *, fmt: str, unit: str | None) -> str:
     """The long table: one row per (bucket, dimension, key)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
     size_header = f"Bytes({unit})" if unit else "Bytes"
-    writer.writerow(["Bucket", "Dimension", "Key", "Files", size_header, "StorageClass", "LastModified"])
+    table: list[list[object]] = [["Bucket", "Dimension", "Key", "Files", size_header, "StorageClass", "LastModified"]]
     for report in snapshot.buckets:
         for dimension, rows in breakdown_rows(report, snapshot.breakdowns).items():
             for row in rows:
-                size = in_unit(row.bytes, unit) if unit else str(row.bytes)
-                writer.writerow(
+                size = in_unit(row.bytes, unit) if unit else row.bytes
+                table.append(
                     [report.bucket.name, dimension, row.key, row.objects, size, row.storage_class, row.last_modified]
                 )
-    return buffer.getvalue()
+    return write_rows(table, fmt)

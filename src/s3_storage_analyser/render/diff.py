@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 from typing import Any
 
 from rich.console import Console
@@ -15,6 +13,9 @@ from ..errors import UsageError
 from ..model import Snapshot
 from ..units import humanise, in_unit
 from .columns import format_instant
+from .delimited import write_rows
+from .jsonfmt import dumps
+from .table import literal
 
 
 def _signed(value: int) -> str:
@@ -41,8 +42,8 @@ def render_diff(
 
         for row in rows:
             table.add_row(
-                row.bucket,
-                row.storage_class,
+                literal(row.bucket),
+                literal(row.storage_class),
                 shown(row.bytes_before),
                 shown(row.bytes_after),
                 _signed(row.bytes_change),
@@ -56,10 +57,8 @@ def render_diff(
         console.print(f"Total change: {_signed(change)} ({change:+,} bytes).")
         return buffer.getvalue()
     if fmt in ("tsv", "csv"):
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
         suffix = f"({unit})" if unit else ""
-        writer.writerow(
+        lines: list[list[object]] = [
             [
                 "Bucket",
                 "StorageClass",
@@ -69,10 +68,10 @@ def render_diff(
                 "FilesBefore",
                 "FilesAfter",
             ]
-        )
+        ]
         for row in rows:
             values = [row.bytes_before, row.bytes_after, row.bytes_change]
-            writer.writerow(
+            lines.append(
                 [
                     row.bucket,
                     row.storage_class,
@@ -81,13 +80,13 @@ def render_diff(
                     "" if row.objects_after is None else row.objects_after,
                 ]
             )
-        return buffer.getvalue()
+        return write_rows(lines, fmt)
     if fmt in ("json", "json_pretty", "ndjson"):
         changes = [diff_row_dict(r) for r in rows]
         if fmt == "ndjson":
-            return "".join(json.dumps(c) + "\n" for c in changes)
+            return "".join(dumps(c) + "\n" for c in changes)
         doc = {"Before": _side(a_id, a), "After": _side(b_id, b), "Changes": changes}
-        return json.dumps(doc, indent=2 if fmt == "json_pretty" else None) + "\n"
+        return dumps(doc, indent=2 if fmt == "json_pretty" else None) + "\n"
     raise UsageError(f"diff cannot be shown as {fmt!r}.", hint="Use table, tsv, csv, json, json_pretty or ndjson.")
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 from typing import Any
 
 from rich.console import Console
@@ -14,6 +12,9 @@ from ..errors import UsageError
 from ..store import SnapshotSummary
 from ..units import humanise
 from .columns import format_instant
+from .delimited import write_rows
+from .jsonfmt import dumps
+from .table import literal
 
 
 def summary_dict(s: SnapshotSummary) -> dict[str, Any]:
@@ -31,15 +32,12 @@ def summary_dict(s: SnapshotSummary) -> dict[str, Any]:
 def render_history(rows: list[SnapshotSummary], fmt: str) -> str:
     dicts = [summary_dict(s) for s in rows]
     if fmt in ("json", "json_pretty"):
-        return json.dumps({"Snapshots": dicts}, indent=2 if fmt == "json_pretty" else None) + "\n"
+        return dumps({"Snapshots": dicts}, indent=2 if fmt == "json_pretty" else None) + "\n"
     if fmt == "ndjson":
-        return "".join(json.dumps(d) + "\n" for d in dicts)
+        return "".join(dumps(d) + "\n" for d in dicts)
     if fmt in ("tsv", "csv"):
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
-        writer.writerow(["Id", "TakenAt", "Strategy", "Buckets", "Files", "Bytes", "Failures"])
-        writer.writerows(list(d.values()) for d in dicts)
-        return buffer.getvalue()
+        names = ["Id", "TakenAt", "Strategy", "Buckets", "Files", "Bytes", "Failures"]
+        return write_rows([names, *(list(d.values()) for d in dicts)], fmt)
     if fmt != "table":
         raise UsageError(
             f"history cannot be shown as {fmt!r}.", hint="Use table, tsv, csv, json, json_pretty or ndjson."
@@ -51,7 +49,7 @@ def render_history(rows: list[SnapshotSummary], fmt: str) -> str:
         table.add_row(
             str(s.id),
             f"{s.taken_at:%Y-%m-%d %H:%M:%S}",
-            s.strategy,
+            literal(s.strategy),
             f"{s.buckets:,}",
             f"{s.objects:,}",
             humanise(s.bytes),

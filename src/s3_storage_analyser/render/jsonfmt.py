@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ..aggregate import BreakdownRow
 from ..model import BucketReport, Failure, Snapshot
+from ..safetext import UNSAFE
 from ..storage_classes import KNOWN_CLASSES, class_info, sort_classes
 from .columns import breakdown_rows, format_created, format_date, format_instant
 
@@ -80,12 +82,33 @@ def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
+# Left raw by json.dumps(ensure_ascii=False): C1 controls, DEL, bidi, line separators, surrogates.
+_JSON_UNSAFE = re.compile(f"(?![\x00-\x1f]){UNSAFE.pattern}")
+
+
+def dumps(value: Any, *, indent: int | None = None) -> str:
+    """JSON text that is exact, valid UTF-8 and inert in a terminal, whatever strings ``value`` holds.
+
+    Readable UTF-8 for ordinary text; what ``safetext.UNSAFE`` names (controls, bidi
+    marks, line separators, lone surrogates) as ``\\uXXXX``, which any JSON reader
+    decodes back to the same character. Those characters only occur inside string
+    literals of ``json.dumps``'s output, so escaping them there keeps the JSON valid
+    (C0 controls it escapes itself: a raw one is the indentation's line break).
+    """
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(_u_escape, text) if _JSON_UNSAFE.search(text) else text
+
+
+def _u_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def render(snapshot: Snapshot, *, indent: int | None) -> str:
-    return json.dumps(snapshot_dict(snapshot), indent=indent, ensure_ascii=False) + "\n"
+    return dumps(snapshot_dict(snapshot), indent=indent) + "\n"
 
 
 def render_lines(snapshot: Snapshot) -> str:
     """One JSON object per line: buckets, then failures (which carry an ``Error`` key)."""
-    lines = [json.dumps(bucket_dict(r, snapshot.breakdowns), ensure_ascii=False) for r in snapshot.buckets]
-    lines += [json.dumps(failure_dict(f), ensure_ascii=False) for f in snapshot.failures]
+    lines = [dumps(bucket_dict(r, snapshot.breakdowns)) for r in snapshot.buckets]
+    lines += [dumps(failure_dict(f)) for f in snapshot.failures]
     return "".join(line + "\n" for line in lines)

@@ -1,7 +1,10 @@
 """Prometheus exposition text of a snapshot, through prometheus_client's own encoder.
 
 Conventions: base units (bytes, seconds), no ``_total`` on gauges, no sample
-timestamps (the data date is its own gauge instead).
+timestamps (the data date is its own gauge instead). Label values come from the
+server (bucket names, storage classes, error codes): the exposition format escapes
+only ``\\``, ``"`` and line feeds, so each value passes through ``printable`` first
+and no control, bidi mark or lone surrogate reaches a scraper or a terminal.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from ..model import Snapshot
+from ..safetext import printable
 from ..storage_classes import sort_classes
 
 ALL_CLASSES = "all"
@@ -39,14 +43,14 @@ class SnapshotCollector(Collector):
             labels=["bucket", "region"],
         )
         for report in self.snapshot.buckets:
-            name, region = report.bucket.name, report.bucket.region
+            name, region = printable(report.bucket.name), printable(report.bucket.region)
             usage = report.usage
             # An empty bucket still gets a sample, so dashboards see 0 rather than a missing series.
             for code in sort_classes(list(usage.bytes_by_class)) or ["STANDARD"]:
-                size.add_metric([name, region, code], usage.bytes_by_class.get(code, 0))
+                size.add_metric([name, region, printable(code)], usage.bytes_by_class.get(code, 0))
             if usage.objects_by_class:
                 for code in sort_classes(list(usage.objects_by_class)):
-                    objects.add_metric([name, region, code], usage.objects_by_class[code])
+                    objects.add_metric([name, region, printable(code)], usage.objects_by_class[code])
             else:
                 objects.add_metric([name, region, ALL_CLASSES], usage.objects)
             if report.data_date is not None:
@@ -59,7 +63,7 @@ class SnapshotCollector(Collector):
             labels=["bucket", "stage", "error"],
         )
         for failure in self.snapshot.failures:
-            failed.add_metric([failure.bucket, failure.stage, failure.error], 1)
+            failed.add_metric([printable(failure.bucket), printable(failure.stage), printable(failure.error)], 1)
         yield from (size, objects, data_time, failed)
 
     def _hidden_costs(self) -> Iterator[Metric]:
@@ -76,11 +80,12 @@ class SnapshotCollector(Collector):
             labels=["bucket", "region"],
         )
         for report in self.snapshot.buckets:
-            name, region, usage = report.bucket.name, report.bucket.region, report.usage
+            name, region, usage = printable(report.bucket.name), printable(report.bucket.region), report.usage
             if "versions" in usage.measured:
                 for code in sort_classes(list(usage.noncurrent_bytes_by_class)):
-                    nc_size.add_metric([name, region, code], usage.noncurrent_bytes_by_class[code])
-                    nc_objects.add_metric([name, region, code], usage.noncurrent_objects_by_class.get(code, 0))
+                    label = printable(code)
+                    nc_size.add_metric([name, region, label], usage.noncurrent_bytes_by_class[code])
+                    nc_objects.add_metric([name, region, label], usage.noncurrent_objects_by_class.get(code, 0))
                 markers.add_metric([name, region], usage.delete_markers)
             if "uploads" in usage.measured:
                 uploads.add_metric([name, region], usage.incomplete_uploads)

@@ -1,4 +1,10 @@
-"""The terminal table: humanised sizes, a totals row, and the exact grand total."""
+"""The terminal table: humanised sizes, a totals row, and the exact grand total.
+
+Every piece of outside text (bucket names, keys, storage classes from the server)
+reaches rich as a ``Text`` of its ``printable`` form: shown literally, never read
+as rich markup (``[bold]``, ``[link=...]``) or emoji codes, and with no control,
+bidi or surrogate character left to act on the terminal.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +12,26 @@ import io
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..aggregate import BreakdownRow
 from ..model import Snapshot
+from ..safetext import printable
 from ..units import humanise, in_unit
 from .columns import breakdown_rows, format_date, report_columns
 
 
-def _cell(value: int | str, kind: str, unit: str) -> str:
+def literal(value: object) -> Text:
+    """Outside text as rich shows it: literally (no markup), escaped by ``printable``."""
+    return Text(printable(str(value)))
+
+
+def _cell(value: int | str, kind: str, unit: str) -> Text:
     if kind == "bytes" and isinstance(value, int):
-        return humanise(value) if unit == "auto" else in_unit(value, unit)
+        return literal(humanise(value) if unit == "auto" else in_unit(value, unit))
     if kind == "count" and isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+        return literal(f"{value:,}")
+    return literal(value)
 
 
 def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 100_000) -> str:
@@ -37,7 +50,7 @@ def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 1
         if footer is None and column.kind in ("bytes", "count"):
             footer = sum(int(column.value(r)) for r in snapshot.buckets)
         table.add_column(
-            header,
+            literal(header),
             footer=_cell(footer, column.kind, unit) if footer is not None else "",
             justify="left" if column.kind == "text" else "right",
             no_wrap=True,
@@ -55,19 +68,21 @@ def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 1
         else ""
     )
     console.print(
-        f"Total: {humanise(total.bytes)} ({total.bytes:,} bytes) in {total.objects:,} objects, "
-        f"{len(snapshot.buckets)} bucket{'' if len(snapshot.buckets) == 1 else 's'}, "
-        f"strategy {snapshot.strategy}{when}."
+        literal(
+            f"Total: {humanise(total.bytes)} ({total.bytes:,} bytes) in {total.objects:,} objects, "
+            f"{len(snapshot.buckets)} bucket{'' if len(snapshot.buckets) == 1 else 's'}, "
+            f"strategy {snapshot.strategy}{when}."
+        )
     )
     if snapshot.failures:
         console.print(f"{len(snapshot.failures)} bucket(s) failed: listed on stderr.")
     for report in snapshot.buckets:
         for dimension, rows in breakdown_rows(report, snapshot.breakdowns).items():
             if rows:
-                title = (
+                title = literal(
                     f"{report.bucket.name}: largest objects"
                     if dimension == "top"
-                    else (f"{report.bucket.name} by {dimension}")
+                    else f"{report.bucket.name} by {dimension}"
                 )
                 console.print()
                 console.print(title, style="bold", soft_wrap=True)
@@ -82,11 +97,16 @@ def _breakdown_table(dimension: str, rows: list[BreakdownRow], total: int, unit:
         for header in ("Key", "Size", "Class", "LastModified"):
             table.add_column(header, justify="right" if header == "Size" else "left", overflow="fold")
         for row in rows:
-            table.add_row(row.key, _cell(row.bytes, "bytes", unit), row.storage_class, row.last_modified)
+            table.add_row(
+                literal(row.key),
+                _cell(row.bytes, "bytes", unit),
+                literal(row.storage_class),
+                literal(row.last_modified),
+            )
         return table
     for header in ("Key", "Files", "Size", "Share"):
         table.add_column(header, justify="left" if header == "Key" else "right", overflow="fold")
     for row in rows:
         share = f"{100 * row.bytes / total:.1f}%" if total else "-"
-        table.add_row(row.key, _cell(row.objects, "count", unit), _cell(row.bytes, "bytes", unit), share)
+        table.add_row(literal(row.key), _cell(row.objects, "count", unit), _cell(row.bytes, "bytes", unit), share)
     return table
