@@ -272,7 +272,9 @@ def test_persistent_server_error_names_the_call(cli: Cli, fault_proxy: FaultProx
     assert result.code == EXIT_PARTIAL, result.stderr
     assert broken.hits == 5  # the default max_attempts, then the region's buckets fail
     assert [(f["Bucket"], f["Error"]) for f in data["Failures"]] == [("west-c", "InternalFailure")]
-    assert "AWS answered InternalFailure calling cloudwatch:GetMetricData" in result.stderr
+    # --endpoint-url is set: the message names it, not "AWS"
+    assert f"The endpoint {fault_proxy.url} answered InternalFailure calling cloudwatch:GetMetricData" in result.stderr
+    assert "AWS answered" not in result.stderr
 
 
 @pytest.mark.usefixtures("three_buckets")

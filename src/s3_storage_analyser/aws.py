@@ -6,15 +6,21 @@ raises is turned into an ``AnalyserError`` here, with its cause kept.
 
 from __future__ import annotations
 
+import functools
+import html
 import os
+import re
 import threading
-from collections.abc import Callable
+import urllib.parse
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import boto3
 import botocore.exceptions as bex
 from botocore.config import Config
+from botocore.configprovider import ConfiguredEndpointProvider
+from botocore.loaders import create_loader
 
 from .errors import (
     AccessDeniedError,
@@ -25,8 +31,10 @@ from .errors import (
     EndpointUnreachableError,
     UsageError,
 )
+from .safetext import printable
 
 DEFAULT_REGION = "us-east-1"
+SERVICES = ("s3", "cloudwatch")  # the services the tool calls; each may have its own configured endpoint
 
 _CREDENTIAL_CHAIN = (
     "botocore looked in: the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), "
@@ -53,6 +61,106 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw.isdigit() and int(raw) > 0 else default
 
 
+_ENDPOINT_EXAMPLE = "e.g. http://127.0.0.1:9000 or https://s3.example.com"
+# What botocore itself accepts as a region (one DNS label): the most an S3-compatible server's name can be.
+_HOST_LABEL = re.compile(r"^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$")
+# AWS's documented shape: area, optional partition words, direction, number
+# (us-east-1, us-gov-west-1, cn-northwest-1, eusc-de-east-1).
+_AWS_REGION = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-[0-9]+$")
+_REGION_SHAPE_HINT = (
+    "AWS regions look like us-east-1, eu-west-2 or us-gov-west-1. An S3-compatible server may use other "
+    "names (garage, minio, default): give its --endpoint-url (or AWS_ENDPOINT_URL) too, and the name is "
+    "passed through as it is."
+)
+
+
+def check_endpoint_url(raw: str, source: str = "--endpoint-url") -> str:
+    """``raw`` when botocore can use it as an endpoint; otherwise a usage error that says what is wrong.
+
+    botocore reports a missing scheme or a bad port only at the first call, as an internal error,
+    and sends a pasted trailing space to the network: refuse all of those up front."""
+    shape = f"Give scheme://host[:port], {_ENDPOINT_EXAMPLE}."
+    if not raw.strip():
+        raise UsageError(f"{source} is empty.", hint=f"{shape} Leave it unset to use AWS.")
+    if any(ch.isspace() or not ch.isprintable() for ch in raw):
+        raise UsageError(
+            f"{source} {printable(raw)!r} contains a space or a control character.",
+            hint="Remove it (a space pasted at either end is a common cause).",
+        )
+    if "://" not in raw:
+        raise UsageError(f"{source} {raw!r} has no scheme.", hint=f"Write it as http://{raw} or https://{raw}.")
+    try:
+        parts = urllib.parse.urlsplit(raw)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise UsageError(f"{source} {raw!r} is not a URL ({exc}).", hint=shape) from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UsageError(f"{source} {raw!r} has the scheme {parts.scheme!r}.", hint=f"Use http:// or https://, {_ENDPOINT_EXAMPLE}.")
+    if "@" in parts.netloc:
+        raise UsageError(
+            f"{source} carries a user name or password ({parts.scheme}://...@{parts.hostname}).",
+            hint="Give credentials through the environment or a profile, never in the URL.",
+        )
+    if not parts.hostname:
+        raise UsageError(f"{source} {raw!r} has no host.", hint=shape)
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise UsageError(f"{source} {raw!r} has a port that is not a number from 1 to 65535.", hint=shape)
+    if parts.query or parts.fragment or raw.endswith(("?", "#")):
+        raise UsageError(f"{source} {raw!r} has a query or fragment.", hint=f"An endpoint has none: {shape}")
+    return raw
+
+
+@functools.lru_cache(maxsize=1)
+def _known_regions() -> frozenset[str]:
+    """Every region name botocore's endpoint data knows, special forms included (aws-global, fips-...)."""
+    data = create_loader().load_data("endpoints")
+    names: set[str] = set()
+    for partition in data.get("partitions", []):
+        names.update(partition.get("regions", {}))
+        for service in ("s3", "monitoring"):
+            names.update(partition.get("services", {}).get(service, {}).get("endpoints", {}))
+    return frozenset(names)
+
+
+def check_region(raw: str, source: str = "--region", *, custom_endpoint: bool = False) -> str:
+    """``raw`` when it can name a region: AWS's shape (or a name botocore knows) for AWS; for an
+    S3-compatible endpoint, any name botocore can sign with, as such servers pick their own."""
+    if not raw.strip():
+        raise UsageError(
+            f"{source} is empty.", hint="Give a region such as us-east-1, or leave it out for the default."
+        )
+    if custom_endpoint:
+        if _HOST_LABEL.match(raw):
+            return raw
+        raise UsageError(
+            f"{source} {printable(raw)!r} is not a region name: botocore signs with one DNS label.",
+            hint="Use letters, digits and '-' only, e.g. us-east-1 or the name the server documents (garage).",
+        )
+    if _AWS_REGION.match(raw) or raw in _known_regions():
+        return raw
+    raise UsageError(f"{source} {printable(raw)!r} is not an AWS region name.", hint=_REGION_SHAPE_HINT)
+
+
+def _region_source(options_region: str | None, value: str) -> str:
+    """Where the region came from, for messages: the flag, an environment variable, or the profile."""
+    if options_region:
+        return "--region"
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(name) == value:
+            return name
+    return "the profile's region"
+
+
+def _endpoint_source(service: str, url: str, environ: Mapping[str, str]) -> str:
+    for name in (f"AWS_ENDPOINT_URL_{service.upper()}", "AWS_ENDPOINT_URL"):
+        if environ.get(name) == url:
+            return name
+    return f"endpoint_url for {service} in the AWS config file"
+
+
 @dataclass(frozen=True)
 class AwsOptions:
     """Where and as whom to connect; all optional, botocore fills the rest."""
@@ -73,6 +181,14 @@ class Aws:
         self.options = options
         try:
             self._session = session or boto3.Session(profile_name=options.profile, region_name=options.region)
+            self._endpoints = self._configured_endpoints()
+            check_region(
+                self.default_region,
+                _region_source(options.region, self.default_region),
+                custom_endpoint=bool(options.endpoint_url or self._endpoints),
+            )
+        except bex.InvalidConfigError as exc:
+            raise UsageError(f"The AWS config file is not valid: {exc}", hint="Fix ~/.aws/config.") from exc
         except bex.ProfileNotFound as exc:
             # The profile may come from AWS_PROFILE rather than --profile: name the one botocore looked for.
             profile = options.profile or exc.kwargs.get("profile")
@@ -117,13 +233,37 @@ class Aws:
             raise translate(bex.NoCredentialsError(), what="credential resolution")
         return (frozen.access_key, frozen.secret_key or "", frozen.token)
 
+    def _configured_endpoints(self) -> dict[str, str]:
+        """service -> the endpoint botocore would take from the environment or the config file, checked.
+
+        ``--endpoint-url`` wins over all of them; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS turns them off."""
+        if self.options.endpoint_url:
+            return {}
+        core = self._session._session
+        if core.get_config_variable("ignore_configured_endpoint_urls"):
+            return {}
+        found: dict[str, str] = {}
+        for service in SERVICES:
+            provider = ConfiguredEndpointProvider(
+                full_config=core.full_config, scoped_config=core.get_scoped_config(), client_name=service
+            )
+            url = provider.provide()
+            if url:
+                found[service] = check_endpoint_url(url, _endpoint_source(service, url, os.environ))
+        return found
+
     @property
     def default_region(self) -> str:
         return self.options.region or self._session.region_name or DEFAULT_REGION
 
     @property
     def endpoint_url(self) -> str | None:
-        return self.options.endpoint_url
+        """The S3 endpoint when it is not AWS's (from the flag, the environment or the config file)."""
+        return self.endpoint_for("s3")
+
+    def endpoint_for(self, service: str) -> str | None:
+        """The endpoint ``service`` is called at when it is not AWS's own, for messages."""
+        return self.options.endpoint_url or self._endpoints.get(service)
 
     def client(self, service: str, region: str | None = None) -> Any:
         region_name = region or self.default_region
@@ -147,7 +287,8 @@ class Aws:
         try:
             return fn(**kwargs)
         except (bex.BotoCoreError, bex.ClientError) as exc:
-            raise translate(exc, what=what, bucket=bucket, endpoint=self.endpoint_url) from exc
+            endpoint = self.endpoint_for(what.partition(":")[0])
+            raise translate(exc, what=what, bucket=bucket, endpoint=endpoint) from exc
 
 
 def error_code(exc: bex.ClientError) -> str:
@@ -155,8 +296,39 @@ def error_code(exc: bex.ClientError) -> str:
     return str(err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
 
 
+_XML_CODE = re.compile(r"<Code>([^<]{1,200})</Code>")
+_XML_MESSAGE = re.compile(r"<Message>([^<]{0,2000})</Message>")
+_MAX_MESSAGE = 300
+
+
+def _shown(text: str, limit: int = _MAX_MESSAGE) -> str:
+    """Server text made safe for a terminal and bounded in length."""
+    text = printable(text.strip())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def server_error(exc: bex.ClientError) -> tuple[str, str]:
+    """(code, message) of an error answer, safe to show.
+
+    When botocore cannot parse the body (an S3-style XML error in answer to a CloudWatch
+    call, an HTML page from a proxy) it gives the HTTP status as the code and the raw body as
+    the message: take the code and message out of the body instead, never the body itself."""
+    code = error_code(exc)
+    message = str(exc.response.get("Error", {}).get("Message") or "")
+    if message.lstrip().startswith("<"):
+        found_code, found_message = _XML_CODE.search(message), _XML_MESSAGE.search(message)
+        if found_code and (code.isdigit() or not code):
+            code = html.unescape(found_code.group(1))
+        message = html.unescape(found_message.group(1)) if found_message else "(the answer is not an AWS error)"
+    return _shown(code, 64) or "?", _shown(message) or _shown(code, 64)
+
+
+def _who(endpoint: str | None) -> str:
+    return f"The endpoint {printable(endpoint)}" if endpoint else "AWS"
+
+
 def translate(exc: Exception, *, what: str, bucket: str | None = None, endpoint: str | None = None) -> AnalyserError:
-    """Turn a botocore exception into the matching ``AnalyserError``."""
+    """Turn a botocore exception into the matching ``AnalyserError``; server text passes through ``printable``."""
     where = f" on bucket {bucket!r}" if bucket else ""
     if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
         return CredentialsError(
@@ -169,17 +341,16 @@ def translate(exc: Exception, *, what: str, bucket: str | None = None, endpoint:
     if isinstance(exc, bex.EndpointConnectionError | bex.ConnectTimeoutError):
         url = getattr(exc, "kwargs", {}).get("endpoint_url") or endpoint or "the AWS endpoint"
         return EndpointUnreachableError(
-            f"Could not connect to {url} while calling {what}.",
+            f"Could not connect to {printable(url)} while calling {what}.",
             hint="Check --endpoint-url / AWS_ENDPOINT_URL, the region, and the network or proxy.",
         )
     if isinstance(exc, bex.ReadTimeoutError):
         return EndpointUnreachableError(
-            f"The endpoint stopped answering while calling {what}{where}.",
+            f"{_who(endpoint).replace('AWS', 'The AWS endpoint')} stopped answering while calling {what}{where}.",
             hint="Retry later, or lower --conc if the endpoint is overloaded.",
         )
     if isinstance(exc, bex.ClientError):
-        code = error_code(exc)
-        message = exc.response.get("Error", {}).get("Message") or code
+        code, message = server_error(exc)
         if code in _ACCESS_CODES:
             return AccessDeniedError(
                 f"Access denied calling {what}{where}: {message}",
@@ -190,7 +361,8 @@ def translate(exc: Exception, *, what: str, bucket: str | None = None, endpoint:
                 f"The endpoint rejected the credentials ({code}) calling {what}: {message}",
                 hint="Check the access key, secret, session token and --profile.",
             )
-        if code in {"NoSuchBucket", "404", "NotFound"}:
+        if code == "NoSuchBucket" or (bucket and code in {"404", "NotFound"}):
             return BucketNotFoundError(f"Bucket {bucket or '?'} does not exist ({what}).")
-        return AwsError(f"AWS answered {code} calling {what}{where}: {message}", code=code)
-    return AwsError(f"{type(exc).__name__} calling {what}{where}: {exc}")
+        return AwsError(f"{_who(endpoint)} answered {code} calling {what}{where}: {message}", code=code)
+    at = f" (endpoint {printable(endpoint)})" if endpoint else ""
+    return AwsError(f"{type(exc).__name__} calling {what}{where}{at}: {_shown(str(exc))}", code=type(exc).__name__)

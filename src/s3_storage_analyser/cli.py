@@ -8,25 +8,36 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__
 from .aggregate import BreakdownSpec
-from .aws import Aws, AwsOptions
-from .config import DB_SETTING, default_concurrency, report_options, scan_options
+from .aws import Aws, AwsOptions, check_endpoint_url
+from .config import DB_SETTING, check_applicable, default_concurrency, report_options, scan_options
 from .diff import diff
-from .errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, AnalyserError, UsageError
+from .errors import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_OUTPUT_FAILED,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    AnalyserError,
+    OutputFailedError,
+    UsageError,
+)
 from .model import Failure, Snapshot
-from .outputs import push, write_atomic
+from .outputs import gateway_url, push, save, write_atomic
 from .progress import ProgressDisplay
 from .render import parse_format, render
 from .render.diff import render_diff
 from .render.history import render_history
 from .report import ScanOptions, scan
+from .safetext import printable
 from .selection import Selection
 from .store import Store, default_db_path
 from .units import parse_unit
@@ -51,6 +62,11 @@ class ReportArgs:
 
     @classmethod
     def from_flags(cls, flags: dict[str, Any], endpoint_url: str | None = None) -> ReportArgs:
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:  # flags given on the command line that this run would ignore are refused
+            check_applicable(ctx.info_name or "report", flags, ctx.get_parameter_source)
+        if flags.get("endpoint_url") is not None:
+            check_endpoint_url(flags["endpoint_url"])
         conc = flags["conc"] or default_concurrency(flags["strategy"].lower())
         return cls(
             fmt=parse_format(flags.get("fmt") or "table"),
@@ -116,30 +132,55 @@ def report_command(**flags: Any) -> None:
 
 
 def run_report(args: ReportArgs) -> int:
-    """Scan, print, and return the exit code (3 when some buckets failed)."""
+    """Scan, print, then save and push; return the exit code.
+
+    The report is printed first: a failed ``--save``, ``--output`` or ``--pushgateway`` is named after it
+    (one ``error:`` line each) and turns exit 0 or 3 into 4, never costing the report. 1 (nothing measured) stays.
+    """
     _configure_logging(args.debug)
     aws = Aws(args.aws)
     args.scan.validate()
-    store = Store(args.db or default_db_path()) if args.save else None
+    gateway = gateway_url(args.pushgateway) if args.pushgateway else None
     with ProgressDisplay(enabled=not args.quiet and sys.stderr.isatty()) as progress:
         snapshot = scan(aws, args.scan, on_progress=progress.update)
-    if store is not None:
-        snapshot_id = store.save(snapshot)
-        click.echo(f"saved as snapshot {snapshot_id} in {store.path}", err=True)
-    emit(snapshot, args)
-    if args.pushgateway:
-        push(snapshot, args.pushgateway)
-    return exit_code_for(snapshot)
+    steps: list[Callable[[], None]] = [lambda: emit(snapshot, args)]
+    if args.save:
+        steps.append(lambda: _save_snapshot(snapshot, args.db))
+    if gateway:
+        steps.append(lambda: push(snapshot, gateway))
+    failed: list[OutputFailedError] = []
+    for step in steps:
+        try:
+            step()
+        except OutputFailedError as exc:
+            failed.append(exc)
+    for problem in failed:
+        if args.debug:
+            traceback.print_exception(problem)
+        click.echo(f"error: {problem}", err=True)
+    code = exit_code_for(snapshot)
+    return EXIT_OUTPUT_FAILED if failed and code != EXIT_FAILURE else code
+
+
+def _save_snapshot(snapshot: Snapshot, db: str | None) -> None:
+    path = Path(db) if db else default_db_path()
+    snapshot_id = save(snapshot, path)
+    click.echo(f"saved as snapshot {snapshot_id} in {path}", err=True)
 
 
 def emit(snapshot: Snapshot, args: ReportArgs) -> None:
-    """Failures and notices to stderr, the report to stdout."""
+    """Failures and notices to stderr, the report to stdout (or ``--output``, else stdout after all)."""
     for failure in snapshot.failures:
         click.echo(describe_failure(failure), err=True)
     for notice in snapshot.notices:
-        click.echo(f"warning: bucket {notice.bucket}: {notice.message}", err=True)
+        click.echo(f"warning: bucket {printable(notice.bucket)}: {printable(notice.message)}", err=True)
     if args.output:
-        write_atomic(args.output, render(snapshot, args.fmt, unit=args.unit))
+        text = render(snapshot, args.fmt, unit=args.unit)
+        try:
+            write_atomic(args.output, text)
+        except OutputFailedError:
+            click.echo(text, nl=False)  # not written where asked: the report is not lost
+            raise
         return
     out = render(snapshot, args.fmt, unit=args.unit, color=args.fmt == "table" and sys.stdout.isatty())
     click.echo(out, nl=False)
@@ -152,8 +193,13 @@ def _delimiter(raw: str) -> str:
 
 
 def describe_failure(failure: Failure) -> str:
-    where = f" ({failure.region})" if failure.region else ""
-    return f"warning: bucket {failure.bucket}{where} not measured [{failure.stage}: {failure.error}]: {failure.message}"
+    """One warning line (and its hint line); names and messages come from servers, so each line is made printable."""
+    where = f" ({printable(failure.region)})" if failure.region else ""
+    message = "\n".join(printable(line) for line in failure.message.split("\n"))
+    return (
+        f"warning: bucket {printable(failure.bucket)}{where} not measured "
+        f"[{failure.stage}: {printable(failure.error)}]: {message}"
+    )
 
 
 def exit_code_for(snapshot: Snapshot) -> int:
@@ -261,9 +307,9 @@ def demo_command(serve: bool, port: int, scale: float, **flags: Any) -> None:
     raise SystemExit(code)
 
 
-def _open_store(db: str | None) -> Store:
-    path = db or default_db_path()
-    return Store(path)
+def _open_store(db: str | None, *, read_only: bool = False) -> Store:
+    """The history at ``--db`` (or the default); readers open it read-only and never create it."""
+    return Store(db or default_db_path(), read_only=read_only)
 
 
 _HISTORY_FORMATS = ("table", "tsv", "csv", "json", "json_pretty", "ndjson")
@@ -287,7 +333,7 @@ _unit = click.option("--unit", "unit", metavar="UNIT", help="Size unit, as for t
 def history_command(db: str | None, fmt: str, limit: int) -> None:
     """Stored snapshots: when, strategy, buckets, totals."""
     fmt = parse_format(fmt)
-    store = _open_store(db)
+    store = _open_store(db, read_only=True)
     click.echo(render_history(store.history(limit), fmt), nl=False)
 
 
@@ -299,7 +345,7 @@ def history_command(db: str | None, fmt: str, limit: int) -> None:
 def show_command(snapshot_id: int | None, db: str | None, fmt: str, unit: str | None) -> None:
     """A stored report (default: the newest), in any format."""
     fmt, parsed_unit = parse_format(fmt), parse_unit(unit) if unit else None
-    store = _open_store(db)
+    store = _open_store(db, read_only=True)
     if snapshot_id is None:
         ids = store.latest_ids(1)
         if not ids:
@@ -318,7 +364,7 @@ def show_command(snapshot_id: int | None, db: str | None, fmt: str, unit: str | 
 def diff_command(before: int | None, after: int | None, db: str | None, fmt: str, unit: str | None) -> None:
     """Growth per bucket and storage class between snapshots A and B (default: the last two)."""
     fmt, parsed_unit = parse_format(fmt), parse_unit(unit) if unit else None
-    store = _open_store(db)
+    store = _open_store(db, read_only=True)
     before, after = store.diff_pair(before, after)
     old, new = store.load(before), store.load(after)
     click.echo(render_diff(diff(old, new), (before, old), (after, new), fmt, parsed_unit), nl=False)
@@ -332,7 +378,7 @@ def diff_command(before: int | None, after: int | None, db: str | None, fmt: str
     default="6h",
     show_default=True,
     metavar="DURATION",
-    help="Time between scheduled scans, e.g. 30m, 6h, 1d (0 = only at start and on POST).",
+    help="Time between scheduled scans, e.g. 30m, 1h30m, 6h, 2d12h; 1 minute to 30 days (0 = only at start and on POST).",
 )
 @click.option(
     "--token-file",
@@ -345,6 +391,22 @@ def diff_command(before: int | None, after: int | None, db: str | None, fmt: str
     "--metrics-auth/--no-metrics-auth", default=True, show_default=True, help="Whether /metrics needs the token too."
 )
 @click.option("--no-initial-scan", is_flag=True, help="Do not scan at start (serve what the history holds).")
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(0.1, 3600, min_open=False),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="A request's headers must arrive within it, and then its body within it: slow clients are dropped.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1, 100000),
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="Open connections at most; one more is answered 503 and closed.",
+)
 @DB_SETTING.option()
 @scan_options
 def serve_command(
@@ -356,37 +418,71 @@ def serve_command(
     metrics_auth: bool,
     no_initial_scan: bool,
     db: str | None,
+    read_timeout: float,
+    max_connections: int,
     **flags: Any,
 ) -> None:
     """Serve the REST API and Prometheus metrics from stored snapshots, scanning in the background."""
     from pathlib import Path
 
     from .server.auth import load_auth
+    from .server.bind import bind_listener
+    from .server.guard import Limits
     from .server.run import serve
 
+    every = parse_duration(interval)
     args = ReportArgs.from_flags(flags)
+    args.scan.validate()
     auth = load_auth(host, Path(token_file) if token_file else None, no_auth)
+    limits = Limits(header_timeout=read_timeout, body_timeout=read_timeout, max_connections=max_connections)
+    # Bind before the history is opened and before any scan: a busy port or a bad host ends here.
+    listener = bind_listener(host, port)
+    try:
+        store = _open_store(db)
+    except BaseException:
+        listener.close()
+        raise
     _configure_logging(args.debug, server=True)
     serve(
         args,
-        _open_store(db),
+        store,
         auth,
-        host=host,
-        port=port,
-        interval=parse_duration(interval),
+        listener=listener,
+        interval=every,
         metrics_auth=metrics_auth,
         initial_scan=not no_initial_scan,
+        limits=limits,
     )
 
 
+MIN_INTERVAL = 60.0
+MAX_INTERVAL = 30 * 86400.0
+_DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION_HINT = "Examples: 90s, 30m, 1h30m, 6h, 2d12h, or 0 for no schedule (1 minute to 30 days)."
+
+
 def parse_duration(raw: str) -> float | None:
-    """``90s``, ``30m``, ``6h``, ``1d`` -> seconds; ``0`` -> None (no schedule)."""
+    """``90s``, ``30m``, ``1h30m``, ``2d12h``, plain seconds -> seconds; ``0`` -> None (no schedule).
+
+    Bounded (1 minute to 30 days) so that a typo can neither hammer the endpoint nor overflow the
+    scanner's wait: ``inf``, ``nan``, negative, empty and unknown units are usage errors.
+    """
+    import re
+
     text = raw.strip().lower()
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    try:
-        value = float(text[:-1]) * units[text[-1]] if text and text[-1] in units else float(text)
-    except ValueError:
-        raise UsageError(f"Bad --interval {raw!r}.", hint="Examples: 90s, 30m, 6h, 1d, or 0.") from None
-    if value < 0:
-        raise UsageError(f"--interval {raw!r} is negative.", hint="Examples: 30m, 6h, or 0.")
-    return value or None
+    if not text:
+        raise UsageError("--interval is empty.", hint=_DURATION_HINT)
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        seconds = float(text)
+    else:
+        parts = re.findall(r"(\d+(?:\.\d+)?)([dhms])", text)
+        units = [unit for _, unit in parts]
+        order = [u for u in _DURATION_UNITS if u in units]
+        if not parts or "".join(n + u for n, u in parts) != text or units != order:
+            raise UsageError(f"Bad --interval {raw!r}.", hint=_DURATION_HINT)
+        seconds = sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+    if seconds == 0:
+        return None
+    if not MIN_INTERVAL <= seconds <= MAX_INTERVAL:
+        raise UsageError(f"--interval {raw!r} is out of range ({seconds:g} s).", hint=_DURATION_HINT)
+    return seconds

@@ -7,17 +7,50 @@ checks), and the server reuses the same declarations.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
+from .errors import UsageError
 from .render import FORMATS
 from .strategies import STRATEGY_NAMES
 from .units import UNIT_CHOICES
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class AppliesTo:
+    """Where a setting means something. A flag given on the command line elsewhere is refused
+    (exit 2), never silently ignored; an empty field means "everywhere"."""
+
+    strategies: tuple[str, ...] = ()
+    by: tuple[str, ...] = ()  # only with --by naming one of these dimensions
+    formats: tuple[str, ...] = ()  # only with these --fmt values
+    needs: tuple[str, ...] = ()  # only with these on/off flags on (dest names)
+    commands: tuple[str, ...] = ()  # only in these sub-commands
+    why: str = ""  # why not elsewhere, for the command-restricted ones
+
+
+EVERYWHERE = AppliesTo()
+
+
+def _refuse_empty(flag: str, example: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A click callback: an empty value is a mistake (an unset shell variable), not a request for the default."""
+
+    def check(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+        values = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(v, str) and v == "" for v in values):
+            raise UsageError(
+                f"{flag} was given an empty value.",
+                hint=f"Give a value, e.g. {flag} {example}, or leave {flag} out for its default.",
+            )
+        return value
+
+    return check
 
 
 @dataclass(frozen=True)
@@ -34,11 +67,14 @@ class Setting:
     metavar: str | None = None
     is_flag: bool = False
     group: str = "scan"  # "scan": what to measure (report and serve); "output": how to show it (report)
+    applies: AppliesTo = field(default=EVERYWHERE)
+    example: str = ""  # a valid value, for the hint when an empty one is given
 
     def option(self) -> Callable[[F], F]:
         return click.option(
             self.flag,
             self.dest,
+            callback=None if self.is_flag else _refuse_empty(self.flag, self.example or "VALUE"),
             type=None if self.is_flag else self.type,
             default=self.default,
             envvar=self.envvar,
@@ -71,6 +107,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         type=click.Choice(STRATEGY_NAMES, case_sensitive=False),
         default="cloudwatch",
         envvar="S3SA_STRATEGY",
+        example="list",
     ),
     Setting(
         "--prefix",
@@ -78,6 +115,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "Bucket name glob, with or without s3:// (repeatable), e.g. 'logs-*'.",
         multiple=True,
         metavar="GLOB",
+        example="'logs-*'",
     ),
     Setting(
         "--bucket",
@@ -86,6 +124,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "to count part of it.",
         multiple=True,
         metavar="NAME",
+        example="my-bucket",
     ),
     Setting(
         "--unit",
@@ -95,6 +134,8 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         metavar="|".join(UNIT_CHOICES),
         envvar="S3SA_UNIT",
         group="output",
+        applies=AppliesTo(formats=("table", "tsv", "csv")),
+        example="GB",
     ),
     Setting(
         "--fmt",
@@ -104,6 +145,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         metavar="FORMAT",
         envvar="S3SA_FMT",
         group="output",
+        example="json",
     ),
     Setting(
         "--conc",
@@ -122,31 +164,39 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         default=3,
         metavar="N",
         envvar="S3SA_DAYS",
+        applies=AppliesTo(strategies=("cloudwatch",)),
     ),
     Setting(
         "--endpoint-url",
         "endpoint_url",
         "S3 and CloudWatch endpoint, for S3-compatible services or the demo (botocore also reads AWS_ENDPOINT_URL).",
         metavar="URL",
+        applies=AppliesTo(commands=("report", "serve"), why="the demo runs its own endpoint"),
+        example="http://127.0.0.1:9000",
     ),
     Setting(
         "--profile",
         "profile",
         "AWS profile from ~/.aws/config (else AWS_PROFILE / default chain).",
         metavar="P",
+        applies=AppliesTo(commands=("report", "serve"), why="the demo signs with its own demo credentials"),
+        example="prod",
     ),
     Setting(
         "--region",
         "region",
         "Region for account-level calls such as ListBuckets (else AWS_DEFAULT_REGION / profile / us-east-1).",
         metavar="R",
+        example="eu-west-1",
     ),
     Setting(
         "--versions",
         "versions",
-        "List every version (list strategy): noncurrent objects and bytes per class, and delete markers.",
+        "List every version (list and inventory strategies): noncurrent objects and bytes per class, "
+        "and delete markers.",
         is_flag=True,
         default=False,
+        applies=AppliesTo(strategies=("list", "inventory")),
     ),
     Setting(
         "--uploads",
@@ -154,6 +204,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "Find incomplete multipart uploads (list strategy): count, bytes of uploaded parts, oldest.",
         is_flag=True,
         default=False,
+        applies=AppliesTo(strategies=("list",)),
     ),
     Setting(
         "--by",
@@ -163,6 +214,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         multiple=True,
         type=click.Choice(["prefix", "storage-class", "age", "size", "extension"], case_sensitive=False),
         metavar="DIMENSION",
+        applies=AppliesTo(strategies=("list", "inventory")),
     ),
     Setting(
         "--depth",
@@ -171,6 +223,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         type=click.IntRange(1, 32),
         default=1,
         metavar="N",
+        applies=AppliesTo(strategies=("list", "inventory"), by=("prefix",)),
     ),
     Setting(
         "--delimiter",
@@ -178,22 +231,27 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "What separates prefix levels for --by prefix.",
         default="/",
         metavar="CHAR",
+        applies=AppliesTo(strategies=("list", "inventory"), by=("prefix",)),
+        example="'/'",
     ),
     Setting(
         "--limit",
         "limit",
-        "Rows per breakdown level: the largest K by bytes, the rest rolled into (other).",
+        "Rows per breakdown level of --by prefix and --by extension: the largest K by bytes, "
+        "the rest rolled into (other).",
         type=click.IntRange(1, 10000),
         default=20,
         metavar="K",
+        applies=AppliesTo(strategies=("list", "inventory"), by=("prefix", "extension")),
     ),
     Setting(
         "--top",
         "top",
-        "Also show the N largest objects of each bucket (list strategy).",
+        "Also show the N largest objects of each bucket (list and inventory strategies).",
         type=click.IntRange(0, 10000),
         default=0,
         metavar="N",
+        applies=AppliesTo(strategies=("list", "inventory")),
     ),
     Setting(
         "--processes",
@@ -203,6 +261,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         type=click.IntRange(0, 256),
         metavar="N",
         envvar="S3SA_PROCESSES",
+        applies=AppliesTo(strategies=("list",)),
     ),
     Setting(
         "--inventory-manifest",
@@ -210,6 +269,8 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "Analyse this S3 Inventory report (s3://bucket/.../manifest.json or a local path) instead of "
         "looking up each bucket's newest (inventory strategy).",
         metavar="URL|PATH",
+        applies=AppliesTo(strategies=("inventory",)),
+        example="s3://reports/inv/src/config/2026-01-01T01-00Z/manifest.json",
     ),
     Setting(
         "--max-age",
@@ -218,6 +279,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         type=click.IntRange(0, 3650),
         default=8,
         metavar="DAYS",
+        applies=AppliesTo(strategies=("inventory",)),
     ),
     Setting(
         "--cache-dir",
@@ -226,6 +288,8 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         type=click.Path(file_okay=False),
         metavar="DIR",
         envvar="S3SA_CACHE_DIR",
+        applies=AppliesTo(strategies=("inventory",)),
+        example="~/.cache/s3sa-inventory",
     ),
     Setting("--quiet", "quiet", "No progress display on stderr.", is_flag=True, default=False, group="output"),
     Setting(
@@ -243,6 +307,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         type=click.Path(dir_okay=False, writable=True),
         metavar="FILE",
         group="output",
+        example="report.prom",
     ),
     Setting(
         "--pushgateway",
@@ -250,6 +315,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "Also push the Prometheus metrics to this Pushgateway URL (job s3_storage_analyser).",
         metavar="URL",
         group="output",
+        example="http://127.0.0.1:9091",
     ),
     Setting("--debug", "debug", "Show tracebacks and botocore's retries on errors.", is_flag=True, default=False),
 )
@@ -262,6 +328,8 @@ DB_SETTING = Setting(
     type=click.Path(dir_okay=False),
     metavar="PATH",
     envvar="S3SA_DB",
+    applies=AppliesTo(needs=("save",)),  # in report; history, show, diff and serve always use it
+    example="history.sqlite3",
 )
 
 
@@ -277,3 +345,73 @@ def scan_options(fn: F) -> F:
     for setting in reversed([s for s in REPORT_SETTINGS if s.group == "scan"]):
         fn = setting.option()(fn)
     return fn
+
+
+def _origin(source: ParameterSource | None, envvar: str | None) -> str:
+    if source is ParameterSource.ENVIRONMENT and envvar:
+        return f" (from {envvar})"
+    if source is ParameterSource.DEFAULT:
+        return " (the default)"
+    return ""
+
+
+def _violation(
+    setting: Setting,
+    command: str,
+    flags: Mapping[str, Any],
+    source: Callable[[str], ParameterSource | None],
+) -> tuple[str, str] | None:
+    """(what is wrong, how to fix it) when ``setting`` does not apply to this run, else None."""
+    rule, flag = setting.applies, setting.flag
+    if rule.commands and command not in rule.commands:
+        return f"{flag} does not apply to `{command}`: {rule.why}.", f"Drop {flag}."
+    strategy = str(flags.get("strategy") or "cloudwatch").lower()
+    if rule.strategies and strategy not in rule.strategies:
+        wanted = " or ".join(rule.strategies)
+        origin = _origin(source("strategy"), "S3SA_STRATEGY")
+        return (
+            f"{flag} applies only to --strategy {wanted}; this run uses --strategy {strategy}{origin}.",
+            f"Drop {flag}, or add --strategy {rule.strategies[0]}.",
+        )
+    dimensions = {str(d).lower() for d in flags.get("by") or ()}
+    if rule.by and not dimensions & set(rule.by):
+        wanted = " or ".join(f"--by {d}" for d in rule.by)
+        return f"{flag} applies only with {wanted}.", f"Add --by {rule.by[0]}, or drop {flag}."
+    fmt = str(flags.get("fmt") or "table").strip().lower().replace("-", "_")
+    if rule.formats and fmt in FORMATS and fmt not in rule.formats:
+        origin = _origin(source("fmt"), "S3SA_FMT")
+        return (
+            f"{flag} applies only to --fmt {', '.join(rule.formats)}; this run uses --fmt {fmt}{origin} "
+            "(machine formats carry exact bytes).",
+            f"Drop {flag}, or use --fmt {rule.formats[0]}.",
+        )
+    missing = [f"--{dest}" for dest in rule.needs if not flags.get(dest)]
+    if missing:
+        return f"{flag} applies only with {' '.join(missing)}.", f"Add {' '.join(missing)}, or drop {flag}."
+    return None
+
+
+def check_applicable(
+    command: str,
+    flags: Mapping[str, Any],
+    source: Callable[[str], ParameterSource | None],
+    settings: Sequence[Setting] = (*REPORT_SETTINGS, DB_SETTING),
+) -> None:
+    """Refuse flags given on the command line that this command, strategy, --by or --fmt would ignore.
+
+    Only the command line counts as asking: a default, or an environment variable (a standing
+    preference for every run), is not. ``source`` is click's ``Context.get_parameter_source``."""
+    problems = [
+        found
+        for setting in settings
+        if setting.dest in flags and source(setting.dest) is ParameterSource.COMMANDLINE
+        if (found := _violation(setting, command, flags, source)) is not None
+    ]
+    if not problems:
+        return
+    if len(problems) == 1:
+        raise UsageError(problems[0][0], hint=problems[0][1])
+    raise UsageError(
+        "Flags that do not apply to this run:\n" + "\n".join(f"  {what}" for what, _ in problems),
+        hint=" ".join(dict.fromkeys(how for _, how in problems)),
+    )

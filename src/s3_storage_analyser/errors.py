@@ -10,6 +10,8 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
+# The report was printed, but --save, --output or --pushgateway failed: it is not where it was also asked to go.
+EXIT_OUTPUT_FAILED = 4
 
 
 class AnalyserError(Exception):
@@ -34,6 +36,13 @@ class UsageError(AnalyserError):
     exit_code = EXIT_USAGE
     http_status = 400
     code = "UsageError"
+
+
+class OutputFailedError(AnalyserError):
+    """A finished report could not be saved, written to --output or pushed; it was printed all the same."""
+
+    exit_code = EXIT_OUTPUT_FAILED
+    code = "OutputFailed"
 
 
 class NothingSelectedError(UsageError):
@@ -66,6 +75,13 @@ class BucketNotFoundError(AnalyserError):
 
     http_status = 404
     code = "NoSuchBucket"
+
+
+class CloudWatchUnavailableError(AnalyserError):
+    """The endpoint serves S3 but not CloudWatch (any S3-compatible server): a per-bucket failure."""
+
+    http_status = 502
+    code = "CloudWatchUnavailable"
 
 
 class AwsError(AnalyserError):
