@@ -25,6 +25,7 @@ from ..aggregate import BreakdownSpec
 from ..aws import Aws
 from ..errors import AnalyserError
 from ..model import Bucket, BucketReport, Failure
+from .lifeline import Lifeline
 from .ranges import DEFAULT_ALPHABET, KeyRange, pages_left, split, split_at, spread
 from .tally import Tally
 from .worker import RunnerConfig, SliceResult, SliceRunner, serve_slices, worker_main
@@ -141,14 +142,15 @@ class _ProcessExecutor:
         self._busy = self._busy + 1 if busy >= self.CPU_BOUND else 0
         if self._busy < self.BUSY_WINDOWS:
             return
+        self._lifeline = Lifeline(self._context)  # workers exit when it closes: with this process, however it ends
+        tether = self._lifeline.tether()
         self._procs = [
             self._context.Process(
-                target=worker_main, args=(self._config, self._tasks, self._results, self._threads), daemon=True
+                target=worker_main, args=(self._config, self._tasks, self._results, self._threads, tether), daemon=True
             )
             for _ in range(self._processes)
         ]
-        for proc in self._procs:
-            proc.start()
+        self._lifeline.start(self._procs)
 
     def submit(self, task_id: int, task: KeyRange, max_pages: int) -> None:
         self._tasks.put((task_id, task, max_pages))

@@ -17,6 +17,7 @@ import botocore.exceptions as bex
 from ..aggregate import BreakdownSpec
 from ..aws import Aws, AwsOptions, translate
 from ..errors import AnalyserError
+from .lifeline import Tether, hold
 from .pages import decode_key
 from .ranges import KeyRange, alphabet_of
 from .rawclient import RawLister
@@ -229,7 +230,8 @@ def serve_slices(runner: SliceRunner, tasks: Queue[Any], results: Queue[Any], th
     return pool
 
 
-def worker_main(config: RunnerConfig, tasks: Queue[Any], results: Queue[Any], threads: int) -> None:
-    """A worker process: serves slices until told to stop."""
+def worker_main(config: RunnerConfig, tasks: Queue[Any], results: Queue[Any], threads: int, tether: Tether) -> None:
+    """A worker process: serves slices until told to stop, or until its parent is gone."""
+    hold(tether)
     for thread in serve_slices(SliceRunner(config), tasks, results, threads):
         thread.join()
