@@ -1,17 +1,28 @@
 """Snapshot history in SQLite: every saved report, queryable, with named ordered migrations.
 
 The schema version lives in ``PRAGMA user_version``; opening a database applies
-the migrations it has not seen, each in its own transaction. A snapshot is
-stored twice over: summary columns for listing and diffing in SQL, and the
-lossless JSON of each bucket so ``show`` can render any format later.
+the migrations it has not seen, all in one write transaction that re-reads the
+version once it holds the lock, so processes opening a new file at once migrate
+it exactly once. A snapshot is stored twice over: summary columns for listing
+and diffing in SQL, and the lossless JSON of each bucket so ``show`` can render
+any format later (the JSON, not the columns, is what ``load`` reads back).
+
+Readers (``history``, ``show``, ``diff``) open the file read-only and never
+create it. Nothing read from a database or a snapshot is put into SQL text:
+values are bound parameters, and the one PRAGMA that cannot be bound takes a
+version number from ``MIGRATIONS``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import sqlite3
+import stat
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +30,29 @@ from pathlib import Path
 from .codec import failure_from_dict, failure_to_dict, report_from_dict, report_to_dict
 from .errors import AnalyserError, UsageError
 from .model import Snapshot
+
+
+class StoreError(AnalyserError):
+    """The history database cannot be used; ``cause`` says why in a few words, for callers that add context."""
+
+    code = "HistoryError"
+
+    def __init__(self, message: str, *, path: Path, cause: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
+        self.cause = cause
+
+
+class HistoryUnavailableError(StoreError, UsageError):
+    """The database cannot be opened (or is newer than this tool): ``--db`` can fix it, so exit 2."""
+
+
+class HistoryMissingError(HistoryUnavailableError):
+    """A reader was pointed at a database that does not exist; readers never create one."""
+
+
+class HistoryWriteError(StoreError):
+    """A snapshot could not be written (disk full, read-only file, lock held too long)."""
 
 
 class SnapshotNotFoundError(AnalyserError):
@@ -111,24 +145,135 @@ class SnapshotSummary:
     failures: int
 
 
-class Store:
-    """A history database; safe to share between threads (one connection, one lock)."""
+# How long a writer waits for another process's write lock (a migration or a save) before giving up.
+LOCK_TIMEOUT = 30.0
 
-    def __init__(self, path: Path | str) -> None:
+_OPEN_HINT = "Pass --db PATH to a writable location."
+_NEWER_HINT = "Upgrade s3-storage-analyser, or pass --db for another file."
+
+
+def _cause(exc: BaseException) -> str:
+    """A short cause for an OS or SQLite error: the strerror where there is one."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _column(text: str) -> str | bytes:
+    """A key as an SQL value: as is, or (when it holds a lone surrogate, which UTF-8 cannot carry) as a BLOB.
+
+    The BLOB keeps every code point (``surrogatepass``), so two different keys never collide in a primary key.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+    return text
+
+
+class Store:
+    """A history database; safe to share between threads (one connection, one lock).
+
+    ``read_only=True`` is for readers: the file must exist, it is opened with SQLite's ``mode=ro``, and
+    nothing (file or directory) is created; an older schema is still upgraded in place, on the existing file.
+    """
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
+        self._lock = threading.Lock()
+        self._db = self._connect_read_only() if read_only else self._connect()
+        try:
+            if read_only:
+                self._check_readable()
+            else:
+                self.migrate()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _unavailable(self, cause: str, hint: str = _OPEN_HINT) -> HistoryUnavailableError:
+        return HistoryUnavailableError(
+            f"Cannot open the history database {self.path}: {cause}", path=self.path, cause=cause, hint=hint
+        )
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open for writing, creating the file and its directory when missing."""
+        self._refuse_special_file()
+        db: sqlite3.Connection | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=LOCK_TIMEOUT)
             # The first statements read the file: one that is not a SQLite database fails here.
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA foreign_keys = ON")
+            _enable_wal(db)
         except (OSError, sqlite3.Error) as exc:
-            raise UsageError(
-                f"Cannot open the history database {self.path}: {exc}",
-                hint="Pass --db PATH to a writable location.",
-            ) from exc
-        self._lock = threading.Lock()
-        self.migrate()
+            if db is not None:
+                db.close()
+            raise self._unavailable(_cause(exc)) from exc
+        return db
+
+    def _connect_read_only(self, mode: str = "ro") -> sqlite3.Connection:
+        """Open an existing file (``mode=ro``, or ``mode=rw`` to upgrade it): never creates anything."""
+        if not self.path.exists():
+            raise HistoryMissingError(
+                f"There is no history database at {self.path}.",
+                path=self.path,
+                cause="no such file",
+                hint="Save a report with --save first, or pass --db (or S3SA_DB) naming the database it saved to.",
+            )
+        self._refuse_special_file()
+        uri = f"{self.path.absolute().as_uri()}?mode={mode}"
+        db: sqlite3.Connection | None = None
+        try:
+            db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None, timeout=LOCK_TIMEOUT)
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except (OSError, sqlite3.Error) as exc:
+            if db is not None:
+                db.close()
+            raise self._unavailable(_cause(exc)) from exc
+        return db
+
+    def _refuse_special_file(self) -> None:
+        """A history is a regular file: SQLite would put its journal beside ``/dev/null`` and fail later anyway."""
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
+            return
+        except OSError as exc:  # e.g. a path through a file ("Not a directory"): named when opening
+            if exc.errno in (errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP):
+                raise self._unavailable(_cause(exc)) from exc
+            return
+        if stat.S_ISDIR(mode):
+            raise self._unavailable("it is a directory", "Pass --db PATH naming the database file.")
+        if not stat.S_ISREG(mode):
+            raise self._unavailable("it is not a regular file", "Pass --db PATH naming a database file.")
+
+    def _check_readable(self) -> None:
+        """A reader needs a history at this tool's schema: refuse a foreign file, upgrade an older history."""
+        current = self.version
+        if current == 0:
+            raise self._unavailable(
+                "it holds no snapshot history (schema version 0)", "Pass --db PATH naming a history database."
+            )
+        if current > SCHEMA_VERSION:
+            raise self._too_new(current)
+        if current < SCHEMA_VERSION:
+            writer = self._connect_read_only("rw")
+            try:
+                self._migrate_on(writer)
+            finally:
+                writer.close()
+
+    def _too_new(self, current: int) -> HistoryUnavailableError:
+        cause = f"schema version {current} is newer than this tool's {SCHEMA_VERSION}"
+        return HistoryUnavailableError(
+            f"{self.path} has schema version {current}, newer than this tool's {SCHEMA_VERSION}.",
+            path=self.path,
+            cause=cause,
+            hint=_NEWER_HINT,
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -136,81 +281,113 @@ class Store:
 
     @property
     def version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return _user_version(self._db)
 
     def migrate(self) -> list[str]:
         """Apply the migrations this database has not seen; returns their names."""
-        applied: list[str] = []
         with self._lock:
-            current = self.version
+            return self._migrate_on(self._db)
+
+    def _migrate_on(self, db: sqlite3.Connection) -> list[str]:
+        """Every pending migration in one write transaction, decided on the version read under the lock.
+
+        A second process opening the same new file waits for the first one's lock, then reads the version
+        it committed and has nothing left to do: ``CREATE TABLE`` never runs twice.
+        """
+        seen = _user_version(db)
+        if seen == SCHEMA_VERSION:  # the common case takes no write lock
+            return []
+        if seen > SCHEMA_VERSION:
+            raise self._too_new(seen)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._unavailable(_cause(exc)) from exc
+        try:
+            current = _user_version(db)
             if current > SCHEMA_VERSION:
-                raise UsageError(
-                    f"{self.path} has schema version {current}, newer than this tool's {SCHEMA_VERSION}.",
-                    hint="Upgrade s3-storage-analyser, or pass --db for another file.",
-                )
-            for migration in MIGRATIONS:
-                if migration.version <= current:
-                    continue
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in migration.statements:
-                        self._db.execute(statement)
-                    self._db.execute(f"PRAGMA user_version = {migration.version}")
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                applied.append(migration.name)
-        return applied
+                raise self._too_new(current)
+            pending = [m for m in MIGRATIONS if m.version > current]
+            for migration in pending:
+                for statement in migration.statements:
+                    db.execute(statement)
+            if pending:
+                # PRAGMA takes no bound parameter: the number comes from MIGRATIONS, never from the file.
+                db.execute(f"PRAGMA user_version = {int(pending[-1].version):d}")
+            db.execute("COMMIT")
+        except BaseException as exc:
+            _rollback(db)
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise self._unavailable(_cause(exc)) from exc
+            raise
+        return [m.name for m in pending]
 
     def save(self, snapshot: Snapshot) -> int:
+        """Store ``snapshot`` in one transaction; a failure leaves the history as it was."""
+        if self.read_only:
+            raise HistoryWriteError(
+                f"{self.path} was opened read-only.", path=self.path, cause="opened read-only", hint=None
+            )
+        try:
+            with self._lock:
+                return self._insert(snapshot)
+        except (sqlite3.Error, OSError) as exc:
+            cause = _cause(exc)
+            raise HistoryWriteError(
+                f"Could not save the snapshot to {self.path}: {cause}",
+                path=self.path,
+                cause=cause,
+                hint="Free some space or make the file writable, or pass --db PATH to another location.",
+            ) from exc
+
+    def _insert(self, snapshot: Snapshot) -> int:
         total = snapshot.total
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = self._db.execute(
-                    "INSERT INTO snapshots (taken_at, strategy, buckets, objects, bytes, failures, breakdowns)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = self._db.execute(
+                "INSERT INTO snapshots (taken_at, strategy, buckets, objects, bytes, failures, breakdowns)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    snapshot.taken_at.isoformat(),
+                    _column(snapshot.strategy),
+                    len(snapshot.buckets),
+                    total.objects,
+                    total.bytes,
+                    len(snapshot.failures),
+                    json.dumps(list(snapshot.breakdowns)),
+                ),
+            )
+            snapshot_id = int(cursor.lastrowid or 0)
+            for report in snapshot.buckets:
+                usage = report.usage
+                bucket = _column(report.bucket.name)
+                self._db.execute(
+                    "INSERT INTO bucket_usage (snapshot_id, bucket, region, objects, bytes, detail,"
+                    " noncurrent_bytes, delete_markers, incomplete_upload_bytes) VALUES (?,?,?,?,?,?,?,?,?)",
                     (
-                        snapshot.taken_at.isoformat(),
-                        snapshot.strategy,
-                        len(snapshot.buckets),
-                        total.objects,
-                        total.bytes,
-                        len(snapshot.failures),
-                        json.dumps(list(snapshot.breakdowns)),
+                        snapshot_id,
+                        bucket,
+                        _column(report.bucket.region),
+                        usage.objects,
+                        usage.bytes,
+                        json.dumps(report_to_dict(report)),
+                        usage.noncurrent_bytes,
+                        usage.delete_markers,
+                        usage.incomplete_upload_bytes,
                     ),
                 )
-                snapshot_id = int(cursor.lastrowid or 0)
-                for report in snapshot.buckets:
-                    usage = report.usage
-                    self._db.execute(
-                        "INSERT INTO bucket_usage (snapshot_id, bucket, region, objects, bytes, detail,"
-                        " noncurrent_bytes, delete_markers, incomplete_upload_bytes) VALUES (?,?,?,?,?,?,?,?,?)",
-                        (
-                            snapshot_id,
-                            report.bucket.name,
-                            report.bucket.region,
-                            usage.objects,
-                            usage.bytes,
-                            json.dumps(report_to_dict(report)),
-                            usage.noncurrent_bytes,
-                            usage.delete_markers,
-                            usage.incomplete_upload_bytes,
-                        ),
-                    )
-                    self._db.executemany(
-                        "INSERT INTO class_usage (snapshot_id, bucket, storage_class, bytes) VALUES (?,?,?,?)",
-                        [(snapshot_id, report.bucket.name, c, b) for c, b in usage.bytes_by_class.items()],
-                    )
                 self._db.executemany(
-                    "INSERT INTO failures (snapshot_id, detail) VALUES (?, ?)",
-                    [(snapshot_id, json.dumps(failure_to_dict(f))) for f in snapshot.failures],
+                    "INSERT INTO class_usage (snapshot_id, bucket, storage_class, bytes) VALUES (?,?,?,?)",
+                    [(snapshot_id, bucket, _column(c), b) for c, b in usage.bytes_by_class.items()],
                 )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+            self._db.executemany(
+                "INSERT INTO failures (snapshot_id, detail) VALUES (?, ?)",
+                [(snapshot_id, json.dumps(failure_to_dict(f))) for f in snapshot.failures],
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            _rollback(self._db)
+            raise
         return snapshot_id
 
     def history(self, limit: int = 50) -> list[SnapshotSummary]:
@@ -244,9 +421,13 @@ class Store:
                     hint="`s3-storage-analyser history` lists the snapshots.",
                 )
             buckets = self._db.execute(
-                "SELECT detail FROM bucket_usage WHERE snapshot_id = ? ORDER BY bucket", (snapshot_id,)
+                # Insertion order is the snapshot's own order (keys that are BLOBs sort apart from text).
+                "SELECT detail FROM bucket_usage WHERE snapshot_id = ? ORDER BY rowid",
+                (snapshot_id,),
             ).fetchall()
-            failures = self._db.execute("SELECT detail FROM failures WHERE snapshot_id = ?", (snapshot_id,)).fetchall()
+            failures = self._db.execute(
+                "SELECT detail FROM failures WHERE snapshot_id = ? ORDER BY rowid", (snapshot_id,)
+            ).fetchall()
         return Snapshot(
             strategy=head[1],
             taken_at=datetime.fromisoformat(head[0]),
@@ -270,3 +451,31 @@ class Store:
     def latest(self) -> tuple[int, Snapshot] | None:
         ids = self.latest_ids(1)
         return (ids[0], self.load(ids[0])) if ids else None
+
+
+def _user_version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Undo the open transaction, if SQLite has not already (it does on some I/O errors)."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+
+
+def _enable_wal(db: sqlite3.Connection) -> None:
+    """Switch to WAL (readers then never wait for the writer), retrying while another opener holds the file.
+
+    The switch needs the file to itself, and SQLite answers "database is locked" at once rather than calling
+    the busy handler when processes open a new file together: wait for them, up to ``LOCK_TIMEOUT``.
+    """
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.02)
