@@ -158,7 +158,15 @@ def test_healthz_needs_no_token(seeded: Service) -> None:
     response = seeded.client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
-    assert body == {"Status": "ok", "HasSnapshot": True, "LastScanSuccess": None, "ScanFailures": 0}
+    assert body == {
+        "Status": "ok",
+        "Reasons": [],
+        "HasSnapshot": True,
+        "ScannerAlive": True,
+        "LastScanSuccess": None,
+        "ScanFailures": 0,
+        "ConsecutiveScanFailures": 0,
+    }
 
 
 def test_no_metrics_auth_opens_metrics_only(store: Store, service: Callable[..., Service]) -> None:
@@ -273,7 +281,10 @@ def test_no_snapshot_yet_is_503(service: Callable[..., Service]) -> None:
         error = assert_error(svc.client.get(path, headers=AUTH), 503, "NoSnapshotYet")
         assert "/api/v1/scans" in error["Hint"]
     assert svc.client.get("/api/v1/snapshots", headers=AUTH).json() == {"Snapshots": []}
-    assert svc.client.get("/healthz").json()["HasSnapshot"] is False
+    health = svc.client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json()["HasSnapshot"] is False
+    assert health.json()["Reasons"] == ["NoSnapshot"]
     metrics = svc.client.get("/metrics", headers=AUTH)
     assert metrics.status_code == 200
     assert "s3_bucket_size_bytes{" not in metrics.text
@@ -482,9 +493,13 @@ def test_a_failed_scan_keeps_the_last_good_snapshot(seeded: Service, store: Stor
     assert (
         values[("s3_bucket_size_bytes", labels(bucket="alpha", region="eu-west-1", storage_class="STANDARD"))] == 1000
     )
-    health = svc.client.get("/healthz").json()
-    assert health["ScanFailures"] == 1
-    assert health["LastScanSuccess"] is None
+    health = svc.client.get("/healthz")
+    assert health.status_code == 503  # a snapshot is served, but it is getting stale
+    assert health.json()["Status"] == "degraded"
+    assert health.json()["Reasons"] == ["LastScanFailed"]
+    assert health.json()["ScanFailures"] == 1
+    assert health.json()["ConsecutiveScanFailures"] == 1
+    assert health.json()["LastScanSuccess"] is None
 
 
 # --- /metrics -----------------------------------------------------------------------------------
@@ -597,3 +612,99 @@ def test_the_token_is_compared_exactly(store: Store, service: Callable[..., Serv
     for offered in (TOKEN + "x", TOKEN[:-1], TOKEN.upper(), f" {TOKEN}x"):
         assert svc.client.get("/api/v1/snapshots", headers={"Authorization": f"Bearer {offered}"}).status_code == 401
     assert json.loads(svc.client.get("/api/v1/snapshots", headers=AUTH).text)["Snapshots"][0]["Id"] == 1
+
+
+# --- health -------------------------------------------------------------------------------------
+
+
+def test_healthz_recovers_after_a_good_scan(store: Store, service: Callable[..., Service]) -> None:
+    outcomes = iter([RuntimeError("endpoint down"), RuntimeError("endpoint down"), None])
+
+    def run_scan() -> Snapshot:
+        failure = next(outcomes)
+        if failure is not None:
+            raise failure
+        return rich_snapshot(T0)
+
+    svc = service(run_scan)
+    for expected in ("failed", "failed"):
+        assert svc.wait_for_scan(svc.client.post("/api/v1/scans", headers=AUTH).json()["Id"])["Status"] == expected
+        health = svc.client.get("/healthz")
+        assert health.status_code == 503
+        assert health.json()["Reasons"] == ["NoSnapshot", "LastScanFailed"]
+    assert health.json()["ConsecutiveScanFailures"] == 2
+    assert svc.wait_for_scan(svc.client.post("/api/v1/scans", headers=AUTH).json()["Id"])["Status"] == "succeeded"
+    health = svc.client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json()["Status"] == "ok"
+    assert health.json()["ConsecutiveScanFailures"] == 0
+    assert health.json()["ScanFailures"] == 2
+    assert health.json()["LastScanSuccess"] is not None
+
+
+def test_healthz_is_degraded_when_the_scanner_thread_is_not_running(seeded: Service) -> None:
+    assert seeded.client.get("/healthz").status_code == 200
+    seeded.scanner.stop()
+    health = seeded.client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json() | {"LastScanSuccess": None} == {
+        "Status": "degraded",
+        "Reasons": ["ScannerStopped"],
+        "HasSnapshot": True,
+        "ScannerAlive": False,
+        "LastScanSuccess": None,
+        "ScanFailures": 0,
+        "ConsecutiveScanFailures": 0,
+    }
+
+
+@pytest.mark.parametrize("interval", [float("inf"), float("nan"), -1.0, 0.0])
+def test_the_scanner_refuses_an_interval_it_could_not_wait(store: Store, interval: float) -> None:
+    with pytest.raises(ValueError, match="interval"):
+        Scanner(lambda: rich_snapshot(T0), store, interval)
+
+
+def test_a_scan_that_raises_anything_leaves_the_thread_running(store: Store, service: Callable[..., Service]) -> None:
+    def run_scan() -> Snapshot:
+        raise MemoryError("not really")  # not an AnalyserError, not even a RuntimeError
+
+    svc = service(run_scan)
+    done = svc.wait_for_scan(svc.client.post("/api/v1/scans", headers=AUTH).json()["Id"])
+    assert done["Status"] == "failed"
+    assert svc.scanner.alive
+    assert svc.client.get("/healthz").json()["ScannerAlive"] is True
+
+
+# --- HEAD ---------------------------------------------------------------------------------------
+
+
+def _get_routes(app: Any) -> list[str]:
+    from starlette.routing import Route
+
+    return [r.path for r in app.routes if isinstance(r, Route) and "GET" in (r.methods or ())]
+
+
+def test_head_works_on_every_get_route(seeded: Service) -> None:
+    paths = _get_routes(seeded.app)
+    assert {"/", "/api/v1/report", "/healthz", "/metrics", "/docs", "/redoc", "/openapi.json"} <= set(paths)
+    concrete = [p.replace("{snapshot_id}", "1").replace("{scan_id}", "1") for p in paths]
+    concrete.append("/docs-assets/swagger-ui.css")
+    seeded.scanner.trigger()
+    seeded.wait_for_scan(1)
+    for path in concrete:
+        get = seeded.client.get(path, headers=AUTH)
+        head = seeded.client.head(path, headers=AUTH)
+        assert head.status_code == get.status_code == 200, (path, head.status_code, get.text)
+        assert head.content == b"", path
+        assert head.headers["content-type"] == get.headers["content-type"], path
+        if "content-length" in get.headers and path not in ("/healthz", "/metrics", "/api/v1/scans/1"):
+            assert head.headers["content-length"] == get.headers["content-length"], path
+
+
+def test_head_keeps_the_errors_of_get(seeded: Service) -> None:
+    assert seeded.client.head("/api/v1/report").status_code == 401
+    assert seeded.client.head("/api/v1/snapshots/999", headers=AUTH).status_code == 404
+    assert seeded.client.head("/api/v1/nothing", headers=AUTH).status_code == 404
+    refused = seeded.client.head("/api/v1/scans", headers=AUTH)  # POST only
+    assert refused.status_code == 405
+    assert seeded.scanner.get(1) is None

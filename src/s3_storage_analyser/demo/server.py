@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -185,26 +186,50 @@ def _install_version_markers() -> None:
 
 
 class LocalEndpoint:
-    """moto's threaded server on 127.0.0.1 and a free port, with AWS-faithful S3 metrics
-    and version listings."""
+    """moto's server on 127.0.0.1 and a free port, with AWS-faithful S3 metrics
+    and version listings.
+
+    The socket is bound in the caller's thread before the server thread starts:
+    moto's own ``ThreadedMotoServer`` binds inside its thread, where a busy port
+    ends the thread and leaves ``start`` waiting for ever.
+    """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        from moto.server import ThreadedMotoServer
-
         _install_storage_metrics()
         _install_version_markers()
-        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self._host = host
+        self._port = port
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
         self.url = ""
 
     def start(self) -> str:
+        """Bind (a ``BindError`` when the port is taken), then serve on a daemon thread."""
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        from ..server.bind import bind_listener, bound_port
+
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the terminal
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
+        listener = bind_listener(self._host, self._port)
+        try:
+            app = DomainDispatcherApplication(create_backend_app)
+            self._server = make_server(
+                self._host, bound_port(listener), app, True, request_handler=MotoRequestHandler, fd=listener.fileno()
+            )
+        finally:
+            listener.close()  # werkzeug serves a duplicate of the descriptor
+        self._thread = threading.Thread(target=self._server.serve_forever, name="demo-endpoint", daemon=True)
+        self._thread.start()
+        self.url = f"http://{self._host}:{self._server.server_address[1]}"
         return self.url
 
     def stop(self) -> None:
-        self._server.stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
 
     def reset(self) -> None:
         """Forget every bucket, object and metric (moto's reset API)."""

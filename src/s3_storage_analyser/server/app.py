@@ -1,8 +1,9 @@
-"""The ASGI app: the seed's ``GET /?fmt=``, the v1 API, /metrics and /healthz.
+"""The ASGI app: the seed's ``GET /?fmt=``, the v1 API, /metrics, /healthz and the API docs.
 
 Every response comes from a stored snapshot; a request never starts an AWS
 scan by itself (POST /api/v1/scans asks the scanner for one). Errors have one
-JSON shape: ``{"error": {"code", "message", "hint"}}``.
+JSON shape: ``{"Error": {"Code", "Message", "Hint"}}``. HEAD is answered on
+every GET route; /docs and /redoc load their scripts from this server.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -30,9 +34,11 @@ from ..render import render
 from ..render.columns import format_instant
 from ..render.diff import render_diff
 from ..render.history import render_history
-from ..render.jsonfmt import snapshot_dict
+from ..render.jsonfmt import dumps, snapshot_dict
 from ..store import Store
 from .auth import AuthConfig
+from .docs_assets import ASSETS_PATH, docs_assets_dir
+from .head import HeadAsGet
 from .metrics import health_exposition, snapshot_exposition
 from .negotiate import negotiate
 from .scanner import Scanner, ScanStatus
@@ -154,24 +160,68 @@ def _scan_dict(status: ScanStatus) -> dict[str, Any]:
     }
 
 
+def health_dict(scanner: Scanner, has_snapshot: bool) -> dict[str, Any]:
+    """/healthz's body: ``Status`` is "degraded" (with its ``Reasons``) when the service cannot keep its data fresh."""
+    health = scanner.health
+    reasons = []
+    if not has_snapshot:
+        reasons.append("NoSnapshot")
+    if health.consecutive_failures:
+        reasons.append("LastScanFailed")
+    if not scanner.alive:
+        reasons.append("ScannerStopped")
+    last = datetime.fromtimestamp(health.last_success, UTC) if health.last_success else None
+    return {
+        "Status": "degraded" if reasons else "ok",
+        "Reasons": reasons,
+        "HasSnapshot": has_snapshot,
+        "ScannerAlive": scanner.alive,
+        "LastScanSuccess": format_instant(last) if last else None,
+        "ScanFailures": health.failures,
+        "ConsecutiveScanFailures": health.consecutive_failures,
+    }
+
+
+class Health(BaseModel):
+    """The shape of /healthz (200 when ``Status`` is "ok", 503 when "degraded")."""
+
+    Status: Literal["ok", "degraded"]
+    Reasons: list[Literal["NoSnapshot", "LastScanFailed", "ScannerStopped"]]
+    HasSnapshot: bool
+    ScannerAlive: bool
+    LastScanSuccess: str | None
+    ScanFailures: int
+    ConsecutiveScanFailures: int
+
+
+_BEARER = HTTPBearer(
+    auto_error=False,  # auth.check decides, and answers in the API's error shape
+    description="The service's token (--token-file or TOKEN). ?token= is accepted too, as the first version took it.",
+)
+
+
 def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth: bool = True) -> FastAPI:
     """Build the app around an injected store, scanner and auth (nothing global)."""
     app = FastAPI(
         title="s3-storage-analyser",
         version=__version__,
         description="What is stored in S3, per bucket, region and storage class, from stored snapshots.",
+        docs_url=None,  # served below from local assets, not from a CDN
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     latest = _LatestCache(store)
     cache = _RenderCache()
 
-    def require_token(request: Request) -> None:
+    def require_token(
+        request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)]
+    ) -> None:
+        """Declares the bearer scheme in OpenAPI (so "Try it out" sends the token); ``auth.check`` decides."""
         auth.check(request)
 
-    def require_metrics_token(request: Request) -> None:
-        if metrics_auth:
-            auth.check(request)
-
     authed = [Depends(require_token)]
+    app.add_middleware(HeadAsGet)
+    _add_docs(app)
 
     @app.exception_handler(AnalyserError)
     async def analyser_error(_: Request, exc: AnalyserError) -> JSONResponse:
@@ -266,7 +316,7 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
     def snapshot(snapshot_id: int, fmt: Annotated[Format | None, Query()] = None) -> Response:
         found = store.load(snapshot_id)
         if fmt is None:
-            return JSONResponse({"Id": snapshot_id, **snapshot_dict(found)})
+            return Response(dumps({"Id": snapshot_id, **snapshot_dict(found)}), media_type="application/json")
         return rendered(snapshot_id, found, fmt)
 
     @app.get(
@@ -304,20 +354,21 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
             raise NotFoundError(f"No scan {scan_id} (only recent scans are kept).")
         return _scan_dict(status)
 
-    @app.get("/healthz", summary="Liveness and scan health (no token needed)")
-    def healthz() -> dict[str, Any]:
-        health = scanner.health
-        last = datetime.fromtimestamp(health.last_success, UTC) if health.last_success else None
-        return {
-            "Status": "ok",
-            "HasSnapshot": bool(store.latest_ids(1)),
-            "LastScanSuccess": format_instant(last) if last else None,
-            "ScanFailures": health.failures,
-        }
+    @app.get(
+        "/healthz",
+        summary="Scan health (no token needed): 200 when ok, 503 when degraded",
+        response_model=Health,
+        responses={
+            503: {"model": Health, "description": "Degraded: no snapshot, last scan failed, or scanner stopped"}
+        },
+    )
+    def healthz() -> JSONResponse:
+        body = health_dict(scanner, bool(store.latest_ids(1)))
+        return JSONResponse(body, status_code=200 if body["Status"] == "ok" else 503)
 
     @app.get(
         "/metrics",
-        dependencies=[Depends(require_metrics_token)],
+        dependencies=authed if metrics_auth else [],
         summary="Prometheus exposition",
         response_class=PlainTextResponse,
         responses=_errors(401),
@@ -328,6 +379,36 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         return Response(gauges + health_exposition(scanner.health), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc, with their scripts and styles served from the installed package."""
+    app.mount(ASSETS_PATH, StaticFiles(directory=docs_assets_dir()), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - API",
+            swagger_js_url=f"{root}{ASSETS_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{ASSETS_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
+            oauth2_redirect_url=None,
+            # No validator badge: Swagger UI would fetch it from validator.swagger.io.
+            swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - API",
+            redoc_js_url=f"{root}{ASSETS_PATH}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 class NotFoundError(AnalyserError):

@@ -1,20 +1,28 @@
-"""Run the service on uvicorn: scanner thread + ASGI app, graceful shutdown on SIGINT/SIGTERM."""
+"""Run the service on uvicorn: scanner thread + ASGI app, graceful shutdown on SIGINT/SIGTERM.
+
+The caller binds the socket first (``bind.bind_listener``), so a busy port
+fails before any scan; uvicorn is handed that socket and a protocol class
+with read deadlines and a connection cap (``guard``).
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 from types import FrameType
 from typing import TYPE_CHECKING
 
 import uvicorn
+from fastapi import FastAPI
 
 from ..aws import Aws
 from ..report import scan
 from ..store import Store
 from .app import create_app
 from .auth import AuthConfig
+from .guard import Limits, guarded_protocol
 from .scanner import Scanner
 
 if TYPE_CHECKING:
@@ -23,27 +31,42 @@ if TYPE_CHECKING:
 log = logging.getLogger("s3_storage_analyser.server")
 
 
+def uvicorn_config(app: FastAPI, limits: Limits) -> uvicorn.Config:
+    """uvicorn's own limits where they do the job, our protocol for the read deadlines and the cap."""
+    return uvicorn.Config(
+        app,
+        http=guarded_protocol(limits),
+        ws="none",  # no WebSocket route: an Upgrade is answered as plain HTTP
+        lifespan="off",
+        # Uvicorn's access log would print query strings, which may carry ?token=: ours logs paths only.
+        access_log=False,
+        log_config=None,
+        timeout_keep_alive=int(limits.keep_alive),
+        h11_max_incomplete_event_size=limits.max_head_bytes,
+        timeout_graceful_shutdown=10,
+    )
+
+
 def serve(
     args: ReportArgs,
     store: Store,
     auth: AuthConfig,
     *,
-    host: str,
-    port: int,
+    listener: socket.socket,
     interval: float | None,
     metrics_auth: bool = True,
     initial_scan: bool = True,
+    limits: Limits | None = None,
 ) -> None:
-    args.scan.validate()
+    """Serve on an already bound ``listener`` until SIGINT/SIGTERM; the scanner starts only once it is bound."""
     aws = Aws(args.aws)
     scanner = Scanner(lambda: scan(aws, args.scan), store, interval)
     app = create_app(store, scanner, auth, metrics_auth=metrics_auth)
-    # Uvicorn's access log would print query strings, which may carry ?token=: ours logs paths only.
-    config = uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None, lifespan="off")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app, limits or Limits()))
+    host, port = listener.getsockname()[:2]
     log.info(
         "serving on http://%s:%d (auth %s, %s, history %s)",
-        host,
+        f"[{host}]" if ":" in host else host,
         port,
         "on" if auth.token else "off",
         f"scans every {interval:.0f}s and on POST" if interval else "scans only at start and on POST",
@@ -55,10 +78,11 @@ def serve(
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
     scanner.start(scan_now=initial_scan)
     try:
-        server.run()
+        server.run(sockets=[listener])
     finally:
         scanner.stop()
         store.close()
+        listener.close()
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:

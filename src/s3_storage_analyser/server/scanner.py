@@ -1,12 +1,15 @@
 """Scans in the background: at start, every interval, and on request; never inside a request.
 
 One scan runs at a time; asking for a scan while one runs joins it. A failed
-scan keeps the last good snapshot and is counted in the health metrics.
+scan keeps the last good snapshot and is counted in the health metrics. The
+thread never dies silently: anything its loop raises is logged and the loop
+goes on; should it end anyway, ``alive`` says so and /healthz reports it.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +42,7 @@ class ScanHealth:
     last_duration: float | None = None
     failures: int = 0
     scans: int = 0
+    consecutive_failures: int = 0  # failed scans since the last success (0 after a success)
 
 
 class Scanner:
@@ -47,6 +51,8 @@ class Scanner:
     def __init__(
         self, run_scan: Callable[[], Snapshot], store: Store, interval: float | None, *, keep: int = 100
     ) -> None:
+        if interval is not None and not (math.isfinite(interval) and interval > 0):
+            raise ValueError(f"interval must be a positive finite number of seconds or None, not {interval!r}")
         self._run_scan = run_scan
         self._store = store
         self.interval = interval
@@ -59,7 +65,12 @@ class Scanner:
         self._requested: ScanStatus | None = None
         self._next_id = 1
         self._keep = keep
-        self._thread = threading.Thread(target=self._loop, name="scanner", daemon=True)
+        self._thread = threading.Thread(target=self._guarded_loop, name="scanner", daemon=True)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the scan thread runs (False before ``start`` and after ``stop``)."""
+        return self._thread.is_alive()
 
     def start(self, scan_now: bool = True) -> None:
         if scan_now:
@@ -94,6 +105,18 @@ class Scanner:
         for old in sorted(self._scans)[: -self._keep]:
             del self._scans[old]
 
+    def _guarded_loop(self) -> None:
+        """The thread's body: an error in the loop itself is logged and the loop resumes after a pause."""
+        while not self._stop.is_set():
+            try:
+                self._loop()
+            except Exception:
+                log.exception("the scanner loop failed; it resumes in 60 s")
+                with self._lock:
+                    self._current = None
+                self._stop.wait(60)
+        log.info("scanner stopped")
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(timeout=self.interval)
@@ -116,10 +139,12 @@ class Scanner:
             snapshot_id = self._store.save(snapshot)
             done = replace(status, status="succeeded", finished_at=datetime.now(UTC), snapshot_id=snapshot_id)
             self.health.last_success = time.time()
+            self.health.consecutive_failures = 0
             log.info("scan %d stored as snapshot %d", status.id, snapshot_id)
         except Exception as exc:  # a failed scan must not stop the service
             done = replace(status, status="failed", finished_at=datetime.now(UTC), error=str(exc))
             self.health.failures += 1
+            self.health.consecutive_failures += 1
             log.warning("scan %d failed: %s", status.id, exc)
         self.health.last_duration = time.monotonic() - started
         self.health.scans += 1
