@@ -36,7 +36,7 @@ from s3_storage_analyser.demo.inventory_writer import (
 )
 from s3_storage_analyser.demo.seed import ACCOUNT_ID
 from s3_storage_analyser.errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
-from s3_storage_analyser.inventory.fetch import Fetcher
+from s3_storage_analyser.inventory.fetch import MARKER, STORE_NAME, Fetcher
 from s3_storage_analyser.inventory.locate import choose
 from s3_storage_analyser.inventory.manifest import parse_manifest
 from s3_storage_analyser.model import Bucket, BucketReport, Failure
@@ -305,6 +305,11 @@ def failure_of(data: dict[str, Any], bucket: str) -> dict[str, Any]:
 
 def aws_for(aws_url: str) -> Aws:
     return Aws(AwsOptions(endpoint_url=aws_url))
+
+
+def cached(cache: Path) -> list[Path]:
+    """The data files in the tool's own directory under --cache-dir (not its marker)."""
+    return sorted(p for p in (cache / STORE_NAME).iterdir() if p.name != MARKER)
 
 
 # --------------------------------------------------------------------------- inventory == listing
@@ -602,14 +607,14 @@ def test_second_run_downloads_nothing(aws_url: str, tmp_path: Path) -> None:
     first = InventoryStrategy(aws_for(aws_url), concurrency=4, spec=spec, cache_dir=str(cache))
     results_one = list(first.collect([bucket]))
     assert (first.fetcher.downloaded, first.fetcher.reused) == (files, 0)
-    cached = sorted(p.name for p in cache.iterdir())
-    assert len(cached) == files and all(name.endswith(".parquet") for name in cached)
-    inodes = {p.name: p.stat().st_ino for p in cache.iterdir()}
+    names = [p.name for p in cached(cache)]
+    assert len(names) == files and all(name.endswith(".parquet") for name in names)
+    inodes = {p.name: p.stat().st_ino for p in cached(cache)}
 
     second = InventoryStrategy(aws_for(aws_url), concurrency=4, spec=spec, cache_dir=str(cache))
     results_two = list(second.collect([bucket]))
     assert (second.fetcher.downloaded, second.fetcher.reused) == (0, files)
-    assert {p.name: p.stat().st_ino for p in cache.iterdir()} == inodes
+    assert {p.name: p.stat().st_ino for p in cached(cache)} == inodes
     assert len(results_one) == len(results_two) == 1
     one, two = results_one[0], results_two[0]
     assert isinstance(one, BucketReport) and isinstance(two, BucketReport)
@@ -622,7 +627,7 @@ def test_second_cli_run_reuses_the_cache(aws_url: str, cli: Any, tmp_path: Path)
     report = publish(aws_url, truth_rows(aws_url, SRC), fmt="CSV", rows_per_file=3)
     cache = tmp_path / "cache"
     first, _ = inventory(cli, aws_url, cache, "--bucket", SRC)
-    inodes = {p.name: p.stat().st_ino for p in cache.iterdir()}
+    inodes = {p.name: p.stat().st_ino for p in cached(cache)}
     assert len(inodes) == len(data_keys(report)) == 4
     assert set(inodes) == {f"{md5(report.files[k])}.csv.gz" for k in data_keys(report)}
     # Replace the data in S3 behind the manifest's back: a cached (verified) file is not fetched again.
@@ -630,7 +635,7 @@ def test_second_cli_run_reuses_the_cache(aws_url: str, cli: Any, tmp_path: Path)
         client(aws_url).put_object(Bucket=DEST, Key=key, Body=b"not what the manifest says")
 
     second, _ = inventory(cli, aws_url, cache, "--bucket", SRC)
-    assert {p.name: p.stat().st_ino for p in cache.iterdir()} == inodes
+    assert {p.name: p.stat().st_ino for p in cached(cache)} == inodes
     assert figures(by_name(second)[SRC]) == figures(by_name(first)[SRC])
     # A fresh cache has to download, and finds the corruption.
     data, _ = inventory(cli, aws_url, tmp_path / "fresh", "--bucket", SRC, expect=EXIT_FAILURE)
@@ -650,7 +655,7 @@ def test_cache_is_trimmed_but_never_the_files_in_use(aws_url: str, tmp_path: Pat
 
     assert all(p.exists() for p in second)
     assert not any(p.exists() for p in first)
-    assert sorted(tmp_path.joinpath("cache").iterdir()) == sorted(second)
+    assert cached(tmp_path / "cache") == sorted(second)
 
 
 # --------------------------------------------------------------------------- a given manifest

@@ -105,16 +105,24 @@ def test_manifests_the_writer_makes(fmt: str, fields: tuple[str, ...]) -> None:
     [("CSV", "CSV"), ("csv", "CSV"), ("Parquet", "Parquet"), ("PARQUET", "Parquet"), ("ORC", "ORC"), ("orc", "ORC")],
 )
 def test_format_names_are_normalised(given: str, expected: str) -> None:
-    assert parse_manifest(raw(manifest(fileFormat=given)), WHERE).file_format == expected
+    schema = {"CSV": "Key, Size", "Parquet": PARQUET_SCHEMA, "ORC": ORC_SCHEMA}[expected]
+    assert parse_manifest(raw(manifest(fileFormat=given, fileSchema=schema)), WHERE).file_format == expected
 
 
-def test_columnar_manifests_ignore_the_schema_text() -> None:
-    schema = "message s3.inventory { required binary bucket (UTF8); required binary key (UTF8); }"
-    parsed = parse_manifest(raw(manifest(fileFormat="Parquet", fileSchema=schema)), WHERE)
-    assert parsed.columns == ()
+# As AWS writes them: Parquet with logical-type annotations, ORC as a struct.
+PARQUET_SCHEMA = (
+    "message s3.inventory { required binary bucket (UTF8); required binary key (UTF8); "
+    "optional int64 size; optional int64 last_modified_date (TIMESTAMP(MILLIS,true)); }"
+)
+ORC_SCHEMA = "struct<bucket:string,key:string,size:bigint,last_modified_date:timestamp,e_tag:string>"
+
+
+def test_columnar_schemas_name_their_fields() -> None:
+    parsed = parse_manifest(raw(manifest(fileFormat="Parquet", fileSchema=PARQUET_SCHEMA)), WHERE)
+    assert parsed.columns == ("bucket", "key", "size", "last_modified_date")
     # A Parquet schema without size is found when the files are opened, not from this text.
-    parsed = parse_manifest(raw(manifest(fileFormat="ORC", fileSchema="struct<bucket:string,key:string>")), WHERE)
-    assert parsed.file_format == "ORC"
+    parsed = parse_manifest(raw(manifest(fileFormat="ORC", fileSchema=ORC_SCHEMA)), WHERE)
+    assert parsed.columns == ("bucket", "key", "size", "last_modified_date", "e_tag")
 
 
 def test_csv_schema_spacing_and_empty_entries() -> None:
@@ -259,7 +267,8 @@ def test_checksum_matches(checksum: Any) -> None:
         (md5(b"something else"), md5(b"something else")),
         ("", "none"),
         ("   \n", "none"),
-        ("not-hex", "not-hex"),
+        ("not-hex", "'not-hex'"),  # outside text is shown quoted
+        ("\x1b[2J", "'\\x1b[2j'"),
     ],
 )
 def test_checksum_mismatch(text: str, expected_shown: str) -> None:

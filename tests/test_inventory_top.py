@@ -56,9 +56,10 @@ def top_of(
     report = write_report(rows, source_bucket="src", destination_bucket="dst", fmt=fmt, rows_per_file=64)
     manifest_path = save_local(report, tmp_path / fmt)
     manifest = parse_manifest(manifest_path.read_bytes(), str(manifest_path))
-    con = connect(threads=2)
+    paths = [tmp_path / fmt / item.key for item in manifest.files]
+    con = connect(paths, threads=2)
     try:
-        source = open_source(con, manifest, [tmp_path / fmt / item.key for item in manifest.files])
+        source = open_source(con, manifest, paths)
         usage = analyse(con, source, BreakdownSpec(top_objects=n), key_prefix=prefix)
     finally:
         con.close()

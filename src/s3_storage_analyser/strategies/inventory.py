@@ -7,6 +7,7 @@ a stale one is still counted, with a notice giving its date.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,13 +19,21 @@ from ..aggregate import BreakdownSpec
 from ..aws import Aws, translate
 from ..discovery import bucket_region
 from ..errors import AccessDeniedError, AwsError, BucketNotFoundError
-from ..inventory.analyse import analyse, connect, open_source
+from ..inventory.analyse import analyse, open_source, session
 from ..inventory.fetch import Fetcher, read_local_manifest, split_s3_url
 from ..inventory.locate import find_report
 from ..inventory.manifest import InventoryError, Manifest, parse_manifest, verify_checksum
 from ..model import Bucket, BucketReport, Failure, Notice
 
 _PER_BUCKET = (InventoryError, AccessDeniedError, BucketNotFoundError, AwsError)
+log = logging.getLogger("s3_storage_analyser.inventory")
+
+
+def _unexpected(bucket: str, region: str | None, exc: Exception) -> Failure:
+    """Anything else that goes wrong measuring one bucket is that bucket's failure, not the run's end."""
+    log.debug("inventory of bucket %s failed unexpectedly", bucket, exc_info=exc)
+    message = f"unexpected {type(exc).__name__} while counting the inventory report: {str(exc)[:600]}"
+    return Failure(bucket, region, "inventory", "InternalError", message + " (--debug shows the traceback)")
 
 
 class InventoryStrategy:
@@ -61,6 +70,8 @@ class InventoryStrategy:
                 yield from self._bucket(bucket)
             except _PER_BUCKET as exc:
                 yield Failure(bucket.name, bucket.region, "inventory", exc.code, str(exc))
+            except Exception as exc:  # noqa: BLE001  (one bucket never ends the run)
+                yield _unexpected(bucket.name, bucket.region, exc)
 
     def _bucket(self, bucket: Bucket) -> Iterator[BucketReport | Notice]:
         location = find_report(self.aws, bucket.name, bucket.region, self.versions)
@@ -78,7 +89,8 @@ class InventoryStrategy:
         if self.versions and not location.whole_versions:
             yield Notice(bucket.name, "the inventory report lists current versions only: no noncurrent figures")
         paths = self.fetcher.remote(manifest, location.bucket, location.region)
-        yield from self._count(bucket, manifest, paths, manifest.created or location.written)
+        shown = [f"s3://{location.bucket}/{item.key}" for item in manifest.files]
+        yield from self._count(bucket, manifest, paths, manifest.created or location.written, shown)
 
     def _given(self, where: str) -> Iterator[BucketReport | Failure | Notice]:
         """--inventory-manifest: an s3:// URL or a local manifest.json (for other accounts, offline work)."""
@@ -94,6 +106,7 @@ class InventoryStrategy:
                 manifest = parse_manifest(raw, where)
                 source = manifest.source_bucket
                 paths = self.fetcher.remote(manifest, bucket, region)
+                shown = [f"s3://{bucket}/{item.key}" for item in manifest.files]
             else:
                 path = Path(where).expanduser()
                 raw, checksum = read_local_manifest(path)
@@ -104,12 +117,15 @@ class InventoryStrategy:
                 manifest = parse_manifest(raw, str(path))
                 source = manifest.source_bucket
                 paths = self.fetcher.local(manifest, path)
-            yield from self._count(Bucket(manifest.source_bucket, "-"), manifest, paths, manifest.created)
+                shown = [str(p) for p in paths]
+            yield from self._count(Bucket(manifest.source_bucket, "-"), manifest, paths, manifest.created, shown)
         except _PER_BUCKET as exc:
             yield Failure(source, None, "inventory", exc.code, str(exc))
+        except Exception as exc:  # noqa: BLE001  (one bucket never ends the run)
+            yield _unexpected(source, None, exc)
 
     def _count(
-        self, bucket: Bucket, manifest: Manifest, paths: list[Path], written: datetime | None
+        self, bucket: Bucket, manifest: Manifest, paths: list[Path], written: datetime | None, shown: list[str]
     ) -> Iterator[BucketReport | Notice]:
         if written is not None:
             age = (datetime.now(UTC) - written).days
@@ -120,15 +136,15 @@ class InventoryStrategy:
                     f"{self.max_age_days}): figures are as of that day",
                 )
         day = written.date() if written else None
-        con = connect()
-        try:
-            source = open_source(con, manifest, paths)
+        # Every scope is counted before any is yielded: a check that fails late fails the bucket, whole.
+        reports = []
+        with session(paths) as con:
+            source = open_source(con, manifest, paths, shown)
             for prefix in self.scopes.get(bucket.name) or ("",):
                 usage = analyse(con, source, self.spec, key_prefix=prefix)
                 label = replace(bucket, name=f"{bucket.name}/{prefix}") if prefix else bucket
-                yield BucketReport(label, usage, day)
-        finally:
-            con.close()
+                reports.append(BucketReport(label, usage, day))
+        yield from reports
 
     def _get(self, s3: object, bucket: str, key: str) -> bytes:
         try:
