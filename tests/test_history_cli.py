@@ -14,6 +14,7 @@ import pytest
 from conftest import ISOLATED_ENV, UNSET, CliResult, make_bucket
 from s3_storage_analyser.cli import entry
 from s3_storage_analyser.demo.server import LocalEndpoint
+from s3_storage_analyser.store import Store
 
 GROWTH = 3 * 1000 + 500
 
@@ -165,6 +166,7 @@ def test_diff_table_names_the_total(saved_twice: dict[str, Any], cli: Any) -> No
 
 def test_diff_needs_two_snapshots(aws_url: str, tmp_path: Path, cli: Any) -> None:
     db = str(tmp_path / "h.db")
+    Store(db).close()  # an empty history
     empty = cli("diff", "--db", db)
     assert empty.code == 2
     assert "diff needs two snapshots" in empty.stderr
@@ -182,6 +184,7 @@ def test_diff_needs_two_snapshots(aws_url: str, tmp_path: Path, cli: Any) -> Non
 
 def test_show_of_a_missing_id(aws_url: str, tmp_path: Path, cli: Any) -> None:
     db = str(tmp_path / "h.db")
+    Store(db).close()  # an empty history
     empty = cli("show", "--db", db)
     assert empty.code == 2
     assert "is empty" in empty.stderr

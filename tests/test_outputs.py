@@ -66,9 +66,14 @@ def test_output_in_another_format(account: str, tmp_path: Path, cli: Any) -> Non
 def test_output_into_a_missing_directory(account: str, tmp_path: Path, cli: Any) -> None:
     target = tmp_path / "nowhere" / "s3.prom"
     result = cli("--endpoint-url", account, "--fmt", "prometheus", "--output", str(target), "--quiet")
-    assert result.code == 1
-    assert f"Cannot write {target}" in result.stderr
+    assert result.code == 4  # EXIT_OUTPUT_FAILED: the report exists, but not where it was asked to go
+    assert f"error: could not write the report to {target}: No such file or directory" in result.stderr
+    assert "printed to stdout instead" in result.stderr
     assert not target.parent.exists()
+    # The report is not lost: the exposition went to stdout instead.
+    values = samples(result.stdout)
+    assert values[size_key("alpha", "eu-west-1", "STANDARD")] == 1234
+    assert values[size_key("beta", "us-east-1", "STANDARD")] == 56
 
 
 def test_write_atomic_leaves_nothing_on_failure(tmp_path: Path) -> None:
@@ -84,7 +89,8 @@ def test_write_atomic_removes_its_temporary_file_when_the_rename_fails(tmp_path:
     (tmp_path / "a-directory").mkdir()
     with pytest.raises(AnalyserError) as caught:
         write_atomic(tmp_path / "a-directory", "x")
-    assert "Cannot write" in str(caught.value)
+    assert "could not write the report to" in str(caught.value)
+    assert caught.value.exit_code == 4
     assert [p.name for p in tmp_path.iterdir()] == ["a-directory"]  # no .a-directory.XXXX left behind
 
 
@@ -144,9 +150,11 @@ def test_pushgateway_answering_an_error(account: str, gateway: Any, cli: Any) ->
     gateway.status = 500
     url = f"http://127.0.0.1:{gateway.server_address[1]}"
     result = cli("--endpoint-url", account, "--fmt", "tsv", "--pushgateway", url, "--quiet")
-    assert result.code == 1
-    assert url in result.stderr
+    assert result.code == 4
+    assert f"error: could not push to the Pushgateway at {url}" in result.stderr
+    assert "500" in result.stderr
     assert "internal error" not in result.stderr
+    assert {line.split("\t")[0] for line in result.stdout.splitlines()[1:]} == {"alpha", "beta"}
 
 
 def _closed_port() -> int:
@@ -158,13 +166,38 @@ def _closed_port() -> int:
 def test_unreachable_pushgateway(account: str, cli: Any) -> None:
     url = f"http://127.0.0.1:{_closed_port()}"
     result = cli("--endpoint-url", account, "--fmt", "tsv", "--pushgateway", url, "--quiet")
-    assert result.code == 1
-    assert f"Could not push to the Pushgateway at {url}" in result.stderr
+    assert result.code == 4
+    assert f"error: could not push to the Pushgateway at {url}" in result.stderr
+    assert "Connection refused" in result.stderr
     assert "internal error" not in result.stderr
+    assert {line.split("\t")[0] for line in result.stdout.splitlines()[1:]} == {"alpha", "beta"}
 
 
-def test_malformed_pushgateway_url_is_a_usage_error(account: str, cli: Any) -> None:
-    result = cli("--endpoint-url", account, "--fmt", "tsv", "--pushgateway", "127.0.0.1:notaport", "--quiet")
+def test_every_failed_output_is_named_after_the_report(account: str, tmp_path: Path, cli: Any) -> None:
+    """--output, --save and --pushgateway all failing: the report on stdout, then one error line each, exit 4."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    url = f"http://127.0.0.1:{_closed_port()}"
+    out, db = blocker / "s3.tsv", blocker / "history.sqlite3"
+    result = cli(
+        "--endpoint-url", account, "--fmt", "tsv", "--quiet",
+        "--output", str(out), "--save", "--db", str(db), "--pushgateway", url,
+    )  # fmt: skip
+    assert result.code == 4
+    assert {line.split("\t")[0] for line in result.stdout.splitlines()[1:]} == {"alpha", "beta"}
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: could not write the report to {out}: Not a directory",
+        f"error: could not save the snapshot to {db}: Not a directory",
+        f"error: could not push to the Pushgateway at {url}: <urlopen error [Errno 111] Connection refused>",
+    ]
+    assert result.stderr.count("  hint: ") == 3
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:notaport", "http://[::1", "http://127.0.0.1:99999", "http://", "a b:9091"])
+def test_malformed_pushgateway_url_is_a_usage_error(account: str, cli: Any, url: str) -> None:
+    result = cli("--endpoint-url", account, "--fmt", "tsv", "--pushgateway", url, "--quiet")
     assert result.code == 2
-    assert "Bad --pushgateway URL '127.0.0.1:notaport'" in result.stderr
+    assert f"Bad --pushgateway URL {url!r}" in result.stderr
     assert "internal error" not in result.stderr
+    assert result.stdout == ""  # refused before the scan: nothing was measured

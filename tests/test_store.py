@@ -284,5 +284,6 @@ def test_unwritable_db_through_the_cli(tmp_path: Path, cli) -> None:  # type: ig
     blocker.write_text("x")
     result = cli("history", "--db", str(blocker / "h.db"))
     assert result.code == 2
-    assert "Cannot open the history database" in result.stderr
+    assert f"There is no history database at {blocker / 'h.db'}" in result.stderr
     assert "internal error" not in result.stderr
+    assert blocker.read_text() == "x"

@@ -1,4 +1,8 @@
-"""Where a rendered report goes besides stdout: a file (atomically) or a Pushgateway."""
+"""Where a finished report goes besides stdout: the history, a file (atomically) or a Pushgateway.
+
+Each of these runs after the report is printed and fails with an ``OutputFailedError`` (exit 4) that names
+the destination and the cause: a full disk or a down gateway never costs the report itself.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,53 @@ import os
 import tempfile
 from http.client import InvalidURL
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from prometheus_client.exposition import push_to_gateway
 from prometheus_client.registry import CollectorRegistry
 
-from .errors import AnalyserError, EndpointUnreachableError, UsageError
+from .errors import OutputFailedError, UsageError
 from .model import Snapshot
 from .render.prometheus import SnapshotCollector
+from .store import Store, StoreError
 
 PUSH_JOB = "s3_storage_analyser"
+
+
+class SaveFailedError(OutputFailedError):
+    """The snapshot could not be stored in the history database."""
+
+    code = "SaveFailed"
+
+
+class WriteFailedError(OutputFailedError):
+    """The ``--output`` file could not be written."""
+
+    code = "WriteFailed"
+
+
+class PushFailedError(OutputFailedError):
+    """The Pushgateway could not be reached or refused the metrics."""
+
+    code = "PushFailed"
+
+
+def save(snapshot: Snapshot, path: Path) -> int:
+    """Store ``snapshot`` in the history at ``path`` (created if needed); returns its id."""
+    try:
+        store = Store(path)
+    except StoreError as exc:
+        raise _not_saved(path, exc) from exc
+    try:
+        return store.save(snapshot)
+    except StoreError as exc:
+        raise _not_saved(path, exc) from exc
+    finally:
+        store.close()
+
+
+def _not_saved(path: Path, exc: StoreError) -> SaveFailedError:
+    return SaveFailedError(f"could not save the snapshot to {path}: {exc.cause}", hint=exc.hint)
 
 
 def write_atomic(path: str | Path, text: str) -> None:
@@ -32,9 +74,28 @@ def write_atomic(path: str | Path, text: str) -> None:
         if tmp is not None:  # never leave the temporary file behind
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        raise AnalyserError(
-            f"Cannot write {target}: {exc.strerror}.", hint="Check the directory exists and is writable."
+        raise WriteFailedError(
+            f"could not write the report to {target}: {exc.strerror or exc}",
+            hint="Check the directory exists and is writable (the report was printed to stdout instead).",
         ) from exc
+
+
+def gateway_url(url: str) -> str:
+    """The URL the Pushgateway client will use (``http://`` added as it does); bad URLs are a usage error.
+
+    Checked before the scan, so a typo in ``--pushgateway`` costs no scan.
+    """
+    try:
+        full = url if urlsplit(url).scheme in ("http", "https") else f"http://{url}"
+        parts = urlsplit(full)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in 0-65535
+        if not parts.hostname:
+            raise ValueError("no host")
+        if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in full):
+            raise ValueError("it contains whitespace or control characters")
+    except ValueError as exc:
+        raise UsageError(f"Bad --pushgateway URL {url!r}: {exc}.", hint="Use host:port or http://host:port.") from exc
+    return full
 
 
 def push(snapshot: Snapshot, url: str, *, timeout: float = 10.0) -> None:
@@ -43,10 +104,8 @@ def push(snapshot: Snapshot, url: str, *, timeout: float = 10.0) -> None:
     registry.register(SnapshotCollector(snapshot))
     try:
         push_to_gateway(url, job=PUSH_JOB, registry=registry, timeout=timeout)
-    except OSError as exc:
-        raise EndpointUnreachableError(
-            f"Could not push to the Pushgateway at {url}: {exc}.",
-            hint="Check --pushgateway (host:port or http://host:port) and that it is running.",
+    except (OSError, ValueError, InvalidURL) as exc:  # refused, unreachable, HTTP error status, or a URL it rejects
+        raise PushFailedError(
+            f"could not push to the Pushgateway at {url}: {exc}",
+            hint="Check --pushgateway (host:port or http://host:port) and that it is running; the report was printed.",
         ) from exc
-    except (ValueError, InvalidURL) as exc:  # a malformed URL: bad IPv6 literal (ValueError), bad port (InvalidURL)
-        raise UsageError(f"Bad --pushgateway URL {url!r}: {exc}.", hint="Use host:port or http://host:port.") from exc
