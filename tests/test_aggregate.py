@@ -496,3 +496,19 @@ def test_breakdown_spec_age_uses_now() -> None:
 def test_merge_all_requires_matching_lists() -> None:
     with pytest.raises(ValueError):
         merge_all([SizeBreakdown()], [])
+
+
+# --- keys as the server sent them ---------------------------------------------------------------
+
+HOSTILE = ["a\ud800/x.t\x1bz", "\x1b[31m/b", "\u202eevil/c.[b]", "tab\t/new\nline.\x9b", "\\/d"]
+
+
+def test_breakdowns_keep_hostile_keys_exactly() -> None:
+    """Breakdowns never clean a key: escaping is each output's job (tests/test_hostile_keys.py)."""
+    prefixes, extensions, top = PrefixBreakdown(depth=2), ExtensionBreakdown(), TopObjects(10)
+    for i, key in enumerate(HOSTILE):
+        for b in (prefixes, extensions, top):
+            b.add(key, i + 1, "STANDARD", "")
+    assert {r.key for r in prefixes.rows()} == {"a\ud800/", "\x1b[31m/", "\u202eevil/", "tab\t/", "\\/"}
+    assert {r.key for r in extensions.rows()} == {"t\x1bz", "[b]", "\x9b", NO_EXTENSION}
+    assert [r.key for r in top.rows()] == HOSTILE[::-1]
