@@ -1,4 +1,11 @@
-"""Snapshots to plain JSON-able dicts and back, losslessly (for the history store and the API)."""
+"""Snapshots to plain JSON-able dicts and back, losslessly (for the history store and the API).
+
+Strings (keys, bucket names, messages) go in as the server sent them, never
+cleaned: controls and lone surrogates included. ``json.dumps`` with its default
+``ensure_ascii`` writes those as ``\\uXXXX`` and ``json.loads`` gives them back
+exactly (tests/test_hostile_keys.py); the one thing JSON cannot tell apart is a
+high surrogate followed by a low one and the character they encode.
+"""
 
 from __future__ import annotations
 
