@@ -21,6 +21,7 @@ import botocore.exceptions as bex
 from botocore.config import Config
 from botocore.configprovider import ConfiguredEndpointProvider
 from botocore.loaders import create_loader
+from botocore.parsers import ResponseParserError
 
 from .errors import (
     AccessDeniedError,
@@ -66,7 +67,8 @@ _ENDPOINT_EXAMPLE = "e.g. http://127.0.0.1:9000 or https://s3.example.com"
 _HOST_LABEL = re.compile(r"^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$")
 # AWS's documented shape: area, optional partition words, direction, number
 # (us-east-1, us-gov-west-1, cn-northwest-1, eusc-de-east-1).
-_AWS_REGION = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-[0-9]+$")
+# FIPS pseudo-regions (fips-us-east-1, us-east-1-fips) are the same with a prefix or suffix.
+_AWS_REGION = re.compile(r"^(fips-)?[a-z]{2,4}(-[a-z]+)+-[0-9]+(-fips)?$")
 _REGION_SHAPE_HINT = (
     "AWS regions look like us-east-1, eu-west-2 or us-gov-west-1. An S3-compatible server may use other "
     "names (garage, minio, default): give its --endpoint-url (or AWS_ENDPOINT_URL) too, and the name is "
@@ -94,7 +96,9 @@ def check_endpoint_url(raw: str, source: str = "--endpoint-url") -> str:
     except ValueError as exc:  # e.g. an unclosed IPv6 bracket
         raise UsageError(f"{source} {raw!r} is not a URL ({exc}).", hint=shape) from None
     if parts.scheme.lower() not in ("http", "https"):
-        raise UsageError(f"{source} {raw!r} has the scheme {parts.scheme!r}.", hint=f"Use http:// or https://, {_ENDPOINT_EXAMPLE}.")
+        raise UsageError(
+            f"{source} {raw!r} has the scheme {parts.scheme!r}.", hint=f"Use http:// or https://, {_ENDPOINT_EXAMPLE}."
+        )
     if "@" in parts.netloc:
         raise UsageError(
             f"{source} carries a user name or password ({parts.scheme}://...@{parts.hostname}).",
@@ -159,6 +163,19 @@ def _endpoint_source(service: str, url: str, environ: Mapping[str, str]) -> str:
         if environ.get(name) == url:
             return name
     return f"endpoint_url for {service} in the AWS config file"
+
+
+def refuse_markup(operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
+    """A botocore ``before-parse`` hook: an XML or HTML page where the protocol is CBOR or JSON.
+
+    S3-compatible servers answer any path, often with 200 and an S3 XML body; botocore's CBOR
+    parser would read that as an empty answer (no metrics: every bucket 0). Refuse it instead."""
+    protocol = getattr(operation_model.service_model, "resolved_protocol", operation_model.service_model.protocol)
+    if protocol not in ("smithy-rpc-v2-cbor", "json") or response_dict.get("status_code", 0) >= 300:
+        return
+    body = response_dict.get("body")
+    if isinstance(body, bytes) and body.lstrip()[:1] == b"<":
+        raise ResponseParserError(f"the answer to {operation_model.name} is an XML or HTML page, not {protocol}")
 
 
 @dataclass(frozen=True)
@@ -277,6 +294,7 @@ class Aws:
                     endpoint_url=self.options.endpoint_url,
                     config=self._config,
                 )
+                client.meta.events.register("before-parse", refuse_markup)
                 for event, handler in self.event_hooks:
                     client.meta.events.register(event, handler)
                 self._clients[key] = client
@@ -286,7 +304,7 @@ class Aws:
         """Run one AWS call ``fn(**kwargs)``, translating botocore's errors into ours."""
         try:
             return fn(**kwargs)
-        except (bex.BotoCoreError, bex.ClientError) as exc:
+        except (bex.BotoCoreError, bex.ClientError, ResponseParserError) as exc:
             endpoint = self.endpoint_for(what.partition(":")[0])
             raise translate(exc, what=what, bucket=bucket, endpoint=endpoint) from exc
 

@@ -228,8 +228,8 @@ def entry(argv: Sequence[str] | None = None) -> int:
         main.main(args=args, prog_name="s3-storage-analyser", standalone_mode=False)
     except SystemExit as done:
         return int(done.code or 0) if not isinstance(done.code, str) else EXIT_FAILURE
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort as exc:  # click turns Ctrl-C inside a command into Abort
+        click.echo("Interrupted." if isinstance(exc.__cause__, KeyboardInterrupt) else "Aborted.", err=True)
         return 130
     except click.ClickException as exc:
         exc.show()
@@ -283,6 +283,7 @@ def demo_command(serve: bool, port: int, scale: float, **flags: Any) -> None:
     from .demo.seed import seed_account
     from .demo.server import running_endpoint
 
+    check_applicable("demo", flags, click.get_current_context().get_parameter_source)  # before seeding
     with running_endpoint(port, set_env=True) as endpoint:
         click.echo(f"demo: local S3 + CloudWatch endpoint at {endpoint.url}; seeding...", err=True)
         written = seed_account(endpoint.url, scale=scale)
@@ -378,7 +379,7 @@ def diff_command(before: int | None, after: int | None, db: str | None, fmt: str
     default="6h",
     show_default=True,
     metavar="DURATION",
-    help="Time between scheduled scans, e.g. 30m, 1h30m, 6h, 2d12h; 1 minute to 30 days (0 = only at start and on POST).",
+    help="Time between scheduled scans, 1 minute to 30 days: 30m, 1h30m, 6h, 2d12h (0 = only at start and on POST).",
 )
 @click.option(
     "--token-file",

@@ -1,7 +1,13 @@
-"""Find the buckets a run covers and the region each one lives in."""
+"""Find the buckets a run covers and the region each one lives in.
+
+Whatever goes wrong while learning one bucket's region (an error, a garbled answer,
+a region name no client can be made for) is that bucket's failure; the rest go on.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -11,9 +17,14 @@ from typing import Any
 import botocore.exceptions as bex
 
 from .aws import Aws, translate
-from .errors import AccessDeniedError, AwsError, BucketNotFoundError
+from .errors import AnalyserError, AwsError
 from .model import Bucket, Failure
+from .safetext import printable
 from .selection import Selection
+
+log = logging.getLogger(__name__)
+# A region name botocore can build a client for (one DNS label); anything else an endpoint answers is garbage.
+_REGION = re.compile(r"^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$")
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,17 @@ def region_from_location(constraint: str | None) -> str:
     if constraint == "EU":
         return "eu-west-1"
     return constraint
+
+
+def checked_region(name: str, region: Any, source: str) -> str:
+    """``region`` when a client can be made for it; otherwise an error naming the bucket and the answer."""
+    if isinstance(region, str) and _REGION.match(region):
+        return region
+    raise AwsError(
+        f"{source} answered a region that is not a region name for bucket {name!r}: {printable(repr(region))[:80]}",
+        code="BadRegion",
+        hint="The endpoint's answer is broken; --region does not change a bucket's own region.",
+    )
 
 
 def list_bucket_entries(aws: Aws) -> list[dict[str, Any]]:
@@ -52,7 +74,7 @@ def bucket_region(aws: Aws, name: str) -> str:
     s3 = aws.client("s3")
     try:
         location = s3.get_bucket_location(Bucket=name)
-        return region_from_location(location.get("LocationConstraint"))
+        return checked_region(name, region_from_location(location.get("LocationConstraint")), "GetBucketLocation")
     except bex.ClientError as first:
         try:
             head = s3.head_bucket(Bucket=name)
@@ -62,8 +84,8 @@ def bucket_region(aws: Aws, name: str) -> str:
         except bex.BotoCoreError as second:
             raise translate(second, what="s3:HeadBucket", bucket=name, endpoint=aws.endpoint_url) from second
         if region:
-            return str(region)
-        raise translate(first, what="s3:GetBucketLocation", bucket=name) from first
+            return checked_region(name, region, "HeadBucket")
+        raise translate(first, what="s3:GetBucketLocation", bucket=name, endpoint=aws.endpoint_url) from first
     except bex.BotoCoreError as exc:
         raise translate(exc, what="s3:GetBucketLocation", bucket=name, endpoint=aws.endpoint_url) from exc
 
@@ -75,12 +97,22 @@ def discover(aws: Aws, selection: Selection, concurrency: int) -> Discovery:
 
     def resolve(name: str) -> Bucket | Failure:
         entry = entries[name]
-        created = _as_utc(entry.get("CreationDate"))
         try:
-            region = entry.get("BucketRegion") or bucket_region(aws, name)
-        except (AccessDeniedError, BucketNotFoundError, AwsError) as exc:
+            listed = entry.get("BucketRegion")
+            region = checked_region(name, listed, "ListBuckets") if listed else bucket_region(aws, name)
+            return Bucket(name, region, _as_utc(entry.get("CreationDate")))
+        except AnalyserError as exc:
             return Failure(name, None, "region", exc.code, str(exc))
-        return Bucket(name, region, created)
+        except Exception as exc:  # anything else is this bucket's failure too; the traceback under --debug
+            log.debug("unexpected error finding the region of %r", name, exc_info=exc)
+            return Failure(
+                name,
+                None,
+                "region",
+                type(exc).__name__,
+                f"Unexpected {type(exc).__name__} finding the region of bucket {name!r}: "
+                f"{printable(str(exc))[:300]}\n  hint: rerun with --debug for the traceback.",
+            )
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         results: Sequence[Bucket | Failure] = list(pool.map(resolve, chosen))

@@ -4,20 +4,35 @@ Per region: ListMetrics says which (bucket, StorageType) series exist, so we ask
 GetMetricData only for those, 500 at a time. 1,200 buckets cost about a dozen
 calls, not one per metric as the seed did. Storage types that AWS adds later
 show up in ListMetrics and are counted, never dropped.
+
+Each query names the dimensions exactly as ListMetrics returned them: AWS matches
+them in any order, but emulators (moto) match them in the stored order and answer
+nothing, which would read as an empty bucket. Whatever goes wrong in a region (an
+endpoint without CloudWatch, a garbled answer, a value that is not a byte count)
+becomes a failure of that region's buckets, never the end of the run.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ..aws import Aws
-from ..errors import AccessDeniedError, AnalyserError, AwsError
+from ..errors import (
+    AccessDeniedError,
+    AnalyserError,
+    AwsError,
+    CloudWatchUnavailableError,
+    EndpointUnreachableError,
+)
 from ..model import Bucket, BucketReport, Failure, Notice, Usage
+from ..safetext import printable
 from ..storage_classes import (
     CLOUDWATCH_STORAGE_TYPES,
     OBJECT_COUNT_STORAGE_TYPE,
@@ -30,18 +45,39 @@ COUNT_METRIC = "NumberOfObjects"
 MAX_QUERIES_PER_CALL = 500
 LIST_METRICS_HORIZON_DAYS = 14  # ListMetrics only returns series with data in the last two weeks
 DAY = 86400
-# Errors that concern the buckets of one region; anything else (no credentials,
-# endpoint down) stops the whole run.
-_PER_BUCKET_ERRORS = (AccessDeniedError, AwsError)
+# The default order of the two dimensions, for series ListMetrics did not name.
+DEFAULT_DIMENSIONS = ("BucketName", "StorageType")
+# What an endpoint without CloudWatch answers: S3-compatible servers reject the unknown call
+# (NotImplemented, 404, 405, an unknown action) or send an S3 error body botocore cannot read.
+_NO_CLOUDWATCH_CODES = {
+    "NotImplemented",
+    "501",
+    "404",
+    "NotFound",
+    "405",
+    "MethodNotAllowed",
+    "InvalidAction",
+    "UnknownOperation",
+    "UnknownOperationException",
+    "InvalidRequest",
+    "InvalidArgument",
+    "InvalidURI",
+    "NoSuchBucket",
+    "NoSuchKey",
+    "ResponseParserError",
+}
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Series:
-    """One metric series: which bucket, which metric, which StorageType."""
+    """One metric series: which bucket, which metric, which StorageType; ``dimensions`` is the
+    order ListMetrics named them in (not part of the identity: one series whatever the order)."""
 
     bucket: str
     metric: str
     storage_type: str
+    dimensions: tuple[str, ...] = field(default=DEFAULT_DIMENSIONS, compare=False)
 
 
 def documented_series(bucket: str) -> list[Series]:
@@ -81,10 +117,15 @@ class CloudWatchStrategy:
         start = end.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=self.days)
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             futures = {
-                pool.submit(self._region, region, members, start, end): members for region, members in by_region.items()
+                pool.submit(self._region, region, members, start, end): (region, members)
+                for region, members in by_region.items()
             }
             for future in as_completed(futures):
-                yield from future.result()
+                try:
+                    yield from future.result()
+                except Exception as exc:  # _region turns errors into failures; this is the last guard
+                    region, members = futures[future]
+                    yield from self._failures(region, members, exc)
 
     def _region(
         self,
@@ -106,11 +147,44 @@ class CloudWatchStrategy:
                     for b in buckets
                 ]
             values = self._fetch(region, series, start, end)
-        except AnalyserError as exc:
-            if not isinstance(exc, _PER_BUCKET_ERRORS):
-                raise
-            return [Failure(b.name, region, "metrics", exc.code, str(exc)) for b in buckets]
-        return notices + [self._report(b, values.get(b.name, {})) for b in buckets]
+        except Exception as exc:
+            return list(self._failures(region, buckets, exc))
+        return notices + [self._measured(b, values.get(b.name, {})) for b in buckets]
+
+    def _failures(self, region: str, buckets: Sequence[Bucket], exc: Exception) -> Iterator[Failure]:
+        """The same failure for each bucket of ``region``; an unexpected error keeps its traceback for --debug."""
+        error = self._explain(region, exc)
+        for bucket in buckets:
+            yield Failure(bucket.name, region, "metrics", error.code, str(error))
+
+    def _explain(self, region: str, exc: Exception) -> AnalyserError:
+        """An ``AnalyserError`` that says what went wrong; "no CloudWatch here" gets its own, with the way out."""
+        endpoint = self.aws.endpoint_for("cloudwatch")
+        code = exc.code if isinstance(exc, AnalyserError) else ""
+        if endpoint and (isinstance(exc, EndpointUnreachableError) or code in _NO_CLOUDWATCH_CODES):
+            detail = exc.message if isinstance(exc, AnalyserError) else str(exc)
+            detail = detail.replace(f"The endpoint {printable(endpoint)} answered", "it answered", 1)
+            return CloudWatchUnavailableError(
+                f"The endpoint {printable(endpoint)} does not serve CloudWatch (region {region}): {detail}",
+                hint="S3-compatible servers have no CloudWatch metrics: use --strategy list "
+                "(or --strategy inventory where S3 Inventory reports are configured).",
+            )
+        if isinstance(exc, AnalyserError):
+            return exc
+        log.debug("unexpected error reading CloudWatch metrics in %s", region, exc_info=exc)
+        return AwsError(
+            f"Unexpected {type(exc).__name__} reading CloudWatch metrics in {region}: {printable(str(exc))[:300]}",
+            code=type(exc).__name__,
+            hint="Rerun with --debug for the traceback, and report it if the endpoint is AWS.",
+        )
+
+    def _measured(self, bucket: Bucket, values: dict[Series, list[tuple[datetime, float]]]) -> BucketReport | Failure:
+        """The bucket's report, or its failure when the endpoint's figures are not byte or object counts."""
+        try:
+            return self._report(bucket, values)
+        except ValueError as exc:
+            error = AwsError(str(exc), code="BadMetricValue", hint="The endpoint's CloudWatch figures are broken.")
+            return Failure(bucket.name, bucket.region, "metrics", error.code, str(error))
 
     def _series(self, region: str, names: set[str]) -> tuple[list[Series], bool]:
         """The series to query (what ListMetrics reveals, or the documented set) and
@@ -120,9 +194,10 @@ class CloudWatchStrategy:
             listed = self._list_metrics(region, names)
         except AccessDeniedError:
             return documented, False  # whatever --days is: ListMetrics is an optimisation, not a requirement
-        if self.days > LIST_METRICS_HORIZON_DAYS:
-            return sorted(set(documented) | set(listed), key=_series_key), True
-        return sorted(set(listed), key=_series_key), True
+        # One query per series; a listed series keeps the dimension order ListMetrics gave it.
+        chosen = {s: s for s in documented} if self.days > LIST_METRICS_HORIZON_DAYS else {}
+        chosen.update({s: s for s in listed})
+        return sorted(chosen.values(), key=_series_key), True
 
     def _list_metrics(self, region: str, names: set[str]) -> list[Series]:
         cw = self.aws.client("cloudwatch", region)
@@ -135,9 +210,11 @@ class CloudWatchStrategy:
                     kwargs["NextToken"] = token
                 page = self.aws.call("cloudwatch:ListMetrics", cw.list_metrics, **kwargs)
                 for entry in page.get("Metrics", []):
-                    dims = {d["Name"]: d["Value"] for d in entry.get("Dimensions", [])}
-                    if set(dims) == {"BucketName", "StorageType"} and dims["BucketName"] in names:
-                        found.append(Series(dims["BucketName"], metric, dims["StorageType"]))
+                    pairs = [(d["Name"], d["Value"]) for d in entry.get("Dimensions", [])]
+                    dims = dict(pairs)
+                    if len(pairs) == 2 and set(dims) == set(DEFAULT_DIMENSIONS) and dims["BucketName"] in names:
+                        order = tuple(name for name, _ in pairs)
+                        found.append(Series(dims["BucketName"], metric, dims["StorageType"], order))
                 token = page.get("NextToken")
                 if not token:
                     break
@@ -164,7 +241,7 @@ class CloudWatchStrategy:
                     kwargs["NextToken"] = token
                 page = self.aws.call("cloudwatch:GetMetricData", cw.get_metric_data, **kwargs)
                 for result in page.get("MetricDataResults", []):
-                    item = batch[int(result["Id"][1:])]
+                    item = _answered(batch, result.get("Id"))
                     if result.get("StatusCode") == "InternalError":
                         raise AwsError(
                             f"CloudWatch could not compute {item.metric}/{item.storage_type} for {item.bucket}.",
@@ -185,7 +262,7 @@ class CloudWatchStrategy:
         objects = 0
         storage_types: dict[str, int] = {}
         for item, points in values.items():
-            value = next((round(v) for ts, v in points if ts == newest), None)
+            value = next((_count(item, v) for ts, v in points if ts == newest), None)
             if value is None:
                 continue
             if item.metric == COUNT_METRIC:
@@ -200,17 +277,36 @@ class CloudWatchStrategy:
         return BucketReport(bucket, usage, _as_date(newest))
 
 
+def _answered(batch: list[Series], query_id: Any) -> Series:
+    """The series a GetMetricData result answers; an Id this run never sent is a broken answer."""
+    text = str(query_id)
+    if text[:1] == "m" and text[1:].isdigit() and int(text[1:]) < len(batch):
+        return batch[int(text[1:])]
+    raise AwsError(
+        f"GetMetricData answered a query that was not asked (Id {printable(text)[:40]!r}).",
+        code="BadMetricAnswer",
+    )
+
+
+def _count(series: Series, value: Any) -> int:
+    """A datapoint as a whole count of bytes or objects: finite and not negative, or the bucket fails."""
+    if isinstance(value, int | float) and math.isfinite(value) and value >= 0:
+        return round(value)
+    raise ValueError(
+        f"CloudWatch gave {series.metric}/{series.storage_type} of bucket {series.bucket!r} the value "
+        f"{printable(repr(value))[:40]}, not a count."
+    )
+
+
 def _query(query_id: str, series: Series) -> dict[str, Any]:
+    values = {"BucketName": series.bucket, "StorageType": series.storage_type}
     return {
         "Id": query_id,
         "MetricStat": {
             "Metric": {
                 "Namespace": NAMESPACE,
                 "MetricName": series.metric,
-                "Dimensions": [
-                    {"Name": "BucketName", "Value": series.bucket},
-                    {"Name": "StorageType", "Value": series.storage_type},
-                ],
+                "Dimensions": [{"Name": name, "Value": values[name]} for name in series.dimensions],
             },
             "Period": DAY,
             "Stat": "Average",
