@@ -115,7 +115,7 @@ def _size_check(size: str, marker: str, filename: str, row: str | None, *, text:
     plain digits that fit in int64 (DuckDB's casts would take ``+1``, ``1e3``, ``0x10``, ``1.5``).
     """
     where = f"{filename} || {_sql_text(' row ')} || ({row} + 1)" if row else filename
-    what = f"to_json(left({size}, 40))" if text else f"CAST({size} AS VARCHAR)"
+    what = f"CAST(to_json(left({size}, 40)) AS VARCHAR)" if text else f"CAST({size} AS VARCHAR)"
     bad = (
         f"error({_sql_text(CHECK_MARK)} || {where} || {_sql_text(': column Size has ')} || "
         f"coalesce({what}, 'no value') || {_sql_text(', not a non-negative 64-bit integer')})"
@@ -325,10 +325,10 @@ def _shown_error(exc: BaseException, shown: Mapping[str, str]) -> str:
     text = str(exc)
     if CHECK_MARK in text:
         text = text[text.index(CHECK_MARK) + len(CHECK_MARK) :]
-    text = text[:ERROR_CHARS] + (" ..." if len(text) > ERROR_CHARS else "")
+    text = text[: ERROR_CHARS * 4]
     for path, name in shown.items():
         text = text.replace(path, name)
-    return text
+    return text[:ERROR_CHARS] + (" ..." if len(text) > ERROR_CHARS else "")
 
 
 # Rows read to find a lower bound for the top objects' sizes (see _top_threshold).
