@@ -13,10 +13,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import pytest
@@ -148,26 +151,66 @@ def test_ctrl_c_interrupts_the_run_and_leaves_no_process(listing: subprocess.Pop
 # --------------------------------------------------------------------------- the lifeline on its own
 
 
-def _tethered(tether: Tether, ready: Connection) -> None:
-    """A worker that does nothing but hold on, until its lifeline ends it."""
+def _tethered(tether: Tether, control: Connection) -> None:
+    """A worker that answers pings until its lifeline ends it."""
     hold(tether)
-    ready.send(os.getpid())
+    control.send(os.getpid())
     while True:
-        time.sleep(60)
+        control.send(control.recv())
+
+
+def _spawn_tethered(context: BaseContext, lifeline: Lifeline) -> tuple[BaseProcess, Connection]:
+    control, child_end = context.Pipe()
+    worker = context.Process(target=_tethered, args=(lifeline.tether(), child_end), daemon=True)
+    lifeline.start([worker])
+    child_end.close()
+    return worker, control
+
+
+def _answers(control: Connection) -> bool:
+    control.send("ping")
+    return control.poll(DEADLINE) and control.recv() == "ping"
 
 
 def test_a_cut_lifeline_ends_a_worker_that_ignores_ctrl_c() -> None:
     context = multiprocessing.get_context("spawn")
     lifeline = Lifeline(context)
-    ready, child_end = context.Pipe(duplex=False)
-    worker = context.Process(target=_tethered, args=(lifeline.tether(), child_end), daemon=True)
-    lifeline.start([worker])
+    worker, control = _spawn_tethered(context, lifeline)
     try:
-        assert ready.poll(DEADLINE), "the worker never started"
-        pid = ready.recv()
+        assert control.poll(DEADLINE), "the worker never started"
+        pid = control.recv()
         status = Path(f"/proc/{pid}/status").read_text()
         ignored = int(next(line for line in status.splitlines() if line.startswith("SigIgn:")).split()[1], 16)
         assert ignored & (1 << (signal.SIGINT - 1)), status  # Ctrl-C is the parent's to handle
+        assert _answers(control)
+
+        lifeline.cut()
+
+        worker.join(DEADLINE)
+        assert worker.exitcode == ORPHANED
+    finally:
+        if worker.is_alive():
+            worker.kill()
+
+
+def test_a_worker_outlives_the_thread_that_spawned_it() -> None:
+    """PR_SET_PDEATHSIG follows the spawning thread: a scan thread that ends must not take its workers along."""
+    context = multiprocessing.get_context("spawn")
+    lifeline = Lifeline(context)
+    spawned: list[tuple[BaseProcess, Connection]] = []
+
+    def spawn_and_wait() -> None:  # the thread ends only once the worker runs (and holds its tether)
+        worker, control = _spawn_tethered(context, lifeline)
+        spawned.append((worker, control))
+        if control.poll(DEADLINE):
+            control.recv()
+
+    thread = threading.Thread(target=spawn_and_wait)
+    thread.start()
+    thread.join(DEADLINE)
+    [(worker, control)] = spawned
+    try:
+        assert _answers(control)  # its spawning thread is gone, it still serves
 
         lifeline.cut()
 
