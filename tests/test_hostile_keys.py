@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,6 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from s3_storage_analyser.aggregate import BreakdownRow
 from s3_storage_analyser.codec import snapshot_from_dict, snapshot_to_dict
+from s3_storage_analyser.demo.fakes3 import FakeObject, FakeS3, ListKeys
 from s3_storage_analyser.diff import diff
 from s3_storage_analyser.model import Bucket, BucketReport, Failure, Notice, Snapshot, Usage
 from s3_storage_analyser.render import FORMATS, render
@@ -385,3 +387,39 @@ def test_any_key_renders_safely_in_every_format(key: str, name: str) -> None:
     loaded = snapshot_from_dict(json.loads(json.dumps(snapshot_to_dict(snapshot))))  # the stored form
     assert loaded.buckets[0].usage.breakdowns[0].key == json_form(key)
     assert (loaded.buckets[0].bucket.name, loaded.failures[0].message) == (json_form(name), json_form(key))
+
+
+# --- end to end: keys listed from a real endpoint, through the CLI -------------------------------
+
+LISTED_KEYS = [
+    "\x1b[31mred/x.txt",
+    "\u202eevil/y.gz",
+    "[bold red]x[/]/z.[b]",
+    "tab\there/new\nline",
+    "\x9b2J/q",
+    "back\\slash/k",
+]
+
+
+@pytest.fixture
+def fake_s3() -> Iterator[FakeS3]:
+    server = FakeS3()
+    server.add_bucket("odd-keys", ListKeys(FakeObject(k, i + 1) for i, k in enumerate(LISTED_KEYS)))
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_cli_renders_listed_hostile_keys(fake_s3: FakeS3, cli: Any) -> None:
+    """Keys with escape sequences, bidi overrides and markup, listed over HTTP (EncodingType=url) by the CLI."""
+    aws_url = fake_s3.url
+    args = ("--strategy", "list", "--endpoint-url", aws_url, "--quiet", "--by", "prefix", "--top", "10")
+    table = cli(*args, "--fmt", "table")
+    assert table.code == 0, table.stderr
+    assert RAW_IN_TABLE.search(table.stdout) is None
+    assert "\\x1b[31mred/" in table.stdout and "[bold red]x[/]/z.[b]" in table.stdout
+    tsv = cli(*args, "--fmt", "tsv")
+    assert tsv.code == 0, tsv.stderr
+    assert sorted(r[2] for r in tsv_rows(tsv.stdout)[1:] if r[1] == "top") == sorted(LISTED_KEYS)
+    doc = json.loads(cli(*args, "--fmt", "json").stdout)
+    assert sorted(r["Key"] for r in doc["Buckets"][0]["Breakdowns"]["top"]) == sorted(LISTED_KEYS)
