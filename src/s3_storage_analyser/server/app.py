@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -370,8 +370,10 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         "/metrics",
         dependencies=authed if metrics_auth else [],
         summary="Prometheus exposition",
-        response_class=PlainTextResponse,
-        responses=_errors(401),
+        responses={
+            200: {"description": "The exposition", "content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}},
+            **_errors(401),
+        },
     )
     def metrics() -> Response:
         found = latest.get()
