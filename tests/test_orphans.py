@@ -136,9 +136,11 @@ def test_killing_the_parent_ends_every_process_it_started(
     wait_for("orphans outlived the parent", lambda ps: ps == [], listing.pid)
 
 
-def test_ctrl_c_interrupts_the_run_and_leaves_no_process(listing: subprocess.Popen[str]) -> None:
-    """Ctrl-C reaches the whole foreground process group; only the parent acts on it."""
-    wait_for("workers never started", lambda ps: workers(ps, serving=True), listing.pid)
+@pytest.mark.parametrize("serving", [True, False], ids=["ctrl-c", "ctrl-c-while-workers-start"])
+def test_ctrl_c_interrupts_the_run_and_leaves_no_process(listing: subprocess.Popen[str], serving: bool) -> None:
+    """Ctrl-C reaches the whole foreground process group; only the parent acts on it (a worker still
+    importing would print a KeyboardInterrupt traceback, had it not been spawned with SIGINT blocked)."""
+    wait_for("workers never started", lambda ps: workers(ps, serving=serving), listing.pid)
 
     os.killpg(listing.pid, signal.SIGINT)
 
