@@ -8,7 +8,11 @@ overheads of the archive classes), independently of the demo server's code.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
@@ -463,3 +467,88 @@ def test_delimited_units_through_the_cli(aws_url: str, cli: Cli, unit: str, tota
     header, row = result.stdout.splitlines()
     assert header.split("\t")[3].startswith("Total")
     assert row.split("\t")[3] == total
+
+
+# --- dimensions in the order ListMetrics gives them ---------------------------------------------
+
+
+def put_reversed(aws_url: str, bucket: str, storage_type: str, value: float, metric: str = "BucketSizeBytes") -> None:
+    """A datapoint published as moto's own S3 metrics are: [StorageType, BucketName]."""
+    cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=aws_url)
+    cw.put_metric_data(
+        Namespace="AWS/S3",
+        MetricData=[
+            {
+                "MetricName": metric,
+                "Dimensions": [
+                    {"Name": "StorageType", "Value": storage_type},
+                    {"Name": "BucketName", "Value": bucket},
+                ],
+                "Timestamp": today_midnight(),
+                "Value": value,
+            }
+        ],
+    )
+
+
+@pytest.mark.parametrize("days", ["3", "20"])  # 20: documented series are queried too; none may count twice
+def test_dimensions_in_the_order_list_metrics_gave(aws_url: str, cli: Cli, days: str) -> None:
+    make_bucket(aws_url, "reversed")  # empty: the endpoint itself publishes nothing for it
+    put_reversed(aws_url, "reversed", "StandardStorage", 1000)
+    put_reversed(aws_url, "reversed", "StandardIAStorage", 300)
+    put_reversed(aws_url, "reversed", "AllStorageTypes", 4, metric="NumberOfObjects")
+    result = cli("--endpoint-url", aws_url, "--fmt", "json", "--days", days)
+    assert result.code == 0, result.stderr
+    (bucket,) = json.loads(result.stdout)["Buckets"]
+    assert (bucket["Files"], bucket["Bytes"], bucket["Bytes-ST"], bucket["Bytes-IA"]) == (4, 1300, 1000, 300)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.fixture(scope="module")
+def plain_moto() -> Iterator[str]:
+    """moto's own server in a process of its own: its S3 metrics as moto publishes them, untouched by the
+    demo endpoint's replacement (installed in this test process)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto_server did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_plain_moto_metrics_are_read(plain_moto: str, cli: Cli) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=plain_moto)
+    s3.create_bucket(Bucket="plain-moto")
+    for key in ("a", "b", "c"):
+        s3.put_object(Bucket="plain-moto", Key=key, Body=b"x" * 10)
+    cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=plain_moto)
+    listed = cw.list_metrics(Namespace="AWS/S3", MetricName="NumberOfObjects")["Metrics"]
+    assert [d["Name"] for d in listed[0]["Dimensions"]] == ["StorageType", "BucketName"]  # what this test is about
+
+    result = cli("--endpoint-url", plain_moto, "--fmt", "json", "--bucket", "plain-moto")
+    assert result.code == 0, result.stderr
+    (bucket,) = json.loads(result.stdout)["Buckets"]
+    assert bucket["Files"] == 3
+    assert bucket["Bytes"] > 0  # moto counts Python object sizes, not stored bytes: only "not zero" is exact
+    assert bucket["DataDate"] == today_midnight().date().isoformat()
