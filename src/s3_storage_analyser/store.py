@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .codec import failure_from_dict, failure_to_dict, report_from_dict, report_to_dict
 from .errors import AnalyserError, UsageError
-from .model import Snapshot
+from .model import Notice, Snapshot
 
 
 class StoreError(AnalyserError):
@@ -122,6 +122,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX snapshots_by_time ON snapshots(taken_at)",
         ),
     ),
+    # Warnings about reported buckets (stale inventory, ...): `show` prints them as the report did.
+    Migration(3, "warnings", ("ALTER TABLE snapshots ADD COLUMN notices TEXT NOT NULL DEFAULT '[]'",)),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -185,9 +187,10 @@ class Store:
         self._db = self._connect_read_only() if read_only else self._connect()
         try:
             if read_only:
-                self._check_readable()
+                self.applied = self._check_readable()
             else:
-                self.migrate()
+                # The names of the migrations this open applied (none when another process did them first).
+                self.applied = self.migrate()
         except BaseException:
             self._db.close()
             raise
@@ -206,10 +209,15 @@ class Store:
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=LOCK_TIMEOUT)
             # The first statements read the file: one that is not a SQLite database fails here.
             db.execute("PRAGMA foreign_keys = ON")
+            seen = _user_version(db)
+            if seen > SCHEMA_VERSION:  # refused before anything is written to it (WAL changes the header)
+                raise self._too_new(seen)
             _enable_wal(db)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, HistoryUnavailableError) as exc:
             if db is not None:
                 db.close()
+            if isinstance(exc, HistoryUnavailableError):
+                raise
             raise self._unavailable(_cause(exc)) from exc
         return db
 
@@ -250,7 +258,7 @@ class Store:
         if not stat.S_ISREG(mode):
             raise self._unavailable("it is not a regular file", "Pass --db PATH naming a database file.")
 
-    def _check_readable(self) -> None:
+    def _check_readable(self) -> list[str]:
         """A reader needs a history at this tool's schema: refuse a foreign file, upgrade an older history."""
         current = self.version
         if current == 0:
@@ -259,12 +267,13 @@ class Store:
             )
         if current > SCHEMA_VERSION:
             raise self._too_new(current)
-        if current < SCHEMA_VERSION:
-            writer = self._connect_read_only("rw")
-            try:
-                self._migrate_on(writer)
-            finally:
-                writer.close()
+        if current == SCHEMA_VERSION:
+            return []
+        writer = self._connect_read_only("rw")
+        try:
+            return self._migrate_on(writer)
+        finally:
+            writer.close()
 
     def _too_new(self, current: int) -> HistoryUnavailableError:
         cause = f"schema version {current} is newer than this tool's {SCHEMA_VERSION}"
@@ -345,8 +354,8 @@ class Store:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             cursor = self._db.execute(
-                "INSERT INTO snapshots (taken_at, strategy, buckets, objects, bytes, failures, breakdowns)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO snapshots (taken_at, strategy, buckets, objects, bytes, failures, breakdowns, notices)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     snapshot.taken_at.isoformat(),
                     _column(snapshot.strategy),
@@ -355,6 +364,7 @@ class Store:
                     total.bytes,
                     len(snapshot.failures),
                     json.dumps(list(snapshot.breakdowns)),
+                    json.dumps([[n.bucket, n.message] for n in snapshot.notices]),
                 ),
             )
             snapshot_id = int(cursor.lastrowid or 0)
@@ -410,7 +420,7 @@ class Store:
             # An id beyond SQLite's 64-bit INTEGER names no row (binding it would raise OverflowError).
             head = (
                 self._db.execute(
-                    "SELECT taken_at, strategy, breakdowns FROM snapshots WHERE id = ?", (snapshot_id,)
+                    "SELECT taken_at, strategy, breakdowns, notices FROM snapshots WHERE id = ?", (snapshot_id,)
                 ).fetchone()
                 if -(2**63) <= snapshot_id < 2**63
                 else None
@@ -434,6 +444,7 @@ class Store:
             buckets=tuple(report_from_dict(json.loads(row[0])) for row in buckets),
             failures=tuple(failure_from_dict(json.loads(row[0])) for row in failures),
             breakdowns=tuple(json.loads(head[2])),
+            notices=tuple(Notice(bucket, message) for bucket, message in json.loads(head[3])),
         )
 
     def diff_pair(self, before: int | None, after: int | None) -> tuple[int, int]:
