@@ -561,9 +561,9 @@ def test_server_in_a_subprocess_serves_a_spec_and_returns_its_stats() -> None:
     assert stop() == stats
 
 
-def test_page_building_is_fast() -> None:
-    # The target is > 1M keys/s on an idle core; this only catches gross regressions.
-    assert measure_page_building(100_000) > 150_000
+def test_page_building_lists_every_key() -> None:
+    # Its speed (> 1M keys/s on an idle core) is the benchmark's business: no timing assertion here.
+    assert measure_page_building(100_000) > 0  # it asserts itself that every key was listed once
 
 
 class SquareKeys:

@@ -260,30 +260,30 @@ def test_other_element_order_missing_storage_class_and_extra_elements() -> None:
     "odd",
     [
         # StorageClass missing.
-        "<Contents><Key>k</Key><LastModified>t</LastModified><ETag>e</ETag><Size>7</Size></Contents>",
+        "<Contents><Key>k</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified><ETag>e</ETag><Size>7</Size></Contents>",
         # Owner before StorageClass.
-        f"<Contents><Key>k</Key><LastModified>t</LastModified><Size>7</Size>{OWNER}"
+        f"<Contents><Key>k</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified><Size>7</Size>{OWNER}"
         "<StorageClass>GLACIER</StorageClass></Contents>",
         # LastModified after Size.
-        "<Contents><Key>k</Key><Size>7</Size><LastModified>t</LastModified>"
+        "<Contents><Key>k</Key><Size>7</Size><LastModified>2024-01-01T00:00:00.000Z</LastModified>"
         "<StorageClass>GLACIER</StorageClass></Contents>",
         # Self-closing ETag.
-        "<Contents><Key>k</Key><LastModified>t</LastModified><ETag/><Size>7</Size>"
+        "<Contents><Key>k</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified><ETag/><Size>7</Size>"
         "<StorageClass>GLACIER</StorageClass></Contents>",
         # A Checksum* element whose name starts with S-something is not expected; SHA-ish extra.
-        "<Contents><Key>k</Key><LastModified>t</LastModified><SomethingNew>x</SomethingNew><Size>7</Size>"
+        "<Contents><Key>k</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified><SomethingNew>x</SomethingNew><Size>7</Size>"
         "<StorageClass>GLACIER</StorageClass></Contents>",
     ],
 )
 @pytest.mark.parametrize("position", [0, 1, 3])
 def test_one_odd_entry_is_never_dropped(odd: str, position: int) -> None:
-    normal = [aws_contents(f"n{i}", i, "STANDARD", "t") for i in range(3)]
+    normal = [aws_contents(f"n{i}", i, "STANDARD", "2024-01-01T00:00:00.000Z") for i in range(3)]
     items = [*normal[:position], odd, *normal[position:]]
     entries = parse_objects(page_body("".join(items))).entries
     assert len(entries) == 4
     odd_entry = entries[position]
     assert odd_entry[0] == "k"
-    assert odd_entry[1] == "t"
+    assert odd_entry[1] == "2024-01-01T00:00:00.000Z"
     assert odd_entry[2] == 7
     assert odd_entry[3] in {"STANDARD", "GLACIER"}
     assert odd_entry[3] == ("STANDARD" if "StorageClass" not in odd else "GLACIER")
@@ -305,7 +305,9 @@ def test_pretty_printed_body_entries_use_the_any_order_path() -> None:
 
 
 def test_entry_without_size_raises() -> None:
-    body = page_body(aws_contents("a", 1) + "<Contents><Key>b</Key><LastModified>t</LastModified></Contents>")
+    body = page_body(
+        aws_contents("a", 1) + "<Contents><Key>b</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified></Contents>"
+    )
     with pytest.raises(PageError):
         parse_objects(body)
 
@@ -466,7 +468,9 @@ def test_any_key_round_trips_through_the_fake(keys: list[str]) -> None:
 # --------------------------------------------------------------------------- versions
 
 
-def _version(key: str, vid: str, latest: bool, size: int, sc: str = "STANDARD", lm: str = "t") -> str:
+def _version(
+    key: str, vid: str, latest: bool, size: int, sc: str = "STANDARD", lm: str = "2024-01-01T00:00:00.000Z"
+) -> str:
     return (
         f"<Version><Key>{key}</Key><VersionId>{vid}</VersionId><IsLatest>{str(latest).lower()}</IsLatest>"
         f"<LastModified>{lm}</LastModified><ETag>{ETAG}</ETag><Size>{size}</Size>{OWNER}"
@@ -474,7 +478,7 @@ def _version(key: str, vid: str, latest: bool, size: int, sc: str = "STANDARD", 
     )
 
 
-def _marker(key: str, vid: str, latest: bool, lm: str = "t") -> str:
+def _marker(key: str, vid: str, latest: bool, lm: str = "2024-01-01T00:00:00.000Z") -> str:
     return (
         f"<DeleteMarker><Key>{key}</Key><VersionId>{vid}</VersionId><IsLatest>{str(latest).lower()}</IsLatest>"
         f"<LastModified>{lm}</LastModified>{OWNER}</DeleteMarker>"
@@ -509,14 +513,14 @@ def test_versions_interleaved_with_delete_markers() -> None:
 
 
 def test_version_without_storage_class_is_standard_and_without_size_raises() -> None:
-    entry = "<Version><Key>k</Key><IsLatest>true</IsLatest><Size>4</Size></Version>"
+    entry = "<Version><Key>k</Key><IsLatest>true</IsLatest><LastModified>2024-01-01T00:00:00.000Z</LastModified><Size>4</Size></Version>"
     ok = f"{V_HEAD}<IsTruncated>false</IsTruncated>{entry}{V_TAIL}"
     page = parse_versions(ok)
-    assert page.entries == [("k", "", 4, "STANDARD", True, False)]
+    assert page.entries == [("k", "2024-01-01T00:00:00.000Z", 4, "STANDARD", True, False)]
     assert not page.truncated
     assert page.next_key_marker is None
     assert page.next_version_marker is None
-    bad = f"{V_HEAD}<Version><Key>k</Key><IsLatest>true</IsLatest></Version>{V_TAIL}"
+    bad = f"{V_HEAD}<Version><Key>k</Key><IsLatest>true</IsLatest><LastModified>2024-01-01T00:00:00.000Z</LastModified></Version>{V_TAIL}"
     with pytest.raises(PageError):
         parse_versions(bad)
 
@@ -560,7 +564,7 @@ def test_version_id_marker_tags_are_not_entries() -> None:
         + V_TAIL
     )
     page = parse_versions(body)
-    assert page.entries == [("k2", "t", 1, "STANDARD", True, False)]
+    assert page.entries == [("k2", "2024-01-01T00:00:00.000Z", 1, "STANDARD", True, False)]
     assert not page.url_encoded
 
 

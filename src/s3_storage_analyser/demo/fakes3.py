@@ -31,7 +31,7 @@ import traceback
 import urllib.parse
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -58,6 +58,32 @@ OPERATIONS = (
     "Unsupported",
 )
 FAULT_KINDS = ("500", "503-slowdown", "throttle", "reset", "truncate", "timeout", "403")
+# Hostile mode: one misbehaviour per bucket (``add_bucket(..., hostile=KIND)``), each something a broken
+# or hostile server has done or could do; a client must report each bucket exactly or as a named failure.
+HOSTILE_KINDS = (
+    "unordered",  # ListObjectsV2: each page's entries in reverse order
+    "overlap",  # ListObjectsV2: each page after the first starts again at the previous page's last key
+    "ignores-start",  # ListObjectsV2: StartAfter and the token ignored: the first page, forever
+    "stuck-token",  # ListObjectsV2: NextContinuationToken never changes
+    "no-token",  # ListObjectsV2: IsTruncated=true without a NextContinuationToken
+    "empty-truncated",  # ListObjectsV2: pages after the first are empty, yet truncated
+    "outside-prefix",  # ListObjectsV2: a key that does not start with the requested Prefix
+    "drip",  # every listing: the body sent one byte every ``drip_interval`` seconds
+    "bad-entity",  # a key with &#1114112; (past Unicode)
+    "surrogate",  # a key with &#xD800; (a lone surrogate)
+    "bare-ampersand",  # a key with an unescaped "&" (which can only mean "&")
+    "bad-url",  # a url-encoded key with %ED%A0%80 (a surrogate, not UTF-8)
+    "negative-size",  # Size -5
+    "huge-size",  # Size 2**64
+    "bad-date",  # LastModified "yesterday"
+    "versions-overlap",  # ListObjectVersions: each page repeats the previous page's last version
+    "versions-stuck",  # ListObjectVersions: markers ignored, the first page forever
+    "versions-no-marker",  # ListObjectVersions: IsTruncated=true without NextKeyMarker
+    "uploads-stuck",  # ListMultipartUploads: markers ignored, the first page (truncated) forever
+    "parts-stuck",  # ListParts: PartNumberMarker ignored, the first page (truncated) forever
+    "parts-overlap",  # ListParts: each page repeats the previous page's last part
+    "bad-initiated",  # ListMultipartUploads: Initiated "soon"
+)
 
 # Multiplicative hashing of an index gives every generated attribute from one multiply.
 _MIX = 0x9E3779B97F4A7C15
@@ -706,6 +732,7 @@ class _Bucket:
     uploads: _Uploads
     region: str
     created: str
+    hostile: str | None = None
 
 
 @dataclass
@@ -1075,6 +1102,92 @@ def list_parts(bucket: _Bucket, key: str, query: Mapping[str, str]) -> tuple[_Re
     return _Response(200, body), len(numbers)
 
 
+# --------------------------------------------------------------------------- hostile mode
+
+_LISTINGS = frozenset({"ListObjectsV2", "ListObjectVersions", "ListMultipartUploads", "ListParts"})
+_STUCK_TOKEN = encode_token("stuck")
+
+
+def _hostile_query(bucket: _Bucket, op: str, query: dict[str, str]) -> dict[str, str]:
+    """The request as a misbehaving server (mis)reads it."""
+    kind = bucket.hostile
+    if op == "ListObjectsV2":
+        if kind == "ignores-start":
+            query.pop("start-after", None)
+            query.pop("continuation-token", None)
+        elif kind == "overlap" and query.get("start-after"):
+            # a token at the start key itself: the page begins with the key the client asked to skip
+            query["continuation-token"] = encode_token(query.pop("start-after"))
+    elif op == "ListObjectVersions" and kind == "versions-stuck":
+        query.pop("key-marker", None)
+        query.pop("version-id-marker", None)
+    elif op == "ListObjectVersions" and kind == "versions-overlap" and query.get("version-id-marker"):
+        key, vid = query["key-marker"], query["version-id-marker"]
+        entries = bucket.versions
+        index = entries.after(key, vid) - 1  # the entry the markers name: served again
+        if index > entries.lower(key):
+            query["version-id-marker"] = entries.entry_id(index - 1)
+        else:
+            query.pop("version-id-marker")
+            query["key-marker"] = entries.key(index - 1) if index > 0 else ""
+    elif op == "ListMultipartUploads" and kind == "uploads-stuck":
+        query.pop("key-marker", None)
+        query.pop("upload-id-marker", None)
+    elif op == "ListParts" and kind == "parts-stuck":
+        query.pop("part-number-marker", None)
+    elif op == "ListParts" and kind == "parts-overlap" and query.get("part-number-marker"):
+        query["part-number-marker"] = str(max(0, int(query["part-number-marker"]) - 1))
+    return query
+
+
+def _hostile_body(kind: str | None, op: str, query: Mapping[str, str], body: str) -> str:
+    """The answer as a misbehaving server writes it."""
+    first_page = not any(query.get(name) for name in ("start-after", "continuation-token"))
+    if op == "ListObjectsV2":
+        if kind == "unordered":
+            head, *entries = body.split("<Contents>")
+            if entries:
+                last, tail = entries[-1].split("</Contents>", 1)
+                entries[-1] = last + "</Contents>"
+                return head + "".join("<Contents>" + e for e in reversed(entries)) + tail
+        if kind == "stuck-token":
+            return re.sub(r"<NextContinuationToken>[^<]*<", f"<NextContinuationToken>{_STUCK_TOKEN}<", body)
+        if kind == "no-token":
+            return re.sub(r"<NextContinuationToken>[^<]*</NextContinuationToken>", "", body)
+        if kind == "empty-truncated" and not first_page:
+            body = re.sub(r"<Contents>.*?</Contents>", "", body, flags=re.S)
+            body = body.replace("<IsTruncated>false</IsTruncated>", "<IsTruncated>true</IsTruncated>")
+            if "<NextContinuationToken>" not in body:
+                body = body.replace(
+                    "<IsTruncated>", f"<NextContinuationToken>{_STUCK_TOKEN}</NextContinuationToken><IsTruncated>"
+                )
+            return body
+        if kind == "outside-prefix" and query.get("prefix"):
+            outside = "<Contents><Key>~outside</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+            return body.replace("<Contents>", outside + "<Size>1</Size></Contents><Contents>", 1)
+    if (op, kind) in (("ListMultipartUploads", "uploads-stuck"), ("ListParts", "parts-stuck")):
+        return body.replace("<IsTruncated>false</IsTruncated>", "<IsTruncated>true</IsTruncated>")
+    if op == "ListObjectVersions" and kind == "versions-no-marker":
+        return re.sub(r"<NextKeyMarker>[^<]*</NextKeyMarker>", "", body)
+    if op == "ListMultipartUploads" and kind == "bad-initiated":
+        return re.sub(r"<Initiated>[^<]*<", "<Initiated>soon<", body, count=1)
+    injected = {
+        "bad-entity": "&#1114112;",
+        "surrogate": "&#xD800;",
+        "bare-ampersand": "&",
+        "bad-url": "%ED%A0%80",
+    }.get(kind or "")
+    if injected is not None and op != "ListParts":
+        # at the end of the first entry's key, so the page stays in order
+        return body.replace("</Key>", injected + "</Key>", 1)
+    size = {"negative-size": "-5", "huge-size": str(1 << 64)}.get(kind or "")
+    if size is not None:
+        return re.sub(r"<Size>\d+</Size>", f"<Size>{size}</Size>", body, count=1)
+    if kind == "bad-date":
+        return re.sub(r"<LastModified>[^<]*<", "<LastModified>yesterday<", body, count=1)
+    return body
+
+
 # --------------------------------------------------------------------------- HTTP
 
 
@@ -1157,9 +1270,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         request_id = fake.next_request_id()
         error = _FAULT_ERRORS.get(kind or "")
         response = error.response(request_id) if error else fake.respond(request, request_id)
-        self._send(response, request_id, truncate=kind == "truncate")
+        drip = fake.drip_interval if fake.hostility(request.bucket) == "drip" and request.op in _LISTINGS else None
+        self._send(response, request_id, truncate=kind == "truncate", drip=drip)
 
-    def _send(self, response: _Response, request_id: str, *, truncate: bool) -> None:
+    def _send(self, response: _Response, request_id: str, *, truncate: bool, drip: float | None = None) -> None:
         body = b"" if self.command == "HEAD" else response.body
         lines = [
             f"HTTP/1.1 {response.status} {HTTPStatus(response.status).phrase}",
@@ -1178,6 +1292,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if truncate:
                 self.wfile.write(head + body[: len(body) // 2])
                 self._reset()
+            elif drip is not None:
+                self.wfile.write(head)
+                for i in range(len(body)):  # until the client gives up (a write then fails)
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(drip)
             else:
                 self.wfile.write(head + body)
         except OSError:
@@ -1207,9 +1327,11 @@ class FakeS3:
         seed: int = 0,
         region: str = "us-east-1",
         timeout_sleep: float = 2.0,
+        drip_interval: float = 1.0,
     ) -> None:
         self.latency = latency
         self.timeout_sleep = timeout_sleep
+        self.drip_interval = drip_interval
         self.region = region
         self.faults = _FaultPlan(faults, seed)
         self.stats = FakeS3Stats()
@@ -1229,10 +1351,21 @@ class FakeS3:
         uploads: Sequence[FakeUpload] = (),
         region: str | None = None,
         created: str = "2024-01-01T00:00:00.000Z",
+        hostile: str | None = None,
     ) -> None:
-        """Serve ``keys`` as bucket ``name``; without ``versions`` each object is its own null version."""
+        """Serve ``keys`` as bucket ``name``; without ``versions`` each object is its own null version.
+
+        ``hostile`` (one of HOSTILE_KINDS) makes this bucket's listings misbehave that way.
+        """
+        if hostile is not None and hostile not in HOSTILE_KINDS:
+            raise ValueError(f"unknown hostile kind {hostile!r}; one of {HOSTILE_KINDS}")
         history = _ExplicitVersions(versions) if versions else _ImplicitVersions(keys)
-        self._buckets[name] = _Bucket(name, keys, history, _Uploads(uploads), region or self.region, created)
+        self._buckets[name] = _Bucket(name, keys, history, _Uploads(uploads), region or self.region, created, hostile)
+
+    def hostility(self, bucket: str) -> str | None:
+        """How ``bucket`` misbehaves (None: it does not)."""
+        found = self._buckets.get(bucket)
+        return found.hostile if found else None
 
     def keys(self, bucket: str) -> KeySource:
         """The KeySource served as ``bucket``, to compare listings against."""
@@ -1306,6 +1439,14 @@ class FakeS3:
         return response
 
     def _list(self, request: _Request, bucket: _Bucket) -> tuple[_Response, int]:
+        if bucket.hostile is None:
+            return self._list_honestly(request, bucket)
+        query = _hostile_query(bucket, request.op, dict(request.query))
+        response, count = self._list_honestly(replace(request, query=query), bucket)
+        body = _hostile_body(bucket.hostile, request.op, request.query, response.body.decode())
+        return replace(response, body=body.encode()), count
+
+    def _list_honestly(self, request: _Request, bucket: _Bucket) -> tuple[_Response, int]:
         query = request.query
         if request.op == "ListObjectsV2":
             return list_objects_v2(bucket, query)

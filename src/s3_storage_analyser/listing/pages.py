@@ -5,25 +5,52 @@ datetimes; these parsers take ~1 ms. The fast path is one regular expression in
 AWS's element order; a page where it does not account for every entry (another
 server's element order, a missing StorageClass) is parsed by the
 order-independent path instead, so nothing is ever skipped silently.
+
+Every value is checked as it is read, because the server may be broken or
+hostile: sizes are non-negative integers that fit an int64, timestamps look like
+timestamps, part numbers are positive integers, and text decodes to what a key can
+be. A page that fails is a ``PageError`` naming the value; ``IncompletePage`` (cut
+short, or not the answer asked for) is the one kind worth a retry.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
-# Key, LastModified, [ETag, Checksum*...], Size, StorageClass — AWS's order.
+INT64_MAX = (1 << 63) - 1
+# What every LastModified / Initiated must start with: ISO 8601, as S3 writes it.
+_TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"
+_TIMESTAMP_START = re.compile(_TIMESTAMP)
+# Key, LastModified, [ETag, Checksum*...], Size, StorageClass — AWS's order. An entry with a value the
+# groups reject (a size of 20 digits, a date that is not one) is not matched: the checked path sees it.
 _OBJECT_FAST = re.compile(
-    r"<Contents><Key>([^<]*)</Key><LastModified>([^<]*)</LastModified>"
-    r"(?:<[^S/][^>]*>[^<]*</[^>]*>)*<Size>(\d+)</Size><StorageClass>([^<]*)</StorageClass>"
+    rf"<Contents><Key>([^<]*)</Key><LastModified>({_TIMESTAMP}[^<]*)</LastModified>"
+    r"(?:<[^S/][^>]*>[^<]*</[^>]*>)*<Size>(\d{1,19})</Size><StorageClass>([^<]*)</StorageClass>"
 )
 _TAG_CACHE: dict[str, tuple[str, str]] = {}
-_XML_ENTITIES = re.compile(r"&(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);")
+# A bare "&" (no reference follows) is kept as sent: it can only mean "&".
+_XML_REFERENCE = re.compile(r"&(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
 
 class PageError(Exception):
-    """A response body that is not a complete list page (truncated or garbled)."""
+    """A list page that says something no valid answer says: the bucket's listing cannot be trusted."""
+
+    code = "InvalidPage"
+
+
+class IncompletePage(PageError):
+    """A body cut short or not the answer asked for: a network fault more likely than a lie, so retried."""
+
+    code = "IncompletePage"
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """Outside text quoted for a message: repr (no control character passes), cut to ``limit``."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def _tags(name: str) -> tuple[str, str]:
@@ -44,21 +71,52 @@ def _text(chunk: str, name: str, default: str = "") -> str:
 
 def _unescape_entity(match: re.Match[str]) -> str:
     name = match.group(1)
-    if name[0] == "#":
-        return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
-    return {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}[name]
+    if name[0] != "#":
+        return _NAMED[name]
+    digits = name[2:] if name[1] == "x" else name[1:]
+    code = int(digits, 16 if name[1] == "x" else 10) if len(digits) <= 8 else -1
+    if not 0 <= code <= 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        raise PageError(f"a character reference to no character (&{name};) in {shown(match.string)}")
+    return chr(code)
 
 
 def xml_text(raw: str) -> str:
-    """Undo XML escaping (only when there is any)."""
-    return _XML_ENTITIES.sub(_unescape_entity, raw) if "&" in raw else raw
+    """Undo XML escaping (only when there is any).
+
+    A reference past U+10FFFF or to a lone surrogate (``&#1114112;``, ``&#xD800;``) names no
+    character, so no key S3 stores (keys are UTF-8) can be written with it: the page is
+    rejected (``PageError``) rather than the key altered or guessed. References to characters
+    XML 1.0 forbids (``&#x1;``) are kept: S3 itself writes control characters that way.
+    Raw characters XML forbids, and a bare "&", are kept exactly as sent: each can mean one thing.
+    """
+    return _XML_REFERENCE.sub(_unescape_entity, raw) if "&" in raw else raw
 
 
 def decode_key(raw: str, url_encoded: bool) -> str:
-    """A key as S3 stores it, from its form in the page."""
-    text = xml_text(raw)
+    """A key as S3 stores it, from its form in the page; a form no key has is a ``PageError``."""
+    text = xml_text(raw) if "&" in raw else raw
+    if not (url_encoded and ("%" in text or "+" in text)):
+        return text
     # S3 encodes like a form: space is "+", "+" is "%2B" (botocore decodes with unquote_plus too).
-    return unquote_plus(text) if url_encoded and ("%" in text or "+" in text) else text
+    # Strictly: an escape that is not UTF-8 (%ED%A0%80, %FF) is no key, not one to repair with U+FFFD.
+    try:
+        return unquote_plus(text, errors="strict")
+    except UnicodeDecodeError:
+        raise PageError(f"a url-encoded key that is not UTF-8: {shown(text)}") from None
+
+
+def parse_size(text: str, what: str) -> int:
+    """A Size: a non-negative integer that fits an int64 (S3's own type for it)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 19) or int(text) > INT64_MAX:
+        raise PageError(f"{what} with Size {shown(text)}: not a non-negative 64-bit integer")
+    return int(text)
+
+
+def check_timestamp(text: str, what: str) -> str:
+    """A LastModified / Initiated: ISO 8601 as S3 writes it (age breakdowns compare them as text)."""
+    if _TIMESTAMP_START.match(text) is None:
+        raise PageError(f"{what} with timestamp {shown(text)}: not an ISO 8601 date and time")
+    return text
 
 
 @dataclass
@@ -70,9 +128,17 @@ class ObjectPage:
     truncated: bool = False
     next_token: str | None = None
     url_encoded: bool = False
+    _keys: list[str] | None = field(default=None, repr=False, compare=False)
 
     def key(self, index: int) -> str:
         return decode_key(self.entries[index][0], self.url_encoded)
+
+    def keys(self) -> list[str]:
+        """Every entry's key, decoded once (the checks and the breakdowns share them)."""
+        if self._keys is None:
+            encoded = self.url_encoded
+            self._keys = [decode_key(entry[0], encoded) for entry in self.entries]
+        return self._keys
 
 
 _ROOT = re.compile(r"<([A-Za-z][\w.-]*)[\s>/]")
@@ -86,7 +152,7 @@ def _check_complete(body: str, root: str) -> None:
     match = _ROOT.match(body, start) if start >= 0 else None
     name = match.group(1) if match else ""
     if name not in _ROOT_ALIASES.get(root, (root,)) or not body.rstrip().endswith(f"</{name}>"):
-        raise PageError(f"not a complete {root} response ({len(body)} characters)")
+        raise IncompletePage(f"not a complete {root} response ({len(body)} characters)")
 
 
 def parse_objects(body: str) -> ObjectPage:
@@ -94,7 +160,7 @@ def parse_objects(body: str) -> ObjectPage:
     _check_complete(body, "ListBucketResult")
     expected = body.count("<Contents>")
     entries = [(k, lm, int(sz), sc) for k, lm, sz, sc in _OBJECT_FAST.findall(body)]
-    if len(entries) != expected:
+    if len(entries) != expected or (entries and max([e[2] for e in entries]) > INT64_MAX):
         entries = _objects_any_order(body)
     # Page-level elements never occur inside an entry, so the whole body can be searched.
     encoded = "<EncodingType>url</EncodingType>" in body
@@ -108,12 +174,11 @@ def _objects_any_order(body: str) -> list[tuple[str, str, int, str]]:
     entries = []
     for piece in body.split("<Contents>")[1:]:
         chunk = piece[: piece.find("</Contents>")]
-        size = _text(chunk, "Size")
-        if not (size.isascii() and size.isdigit()):
-            raise PageError("an object entry without a Size")
-        entries.append(
-            (_text(chunk, "Key"), _text(chunk, "LastModified"), int(size), _text(chunk, "StorageClass") or "STANDARD")
-        )
+        key = _text(chunk, "Key")
+        what = f"the object {shown(key)}"
+        size = parse_size(_text(chunk, "Size"), what)
+        modified = check_timestamp(_text(chunk, "LastModified"), what)
+        entries.append((key, modified, size, _text(chunk, "StorageClass") or "STANDARD"))
     return entries
 
 
@@ -128,6 +193,12 @@ class VersionPage:
     next_version_marker: str | None = None
     url_encoded: bool = False
     common_prefixes: list[str] = field(default_factory=list)  # raw, as ObjectPage's (with a Delimiter)
+    version_ids: list[str] = field(default_factory=list)  # each entry's VersionId, unescaped
+
+    def keys(self) -> list[str]:
+        """Every entry's key, decoded."""
+        encoded = self.url_encoded
+        return [decode_key(entry[0], encoded) for entry in self.entries]
 
 
 _VERSION_OR_MARKER = re.compile(r"<(Version|DeleteMarker)>(.*?)</\1>", re.S)
@@ -137,16 +208,19 @@ def parse_versions(body: str) -> VersionPage:
     """Parse a ListObjectVersions response body (versions and delete markers in order)."""
     _check_complete(body, "ListVersionsResult")
     entries: list[tuple[str, str, int, str, bool, bool]] = []
+    ids: list[str] = []
     for kind, chunk in _VERSION_OR_MARKER.findall(body):
         latest = _text(chunk, "IsLatest") == "true"
+        key = _text(chunk, "Key")
+        ids.append(xml_text(_text(chunk, "VersionId")))
+        what = f"the version of {shown(key)}"
+        modified = check_timestamp(_text(chunk, "LastModified"), what)
         if kind == "DeleteMarker":
-            entries.append((_text(chunk, "Key"), _text(chunk, "LastModified"), 0, "", latest, True))
+            entries.append((key, modified, 0, "", latest, True))
             continue
-        size = _text(chunk, "Size")
-        if not (size.isascii() and size.isdigit()):
-            raise PageError("a version entry without a Size")
+        size = parse_size(_text(chunk, "Size"), what)
         storage = _text(chunk, "StorageClass") or "STANDARD"
-        entries.append((_text(chunk, "Key"), _text(chunk, "LastModified"), int(size), storage, latest, False))
+        entries.append((key, modified, size, storage, latest, False))
     encoded = "<EncodingType>url</EncodingType>" in body
     truncated = "<IsTruncated>true</IsTruncated>" in body
     key_marker = _text(body, "NextKeyMarker") or None
@@ -158,6 +232,7 @@ def parse_versions(body: str) -> VersionPage:
         xml_text(version_marker) if version_marker else None,
         encoded,
         re.findall(r"<CommonPrefixes><Prefix>([^<]*)</Prefix>", body),
+        ids,
     )
 
 
@@ -176,8 +251,9 @@ def parse_uploads(body: str) -> UploadPage:
     """Parse ListMultipartUploads; keys may need EncodingType=url, so botocore's parser is not used."""
     _check_complete(body, "ListMultipartUploadsResult")
     uploads = [
-        (_text(chunk, "Key"), xml_text(_text(chunk, "UploadId")), _text(chunk, "Initiated"))
+        (key, xml_text(_text(chunk, "UploadId")), _initiated(_text(chunk, "Initiated"), key))
         for chunk in re.findall(r"<Upload>(.*?)</Upload>", body, re.S)
+        for key in (_text(chunk, "Key"),)
     ]
     encoded = "<EncodingType>url</EncodingType>" in body
     key_marker = _text(body, "NextKeyMarker") or None
@@ -191,23 +267,41 @@ def parse_uploads(body: str) -> UploadPage:
     )
 
 
+def _initiated(text: str, key: str) -> str:
+    """An upload's Initiated, checked and in one form (UTC, ISO 8601), so that the text compares as the time."""
+    what = f"the upload of {shown(key)}"
+    try:
+        moment = datetime.fromisoformat(check_timestamp(text, what).replace("Z", "+00:00"))
+    except ValueError:
+        raise PageError(f"{what} with Initiated {shown(text)}: not an ISO 8601 date and time") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+
+
 @dataclass
 class PartPage:
-    """One ListParts page: the sizes of the uploaded parts."""
+    """One ListParts page: the numbers and sizes of the uploaded parts."""
 
     sizes: list[int]
     truncated: bool = False
     next_part_marker: str | None = None
+    numbers: list[int] = field(default_factory=list)
+
+
+def parse_part_number(text: str, what: str) -> int:
+    """A PartNumber / PartNumberMarker: a positive integer (S3 allows 1 to 10,000)."""
+    if not (text.isascii() and text.isdigit() and 0 < len(text) <= 9) or int(text) == 0:
+        raise PageError(f"{what} {shown(text)}: not a part number")
+    return int(text)
 
 
 def parse_parts(body: str) -> PartPage:
     """Parse ListParts (its echoed Key may hold characters XML 1.0 forbids, so botocore cannot)."""
     _check_complete(body, "ListPartsResult")
     sizes: list[int] = []
+    numbers: list[int] = []
     for chunk in re.findall(r"<Part>(.*?)</Part>", body, re.S):
-        size = _text(chunk, "Size")
-        if not (size.isascii() and size.isdigit()):
-            raise PageError("a part entry without a Size")
-        sizes.append(int(size))
+        number = parse_part_number(_text(chunk, "PartNumber"), "a part numbered")
+        numbers.append(number)
+        sizes.append(parse_size(_text(chunk, "Size"), f"part {number}"))
     marker = _text(body, "NextPartNumberMarker") or None
-    return PartPage(sizes, "<IsTruncated>true</IsTruncated>" in body, marker)
+    return PartPage(sizes, "<IsTruncated>true</IsTruncated>" in body, marker, numbers)

@@ -5,20 +5,33 @@ any credential provider), sends it on its pooled connections and retries it
 (standard mode: backoff with jitter on 5xx, SlowDown, throttling, resets and
 timeouts). A ``before-send`` hook sends the request itself, parses a
 successful body with ``pages``, and hands botocore an empty page to parse.
-Error responses go back to botocore untouched, so its retry logic sees them.
-A body that is not a complete page raises a retryable connection error.
+Error responses go back to botocore with their body, so its retry logic sees them.
+A body that is not a complete page raises a retryable connection error; a page
+that says something invalid raises ``PageError``, which is not retried.
+
+Every request has an overall deadline (``REQUEST_DEADLINE``, or the environment
+variable ``S3SA_REQUEST_DEADLINE`` in seconds), on top of botocore's per-read
+timeout: a body dripped a byte at a time never trips a read timeout, so the
+body is read here, a chunk at a time, against the clock. A request past its
+deadline is retried as botocore retries timeouts, then fails its bucket, named.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import urllib3.exceptions
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ConnectionClosedError
+from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 
+from ..errors import UsageError
 from .pages import (
+    IncompletePage,
     ObjectPage,
     PageError,
     PartPage,
@@ -37,6 +50,43 @@ _EMPTY_PAGE = (
 )
 _INTERCEPTED = ("ListObjectsV2", "ListObjectVersions", "ListMultipartUploads", "ListParts")
 
+# Seconds one request (headers and body) may take in all: a 1,000-key page is ~250 KB, which takes well
+# under a second on any working link, so this only ends requests that are not going to finish.
+REQUEST_DEADLINE = 120.0
+DEADLINE_ENV = "S3SA_REQUEST_DEADLINE"
+_CHUNK = 1 << 16
+
+
+def request_deadline() -> float:
+    """The deadline in seconds: ``S3SA_REQUEST_DEADLINE`` if set, else ``REQUEST_DEADLINE``."""
+    raw = os.environ.get(DEADLINE_ENV, "").strip()
+    if not raw:
+        return REQUEST_DEADLINE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise UsageError(
+            f"{DEADLINE_ENV}={raw!r} is not a number of seconds.",
+            hint=f"Set it to e.g. 60, or unset it for {REQUEST_DEADLINE:g}.",
+        )
+    return value
+
+
+class RequestDeadlineError(ReadTimeoutError):
+    """A request not complete within its deadline: retried like a read timeout, then named."""
+
+    code = "RequestDeadline"
+    fmt = "{operation} from {endpoint_url} was not complete within its {deadline:g} s deadline"
+
+
+class IncompletePageError(ConnectionClosedError):
+    """A body cut short or garbled: retried like a dropped connection, then named."""
+
+    code = "IncompletePage"
+    fmt = "{operation} from {endpoint_url} gave no complete answer: {problem}"
+
 
 class _StaticBody:
     """The minimal ``raw`` an AWSResponse reads its content from."""
@@ -51,25 +101,60 @@ class _StaticBody:
 class RawLister:
     """Fast ListObjectsV2 / ListObjectVersions on one botocore S3 client (thread-safe)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, deadline: float | None = None) -> None:
         self.client = client
+        self.deadline = request_deadline() if deadline is None else deadline
         self._local = threading.local()
         for operation in _INTERCEPTED:
             client.meta.events.register(f"before-send.s3.{operation}", self._intercept)
 
-    def _intercept(self, request: Any, **_: Any) -> AWSResponse | None:
+    def _intercept(self, request: Any, event_name: str = "", **_: Any) -> AWSResponse | None:
         parse: Callable[[str], Any] | None = getattr(self._local, "parse", None)
         if parse is None:
             return None  # an ordinary call: let botocore do everything
-        # botocore's own pooled HTTP session, as Endpoint._send would use.
+        operation = event_name.rpartition(".")[2] or "listing"
+        deadline_at = time.monotonic() + self.deadline
+        # botocore's own pooled HTTP session, as Endpoint._send would use; told to leave the body
+        # unread (it would read it whole, with no deadline), so that it is read here, against the clock.
+        request.stream_output = True
         response: AWSResponse = self.client._endpoint.http_session.send(request)
-        if response.status_code >= 300:
-            return response
+        body = self._read_body(response, request.url, operation, deadline_at)
+        if response.status_code >= 300:  # botocore parses errors (and retries them) from what was read
+            return AWSResponse(request.url, response.status_code, response.headers, _StaticBody(body))  # type: ignore[arg-type]
         try:
-            self._local.page = parse(response.content.decode("utf-8"))
-        except (PageError, UnicodeDecodeError) as exc:
-            raise ConnectionClosedError(endpoint_url=request.url, error=exc) from exc
+            self._local.page = parse(body.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise IncompletePageError(
+                operation=operation, endpoint_url=request.url, problem=f"a body that is not UTF-8 ({exc.reason})"
+            ) from exc
+        except IncompletePage as exc:
+            raise IncompletePageError(operation=operation, endpoint_url=request.url, problem=str(exc)) from exc
+        except PageError as exc:  # said, not garbled: no retry would say otherwise
+            raise type(exc)(f"{operation} page: {exc}") from exc
         return AWSResponse(request.url, 200, response.headers, _StaticBody(_EMPTY_PAGE))  # type: ignore[arg-type]
+
+    def _read_body(self, response: AWSResponse, url: str, operation: str, deadline_at: float) -> bytes:
+        """The whole body, read a chunk at a time (``read1``: whatever has arrived) against the deadline."""
+        raw: Any = response.raw
+        chunks: list[bytes] = []
+        done = False
+        try:
+            while True:
+                if time.monotonic() > deadline_at:
+                    raise RequestDeadlineError(operation=operation, endpoint_url=url, deadline=self.deadline)
+                chunk = raw.read1(_CHUNK)
+                if not chunk:
+                    done = True
+                    return b"".join(chunks)
+                chunks.append(chunk)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise IncompletePageError(
+                operation=operation, endpoint_url=url, problem=f"{type(exc).__name__}: {exc}"
+            ) from exc
+        finally:
+            if not done:  # a half-read connection must not go back to the pool as if clean
+                raw.close()
+                raw.release_conn()
 
     def _call(self, parse: Callable[[str], P], operation: Callable[..., Any], params: dict[str, Any]) -> P:
         self._local.parse = parse

@@ -43,12 +43,10 @@ class Tally:
                 objects[storage] = objects.get(storage, 0) + 1
                 sizes[storage] = sizes.get(storage, 0) + size
             return
-        encoded = page.url_encoded
         breakdowns = self.breakdowns
-        for raw, modified, size, storage in entries:
+        for (_raw, modified, size, storage), key in zip(entries, page.keys(), strict=False):
             objects[storage] = objects.get(storage, 0) + 1
             sizes[storage] = sizes.get(storage, 0) + size
-            key = decode_key(raw, encoded)
             for breakdown in breakdowns:
                 breakdown.add(key, size, storage, modified)
 

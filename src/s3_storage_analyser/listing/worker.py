@@ -7,7 +7,11 @@ The same runner serves threads in the main process and worker processes.
 
 from __future__ import annotations
 
+import logging
+import operator
 import threading
+import traceback
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from multiprocessing.queues import Queue
 from typing import Any
@@ -17,11 +21,15 @@ import botocore.exceptions as bex
 from ..aggregate import BreakdownSpec
 from ..aws import Aws, AwsOptions, translate
 from ..errors import AnalyserError
+from .checks import Trail, check_advance, check_keys, check_parts, check_prefixes
 from .lifeline import Tether, hold
-from .pages import decode_key
+from .pages import PageError, VersionPage, decode_key
 from .ranges import KeyRange, alphabet_of
-from .rawclient import RawLister
+from .rawclient import IncompletePageError, RawLister, RequestDeadlineError
 from .tally import Tally
+
+log = logging.getLogger("s3_storage_analyser.listing")
+LIST_OBJECTS, LIST_VERSIONS, LIST_UPLOADS = "ListObjectsV2", "ListObjectVersions", "ListMultipartUploads"
 
 # Folder levels a probe tries (one request each) before the range is cut at midpoints instead.
 PROBE_LEVELS = 3
@@ -49,6 +57,7 @@ class SliceResult:
     last_page_first: str | None = None  # first key of the last page: with the remainder, the key density
     error_code: str | None = None
     error_message: str | None = None
+    error_trace: str | None = None  # the traceback of an unexpected error, for --debug
 
 
 class SliceRunner:
@@ -77,34 +86,54 @@ class SliceRunner:
             if task.mode == "versions":
                 return self._versions(task, tally, max_pages)
             return self._objects(task, tally, max_pages)
+        except PageError as exc:  # the server's answer, checked and found wrong
+            return SliceResult(task, tally, error_code=exc.code, error_message=str(exc))
+        except (RequestDeadlineError, IncompletePageError) as exc:  # after botocore's retries
+            return SliceResult(task, tally, error_code=exc.code, error_message=str(exc))
         except AnalyserError as exc:
             return SliceResult(task, tally, error_code=exc.code, error_message=exc.message)
         except (bex.BotoCoreError, bex.ClientError) as exc:
             err = translate(exc, what=f"s3:{task.mode}", bucket=task.bucket, endpoint=self.aws.endpoint_url)
             return SliceResult(task, tally, error_code=err.code, error_message=err.message)
+        except Exception as exc:  # anything else fails this bucket, never the run (nor this worker)
+            log.debug("listing %s failed unexpectedly", task.bucket, exc_info=True)
+            message = f"unexpected {type(exc).__name__} while listing: {exc}"
+            return SliceResult(
+                task, tally, error_code=type(exc).__name__, error_message=message, error_trace=traceback.format_exc()
+            )
 
     def _objects(self, task: KeyRange, tally: Tally, max_pages: int) -> SliceResult:
         lister = self.lister(task.region)
         after = task.after
         alphabet = None
         page_first: str | None = None
+        token: str | None = None
         for pages in range(1, max_pages + 1):
             page = lister.objects(task.bucket, prefix=task.prefix, start_after=after)
-            count = len(page.entries)
+            keys = page.keys()
+            # Checked whole, before anything is counted: past the range's end too.
+            check_keys(LIST_OBJECTS, keys, after=after, prefix=task.prefix)
+            check_advance(
+                LIST_OBJECTS,
+                truncated=page.truncated,
+                entries=len(keys),
+                token=page.next_token,
+                previous=token,
+                name="NextContinuationToken",
+            )
+            token = page.next_token
+            count = len(keys)
             if not count:
                 return SliceResult(task, tally, None, pages, alphabet)
-            last = page.key(count - 1)
             if alphabet is None and task.after is None:
-                alphabet = alphabet_of([page.key(i)[len(task.prefix) :] for i in range(count)])
-            if task.upto is not None and last > task.upto:
-                while count and page.key(count - 1) > task.upto:
-                    count -= 1
-                tally.add_objects(page, count)
+                alphabet = alphabet_of([key[len(task.prefix) :] for key in keys])
+            if task.upto is not None and keys[-1] > task.upto:
+                tally.add_objects(page, bisect_right(keys, task.upto))
                 return SliceResult(task, tally, None, pages, alphabet)
             tally.add_objects(page, count)
             if not page.truncated:
                 return SliceResult(task, tally, None, pages, alphabet)
-            after, page_first = last, page.key(0)
+            after, page_first = keys[-1], keys[0]
         boundaries = self._probe(lister, task, after) if task.after is None and after is not None else None
         return SliceResult(task, tally, replace(task, after=after), max_pages, alphabet, boundaries, page_first)
 
@@ -119,11 +148,17 @@ class SliceRunner:
         task's own kind, so a versions listing needs no permission beyond ListBucketVersions."""
         if task.mode == "versions":
             versions = lister.versions(task.bucket, prefix=prefix, key_marker=after, delimiter="/")
-            raw, encoded = versions.common_prefixes, versions.url_encoded
+            versions, keys = _in_key_order(versions)
+            trail = Trail.start(LIST_VERSIONS, "VersionId", after, None)
+            trail.follow(keys, versions.version_ids, [entry[4] for entry in versions.entries])
+            raw, encoded, operation = versions.common_prefixes, versions.url_encoded, LIST_VERSIONS
         else:
             objects = lister.objects(task.bucket, prefix=prefix, start_after=after, delimiter="/")
-            raw, encoded = objects.common_prefixes, objects.url_encoded
-        return [decode_key(p, encoded) for p in raw]
+            check_keys(LIST_OBJECTS, objects.keys(), after=after, prefix=prefix)
+            raw, encoded, operation = objects.common_prefixes, objects.url_encoded, LIST_OBJECTS
+        folders = [decode_key(p, encoded) for p in raw]
+        check_prefixes(operation, folders, after=after, prefix=prefix)
+        return folders
 
     def _folders_inside(self, task: KeyRange, tally: Tally) -> SliceResult:
         """Cut points for the rest of a hierarchical range: the folders after ``task.after``,
@@ -152,30 +187,34 @@ class SliceRunner:
         key_marker, version_marker = task.after, task.version_marker
         alphabet = None
         page_first: str | None = None
+        trail = Trail.start(LIST_VERSIONS, "VersionId", key_marker, version_marker)
         for pages in range(1, max_pages + 1):
             page = lister.versions(
                 task.bucket, prefix=task.prefix, key_marker=key_marker, version_marker=version_marker
             )
-            count = len(page.entries)
+            page, keys = _in_key_order(page)
+            trail.follow(keys, page.version_ids, [entry[4] for entry in page.entries])
+            _check_under(LIST_VERSIONS, keys, task.prefix)
+            trail.check_markers(
+                truncated=page.truncated,
+                entries=len(keys),
+                sent=(key_marker, version_marker),
+                received=(page.next_key_marker, page.next_version_marker),
+                names=("NextKeyMarker", "NextVersionIdMarker"),
+            )
+            count = len(keys)
             tally.measured.add("versions")
             if not count:
                 return SliceResult(task, tally, None, pages, alphabet)
-
-            def key(i: int, page: Any = page) -> str:
-                return decode_key(page.entries[i][0], page.url_encoded)
-
-            last = key(count - 1)
             if alphabet is None and task.after is None:
-                alphabet = alphabet_of([key(i)[len(task.prefix) :] for i in range(count)])
-            if task.upto is not None and last > task.upto:
-                while count and key(count - 1) > task.upto:
-                    count -= 1
-                tally.add_versions(page, count)
+                alphabet = alphabet_of([key[len(task.prefix) :] for key in keys])
+            if task.upto is not None and keys[-1] > task.upto:
+                tally.add_versions(page, bisect_right(keys, task.upto))
                 return SliceResult(task, tally, None, pages, alphabet)
             tally.add_versions(page, count)
-            if not page.truncated or page.next_key_marker is None:
+            if not page.truncated:
                 return SliceResult(task, tally, None, pages, alphabet)
-            key_marker, version_marker, page_first = page.next_key_marker, page.next_version_marker, key(0)
+            key_marker, version_marker, page_first = page.next_key_marker, page.next_version_marker, keys[0]
         remainder = replace(task, after=key_marker, version_marker=version_marker)
         boundaries = self._probe(lister, task, key_marker) if task.after is None and key_marker is not None else None
         return SliceResult(task, tally, remainder, max_pages, alphabet, boundaries, page_first)
@@ -188,29 +227,84 @@ class SliceRunner:
         pages = 0
         key_marker: str | None = None
         upload_marker: str | None = None
+        trail = Trail.start(LIST_UPLOADS, "UploadId", None, None)
         while True:
             page = lister.uploads(task.bucket, prefix=task.prefix, key_marker=key_marker, upload_marker=upload_marker)
             pages += 1
-            for raw_key, upload_id, initiated in page.uploads:
-                key = decode_key(raw_key, page.url_encoded)
-                sizes: list[int] = []
-                marker: str | None = None
+            keys = [decode_key(raw_key, page.url_encoded) for raw_key, _id, _initiated in page.uploads]
+            order = _key_order(keys)  # S3 sorts them so; moto lists them as they were started
+            if order is not None:
+                page = replace(page, uploads=[page.uploads[i] for i in order])
+                keys = [keys[i] for i in order]
+            trail.follow(keys, [upload_id for _key, upload_id, _initiated in page.uploads])
+            _check_under(LIST_UPLOADS, keys, task.prefix)
+            trail.check_markers(
+                truncated=page.truncated,
+                entries=len(keys),
+                sent=(key_marker, upload_marker),
+                received=(page.next_key_marker, page.next_upload_marker),
+                names=("NextKeyMarker", "NextUploadIdMarker"),
+            )
+            for key, (_raw, upload_id, initiated) in zip(keys, page.uploads, strict=True):
                 try:
-                    while True:
-                        parts = lister.parts(task.bucket, key, upload_id, marker=marker)
-                        pages += 1
-                        sizes.extend(parts.sizes)
-                        if not parts.truncated or not parts.next_part_marker:
-                            break
-                        marker = parts.next_part_marker
+                    sizes, requests = self._parts(lister, task.bucket, key, upload_id)
                 except bex.ClientError as exc:
                     if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
                         raise
                     continue  # completed or aborted while we looked: no longer billed
+                pages += requests
                 tally.add_upload(initiated, sizes)
-            if not page.truncated or page.next_key_marker is None:
+            if not page.truncated:
                 return SliceResult(task, tally, None, pages)
             key_marker, upload_marker = page.next_key_marker, page.next_upload_marker
+
+    @staticmethod
+    def _parts(lister: RawLister, bucket: str, key: str, upload_id: str) -> tuple[list[int], int]:
+        """The sizes of one upload's parts, and the requests that took; part numbers checked to advance."""
+        sizes: list[int] = []
+        marker = 0
+        requests = 0
+        while True:
+            parts = lister.parts(bucket, key, upload_id, marker=str(marker) if marker else None)
+            requests += 1
+            following = check_parts(
+                parts.numbers, marker=marker, truncated=parts.truncated, next_marker=parts.next_part_marker
+            )
+            sizes.extend(parts.sizes)
+            if following is None:
+                return sizes, requests
+            marker = following
+
+
+def _in_key_order(page: VersionPage) -> tuple[VersionPage, list[str]]:
+    """A versions page's entries as one list in key order, and their keys.
+
+    S3 interleaves versions and delete markers in key order; moto lists the markers after the
+    versions, and the response's model (two lists) does not say which is right. The entries are
+    a set either way: what must hold (nothing listed twice, nothing behind the markers) is checked
+    on this order.
+    """
+    keys = page.keys()
+    order = _key_order(keys)
+    if order is None:
+        return page, keys
+    ids = page.version_ids
+    entries = [page.entries[i] for i in order]
+    return replace(page, entries=entries, version_ids=[ids[i] for i in order] if ids else []), [keys[i] for i in order]
+
+
+def _key_order(keys: list[str]) -> list[int] | None:
+    """The indexes of ``keys`` in key order (stable: one key's entries keep theirs); None if already."""
+    if all(map(operator.le, keys, keys[1:])):
+        return None
+    return sorted(range(len(keys)), key=keys.__getitem__)
+
+
+def _check_under(operation: str, keys: list[str], prefix: str) -> None:
+    """Keys in order (checked before) under the prefix: the first and the last are enough."""
+    for key in keys[:1] + keys[-1:]:
+        if not key.startswith(prefix):
+            check_keys(operation, [key], after=None, prefix=prefix)  # raises, naming the key
 
 
 def serve_slices(runner: SliceRunner, tasks: Queue[Any], results: Queue[Any], threads: int) -> list[threading.Thread]:
