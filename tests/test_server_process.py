@@ -99,6 +99,16 @@ def test_serves_scans_and_shuts_down_gracefully(server: dict[str, Any]) -> None:
     sizes = {b["Bucket"]: b["Bytes"] for b in as_json.json()["Buckets"]}
     assert sizes == {"alpha": 4321, "beta": 99}
 
+    head = httpx.head(f"{base}/", headers={"Authorization": f"Bearer {SECRET}"}, timeout=10)
+    assert head.status_code == 200  # HEAD through uvicorn itself: same headers, no body
+    assert head.content == b""
+    assert head.headers["content-length"] == as_json.headers["content-length"]
+    health = httpx.get(f"{base}/healthz", timeout=10)
+    assert (health.status_code, health.json()["Status"], health.json()["Reasons"]) == (200, "ok", [])
+    docs = httpx.get(f"{base}/docs", timeout=10)
+    assert docs.status_code == 200
+    assert "://" not in docs.text  # no CDN: every script and style is a path on this server
+
     snapshots = httpx.get(f"{base}/api/v1/snapshots", headers={"Authorization": f"Bearer {SECRET}"}, timeout=10)
     assert [s["Id"] for s in snapshots.json()["Snapshots"]] == [1]
 

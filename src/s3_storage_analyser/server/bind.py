@@ -12,7 +12,10 @@ import socket
 
 from ..errors import AnalyserError
 
-BACKLOG = 2048  # uvicorn's default; connections beyond it wait in the kernel, not in our process
+# Connections the kernel queues before they are accepted. asyncio accepts up to this many per wake-up
+# before the protocol can refuse any, so it also bounds how far a flood can pass --max-connections for a
+# moment. uvicorn's default is 2048; a service scraped by a few clients needs far fewer.
+BACKLOG = 128
 
 
 class BindError(AnalyserError):

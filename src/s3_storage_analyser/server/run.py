@@ -22,6 +22,7 @@ from ..report import scan
 from ..store import Store
 from .app import create_app
 from .auth import AuthConfig
+from .bind import BACKLOG
 from .guard import Limits, guarded_protocol
 from .scanner import Scanner
 
@@ -44,6 +45,7 @@ def uvicorn_config(app: FastAPI, limits: Limits) -> uvicorn.Config:
         timeout_keep_alive=int(limits.keep_alive),
         h11_max_incomplete_event_size=limits.max_head_bytes,
         timeout_graceful_shutdown=10,
+        backlog=BACKLOG,
     )
 
 
