@@ -25,7 +25,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from hypothesis import strategies as st
 import s3_storage_analyser.store as store_module
 from conftest import CliResult, make_bucket
 from faultproxy import FaultProxy
+from history_opener import open_and_save
 from s3_storage_analyser.aggregate import BreakdownRow
 from s3_storage_analyser.model import Bucket, BucketReport, Failure, Notice, Snapshot, Usage
 from s3_storage_analyser.store import (
@@ -210,24 +210,10 @@ def test_partial_report_with_a_failed_save_is_exit_4(
 OPENERS = 8
 
 
-def _open_and_save(path: str, barrier: Barrier, results: Any, index: int) -> None:
-    """In a fresh process: wait for the others, open the database, save one snapshot, report back."""
-    try:
-        barrier.wait(timeout=120)
-        store = Store(path)
-        try:
-            snapshot_id = store.save(small_snapshot(T0, standard=index + 1))
-            results.put(("ok", index, store.applied, store.version, snapshot_id))
-        finally:
-            store.close()
-    except BaseException as exc:  # reported to the test, which names it
-        results.put(("error", index, repr(exc), None, None))
-
-
 def _open_at_once(path: Path) -> list[tuple[str, int, Any, Any, Any]]:
     context = multiprocessing.get_context("spawn")  # fresh interpreters, as separate commands would be
     barrier, results = context.Barrier(OPENERS), context.Queue()
-    processes = [context.Process(target=_open_and_save, args=(str(path), barrier, results, i)) for i in range(OPENERS)]
+    processes = [context.Process(target=open_and_save, args=(str(path), barrier, results, i)) for i in range(OPENERS)]
     for process in processes:
         process.start()
     try:
