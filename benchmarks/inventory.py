@@ -15,12 +15,12 @@ RSS is that measurement's alone; it is the child's kernel-kept ``VmHWM``):
 * ``bare scan``: the limit, ``SELECT count(*), sum(size)`` over the same files and
   the same relation the strategy builds (``open_source``: the strategy's
   ``read_csv`` options and size cast for CSV, ``read_parquet``, the pyarrow ORC
-  dataset), on a ``connect()`` connection;
+  dataset), on a ``session()`` connection (locked down to the report's files, as the strategy runs it);
 * ``wide scan`` (informational): every column ``analyse`` reads, normalised by
   the same expressions (key decoding, timestamp formatting...), counted and
   summed with no breakdown: the floor of any breakdown over these files. For
   Parquet and ORC it reads the key column, which the bare scan never touches;
-* ``full breakdown``: ``parse_manifest`` + ``connect`` + ``open_source`` +
+* ``full breakdown``: ``parse_manifest`` + ``session`` + ``open_source`` +
   ``analyse`` with prefix (depth 2), size, age, extension and storage-class
   breakdowns and the top 10 objects, as ``--strategy inventory`` runs them.
 
@@ -453,7 +453,7 @@ def child(mode: str, manifest_path: Path, root: Path) -> int:
     import duckdb
     import pyarrow.dataset  # noqa: F401  (imported before the clock: ORC's open_source imports it)
 
-    from s3_storage_analyser.inventory.analyse import analyse, connect, open_source
+    from s3_storage_analyser.inventory.analyse import analyse, open_source, session
     from s3_storage_analyser.inventory.manifest import parse_manifest
 
     raw = manifest_path.read_bytes()
@@ -462,14 +462,17 @@ def child(mode: str, manifest_path: Path, root: Path) -> int:
     started = time.perf_counter()
     manifest = parse_manifest(raw, str(manifest_path))
     paths = [root / item.key for item in manifest.files]
-    con = connect()
+    opened = session(paths)  # locked down to these files, spilling to its own directory, as the strategy runs it
+    con = opened.__enter__()
     settings = dict(
         con.execute("SELECT name, value FROM duckdb_settings() WHERE name IN ('threads', 'memory_limit')").fetchall()
     )
     out: dict[str, Any] = {"mode": mode, "format": manifest.file_format, "files": len(paths), "settings": settings}
     source = open_source(con, manifest, paths)
     if mode == BARE:
-        row = con.execute(f"SELECT count(*), sum({source.size})::HUGEINT FROM {source.relation}").fetchone()
+        row = con.execute(
+            f"SELECT count(*), sum({source.size})::HUGEINT FROM {source.relation}", dict(source.params)
+        ).fetchone()
         assert row is not None
         out["rows"], out["bytes"] = int(row[0]), int(row[1] or 0)
     elif mode == WIDE:
@@ -480,7 +483,8 @@ def child(mode: str, manifest_path: Path, root: Path) -> int:
             f"SELECT count(*), sum(coalesce({source.size}, 0))::HUGEINT, sum(length({source.key})), "
             f"count({source.storage_class}), count({source.last_modified}), count(*) FILTER (WHERE {current}), "
             f"count(*) FILTER (WHERE {source.is_delete_marker}), count({source.it_tier or 'NULL'}) "
-            f"FROM {source.relation}"
+            f"FROM {source.relation}",
+            dict(source.params),
         ).fetchone()
         assert row is not None
         out["rows"], out["bytes"], out["objects"] = int(row[0]), int(row[1] or 0), int(row[5])
@@ -497,7 +501,7 @@ def child(mode: str, manifest_path: Path, root: Path) -> int:
             bytes_by_class=dict(usage.bytes_by_class),
             breakdowns=[[r.dimension, r.key, r.objects, r.bytes] for r in usage.breakdowns],
         )
-    con.close()
+    opened.__exit__(None, None, None)
     out["seconds"] = time.perf_counter() - started
     usage_after = resource.getrusage(resource.RUSAGE_SELF)
     out["cpu_seconds"] = (usage_after.ru_utime - usage_before.ru_utime) + (usage_after.ru_stime - usage_before.ru_stime)

@@ -75,10 +75,6 @@ def csv_body(rows: list[list[str]]) -> bytes:
     return gzip.compress(text.getvalue().encode(), compresslevel=1)
 
 
-def files_under(root: Path) -> set[Path]:
-    return {p for p in root.rglob("*")}
-
-
 # --------------------------------------------------------------------------- SQL in the schema
 
 
@@ -132,9 +128,7 @@ def test_undocumented_schema_fields_fail_the_bucket(
 
 
 @pytest.mark.parametrize("digest", ["../outside/x", "/etc/passwd", "0123456789abcdef0123456789abcde", "g" * 32, ""])
-def test_path_like_digests_read_nothing_outside_the_cache(
-    aws_url: str, cli: Any, tmp_path: Path, digest: str
-) -> None:
+def test_path_like_digests_read_nothing_outside_the_cache(aws_url: str, cli: Any, tmp_path: Path, digest: str) -> None:
     # Where today's code would look: <cache>/<digest>.csv.gz, a valid report of a 999-byte object.
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -196,9 +190,7 @@ def test_cache_dir_holding_user_files_keeps_them(aws_url: str, tmp_path: Path) -
     assert sorted(p.name for p in downloads.iterdir()) == sorted([*mine, STORE_NAME])
 
 
-def test_a_directory_of_the_cache_name_that_is_not_ours_is_left_alone(
-    aws_url: str, cli: Any, tmp_path: Path
-) -> None:
+def test_a_directory_of_the_cache_name_that_is_not_ours_is_left_alone(aws_url: str, cli: Any, tmp_path: Path) -> None:
     serve(aws_url, report_of([InventoryRow("a", 5)], fields=FIELDS))
     theirs = tmp_path / "cache" / STORE_NAME
     theirs.mkdir(parents=True)

@@ -288,3 +288,70 @@ def test_checksum_covers_every_byte() -> None:
         verify_checksum(body + b" ", checksum, WHERE)
     with pytest.raises(InventoryError):
         verify_checksum(body.replace(b"2046", b"2047"), checksum, WHERE)
+
+
+# --------------------------------------------------------------------------- attacker-written manifests
+
+
+def entry(**changes: Any) -> list[dict[str, Any]]:
+    item: dict[str, Any] = {"key": "inventory/src/all-objects/data/a.csv.gz", "size": 5, "MD5checksum": MD5_A}
+    item.update(changes)
+    return [item]
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"MD5checksum": "../x/y"}, "not 32 hex digits"),
+        ({"MD5checksum": "/etc/passwd"}, "not 32 hex digits"),
+        ({"MD5checksum": MD5_A[:-1]}, "not 32 hex digits"),
+        ({"MD5checksum": MD5_A + "0"}, "not 32 hex digits"),
+        ({"MD5checksum": "z" * 32}, "not 32 hex digits"),
+        ({"MD5checksum": 12}, "not 32 hex digits"),
+        ({"size": -1}, "not a non-negative 64-bit integer"),
+        ({"size": 2**63}, "not a non-negative 64-bit integer"),
+        ({"size": "12"}, "not a non-negative 64-bit integer"),
+        ({"size": 1.5}, "not a non-negative 64-bit integer"),
+        ({"size": True}, "not a non-negative 64-bit integer"),
+        ({"key": ""}, "not an S3 key"),
+        ({"key": "a\x00b"}, "not an S3 key"),
+        ({"key": "k" * 1025}, "not an S3 key"),
+        ({"key": ["a"]}, "not an S3 key"),
+    ],
+)
+def test_file_entries_are_checked(changes: dict[str, Any], needle: str) -> None:
+    with pytest.raises(InventoryError) as raised:
+        parse_manifest(raw(manifest(files=entry(**changes))), WHERE)
+    assert needle in str(raised.value) and str(raised.value).startswith(WHERE)
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"sourceBucket": "../etc"}, "sourceBucket '../etc' is not a bucket name"),
+        ({"sourceBucket": "a b"}, "is not a bucket name"),
+        ({"destinationBucket": "arn:aws:s3:::x/../y"}, "destinationBucket"),
+        ({"fileSchema": "Bucket, Key, Size, x': 'VARCHAR'})); COPY (SELECT 1) TO '/tmp/x'; --"}, "not an S3 Inventory"),
+        ({"fileSchema": 'Bucket, Key, Size, "Size'}, "not an S3 Inventory field"),
+        ({"fileSchema": "Bucket, Key, Size, Size"}, "names a field twice"),
+        ({"fileFormat": "Parquet", "fileSchema": "message s3 { optional int64 size; optional binary k'ey; }"}, "not a"),
+        ({"fileFormat": "Parquet", "fileSchema": "message s3 { optional int64 sizes; }"}, "'sizes'"),
+        ({"fileFormat": "ORC", "fileSchema": "struct<key:string>; DROP TABLE x"}, "not a ORC schema"),
+        ({"fileFormat": "ORC", "fileSchema": "struct<key:string,KEY:string>"}, "'KEY'"),
+    ],
+)
+def test_names_are_checked(changes: dict[str, Any], needle: str) -> None:
+    with pytest.raises(InventoryError) as raised:
+        parse_manifest(raw(manifest(**changes)), WHERE)
+    assert needle in str(raised.value)
+
+
+def test_every_documented_csv_field_is_accepted() -> None:
+    from s3_storage_analyser.inventory.fields import documented_fields, snake
+
+    fields = sorted(documented_fields())
+    assert {"ObjectOwner", "LifecycleExpirationDate", "ChecksumAlgorithm"} <= set(fields)
+    assert parse_manifest(raw(manifest(fileSchema=", ".join(fields))), WHERE).columns == tuple(fields)
+    orc = "struct<" + ",".join(f"{snake(f)}:string" for f in fields) + ">"
+    assert len(parse_manifest(raw(manifest(fileFormat="ORC", fileSchema=orc)), WHERE).columns) == len(fields)
+    assert snake("ETag") == "e_tag" and snake("IntelligentTieringAccessTier") == "intelligent_tiering_access_tier"

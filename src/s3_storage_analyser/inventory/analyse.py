@@ -416,9 +416,7 @@ def analyse(
     return replace(usage, storage_types=storage_types) if storage_types else usage
 
 
-def _top_threshold(
-    con: duckdb.DuckDBPyConnection, base: str, scope: str, n: int, params: Mapping[str, object]
-) -> int:
+def _top_threshold(con: duckdb.DuckDBPyConnection, base: str, scope: str, n: int, params: Mapping[str, object]) -> int:
     """A lower bound of the n-th largest current size, from the first rows: only objects at least
     this large can be among the top n, so only they reach the (bounded) top-n aggregate, and the
     scan stays one scan. Reading ``TOP_SAMPLE_ROWS`` rows costs ~1% of a 10M-row report."""

@@ -44,7 +44,7 @@ def _model_fields() -> tuple[str, ...]:
         import botocore.session
 
         shape = botocore.session.get_session().get_service_model("s3").shape_for("InventoryOptionalField")
-        return tuple(name for name in shape.enum if _NAME.fullmatch(name))
+        return tuple(name for name in getattr(shape, "enum", ()) if _NAME.fullmatch(name))
     except Exception:  # any failure: the copy above still holds today's fields
         return ()
 

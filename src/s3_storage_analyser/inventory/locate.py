@@ -14,6 +14,7 @@ from ..discovery import bucket_region
 from .manifest import InventoryError
 
 _STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z)/$")
+_BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ def newest_report(aws: Aws, source: str, config: dict[str, Any]) -> ReportLocati
     """The newest ``<prefix>/<source>/<id>/<stamp>/`` folder holding both manifest files."""
     destination = config["Destination"]["S3BucketDestination"]
     bucket = str(destination["Bucket"]).rsplit(":", 1)[-1]
+    if not _BUCKET.fullmatch(bucket):
+        raise InventoryError(f"Bucket {source}: inventory destination {bucket[:80]!r} is not a bucket name.")
     prefix = str(destination.get("Prefix") or "").strip("/")
     base = f"{prefix}/{source}/{config['Id']}/" if prefix else f"{source}/{config['Id']}/"
     region = bucket_region(aws, bucket)

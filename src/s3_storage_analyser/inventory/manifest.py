@@ -155,7 +155,6 @@ def verify_checksum(raw: bytes, checksum_text: str, location: str) -> None:
     if expected != actual:
         shown = expected if _MD5.fullmatch(expected) or not expected else repr(expected[:40])
         raise InventoryError(
-            f"{location}: manifest.json does not match manifest.checksum "
-            f"(MD5 {actual}, expected {shown or 'none'}).",
+            f"{location}: manifest.json does not match manifest.checksum (MD5 {actual}, expected {shown or 'none'}).",
             hint="The report may still be being written, or was altered; try an older report or --strategy list.",
         )

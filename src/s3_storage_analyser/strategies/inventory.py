@@ -70,7 +70,7 @@ class InventoryStrategy:
                 yield from self._bucket(bucket)
             except _PER_BUCKET as exc:
                 yield Failure(bucket.name, bucket.region, "inventory", exc.code, str(exc))
-            except Exception as exc:  # noqa: BLE001  (one bucket never ends the run)
+            except Exception as exc:  # one bucket never ends the run
                 yield _unexpected(bucket.name, bucket.region, exc)
 
     def _bucket(self, bucket: Bucket) -> Iterator[BucketReport | Notice]:
@@ -121,7 +121,7 @@ class InventoryStrategy:
             yield from self._count(Bucket(manifest.source_bucket, "-"), manifest, paths, manifest.created, shown)
         except _PER_BUCKET as exc:
             yield Failure(source, None, "inventory", exc.code, str(exc))
-        except Exception as exc:  # noqa: BLE001  (one bucket never ends the run)
+        except Exception as exc:  # one bucket never ends the run
             yield _unexpected(source, None, exc)
 
     def _count(
