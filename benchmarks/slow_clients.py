@@ -13,9 +13,10 @@ uvicorn's own h11 protocol with uvicorn's default settings, as ``serve`` ran bef
   and one normal ``GET /healthz`` on a fresh connection (its status, or the error);
 * after the flood: the same, once right away and once after ``--read-timeout`` + 2 s.
 
-Prints a table; exit status 1 when the guarded server's descriptors pass ``--max-connections`` + its listen
-backlog (connections accepted in one go before any can be refused) + 64, or when a normal request after the
-flood is not answered.
+Prints a table; exit status 1 when the guarded server's descriptors grow past twice ``--max-connections`` +
+its listen backlog (refused connections hold a descriptor until the event loop gets to close them, and
+asyncio accepts a backlog's worth per wake-up, so the cap is not exact; what matters is that the count stays
+bounded instead of growing with the flood), or when a normal request after the flood is not answered.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def main(argv: Sequence[str]) -> int:
                 print(f"{phase:<14} {count:>9} {fds:>10}  {status}")
             if kind == "guarded":
                 peak = max(fds for _, _, fds, _ in rows)
-                failed |= peak > args.max_connections + BACKLOG + 64 or rows[-1][3] not in ("200", "503")
+                failed |= peak > 2 * args.max_connections + BACKLOG or rows[-1][3] not in ("200", "503")
     return 1 if failed else 0
 
 
