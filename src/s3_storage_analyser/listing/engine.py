@@ -11,6 +11,7 @@ botocore's retries) fails the whole bucket, which is then never half-counted.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import queue
@@ -29,6 +30,8 @@ from .lifeline import Lifeline
 from .ranges import DEFAULT_ALPHABET, KeyRange, pages_left, split, split_at, spread
 from .tally import Tally
 from .worker import RunnerConfig, SliceResult, SliceRunner, serve_slices, worker_main
+
+log = logging.getLogger("s3_storage_analyser.listing")
 
 FIRST_SLICE_PAGES = 1
 SLICE_PAGES = 8
@@ -294,43 +297,60 @@ class ListingEngine:
             index = in_flight.pop(task_id)
             state = states[index]
             state.outstanding -= 1
-            done = self._absorb(state, result)
+            idle = max(1, executor.capacity - len(in_flight) - len(pending))
+            try:
+                done = self._absorb(state, result)
+                if done is None and not state.failed:
+                    self._follow_up(index, state, result, idle, pending, later if not split_idle else None)
+                    if state.outstanding == 0:
+                        done = self._finish(state)
+            except Exception as exc:  # a bug or a value no check foresaw: this bucket's failure, not the run's
+                log.debug("listing %s failed unexpectedly", state.target.bucket.name, exc_info=True)
+                done = self._absorb(state, _unexpected(result.task, exc))
             if done is not None:
                 yield state.target, done
-                continue
-            idle = max(1, executor.capacity - len(in_flight) - len(pending))
-            if result.task.probe and not state.failed:
-                # the folders inside a remainder are in: cut it there, into as many pieces as workers idle
-                remainder = replace(result.task, probe=False)
-                folders = result.boundaries or []
-                points = spread(folders, min(idle, max(1, len(folders) // FOLDERS_PER_PIECE)))
-                pieces = split_at(remainder, points) if points else split(remainder, idle, state.alphabet)
-                state.outstanding += len(pieces)
-                pending.extend((index, piece) for piece in pieces)
-                continue
-            if result.remainder is not None and not state.failed:
-                if not split_idle:
-                    later.append((index, result.remainder))
-                    state.outstanding += 1
-                    state.boundaries = result.boundaries
-                    continue
-                remainder = result.remainder
-                if result.last_page_first is not None and remainder.after is not None:
-                    # no more pieces than pages left: each piece ends with a page that overshoots
-                    left = pages_left(result.last_page_first, remainder.after, remainder.upto, state.alphabet)
-                    if left < 2 * idle:  # (inf when the page's keys look alike to the estimate)
-                        idle = max(1, int(left / 2))
-                if idle >= 2 and state.boundaries and remainder.mode != "uploads":
-                    # keys in folders: find the folders first (one request), rather than cut between them
-                    pending.appendleft((index, replace(remainder, probe=True)))
-                    state.outstanding += 1
-                    continue
-                pieces = split(remainder, idle, state.alphabet)
-                state.outstanding += len(pieces)
-                pending.extend((index, piece) for piece in pieces)
-            if state.outstanding == 0 and not state.failed:
-                yield state.target, self._finish(state)
         pending.extend(later)
+
+    @staticmethod
+    def _follow_up(
+        index: int,
+        state: _TargetState,
+        result: SliceResult,
+        idle: int,
+        pending: deque[tuple[int, KeyRange]],
+        later: deque[tuple[int, KeyRange]] | None,
+    ) -> None:
+        """Queue what is left of a slice: cut for ``idle`` workers, or (phase one: ``later``) kept whole."""
+        if result.task.probe:
+            # the folders inside a remainder are in: cut it there, into as many pieces as workers idle
+            remainder = replace(result.task, probe=False)
+            folders = result.boundaries or []
+            points = spread(folders, min(idle, max(1, len(folders) // FOLDERS_PER_PIECE)))
+            pieces = split_at(remainder, points) if points else split(remainder, idle, state.alphabet)
+            state.outstanding += len(pieces)
+            pending.extend((index, piece) for piece in pieces)
+            return
+        if result.remainder is None:
+            return
+        if later is not None:
+            later.append((index, result.remainder))
+            state.outstanding += 1
+            state.boundaries = result.boundaries
+            return
+        remainder = result.remainder
+        if result.last_page_first is not None and remainder.after is not None:
+            # no more pieces than pages left: each piece ends with a page that overshoots
+            left = pages_left(result.last_page_first, remainder.after, remainder.upto, state.alphabet)
+            if left < 2 * idle:  # (inf when the page's keys look alike to the estimate)
+                idle = max(1, int(left / 2))
+        if idle >= 2 and state.boundaries and remainder.mode != "uploads":
+            # keys in folders: find the folders first (one request), rather than cut between them
+            pending.appendleft((index, replace(remainder, probe=True)))
+            state.outstanding += 1
+            return
+        pieces = split(remainder, idle, state.alphabet)
+        state.outstanding += len(pieces)
+        pending.extend((index, piece) for piece in pieces)
 
     def _absorb(self, state: _TargetState, result: SliceResult) -> BucketReport | Failure | None:
         """Merge a slice; returns a Failure the first time a target fails."""
@@ -340,6 +360,8 @@ class ListingEngine:
             state.failed = True
             self.progress.targets_done += 1
             self._notify()
+            if result.error_trace:
+                log.debug("listing %s: %s", state.target.bucket.name, result.error_trace)
             bucket = state.target.bucket
             return Failure(
                 _label(state.target),
@@ -368,6 +390,12 @@ class ListingEngine:
     def _notify(self) -> None:
         if self.on_progress is not None:
             self.on_progress(self.progress)
+
+
+def _unexpected(task: KeyRange, exc: Exception) -> SliceResult:
+    """A slice result that fails its bucket with an error no check named (type and message kept)."""
+    message = f"unexpected {type(exc).__name__} while listing: {exc}"
+    return SliceResult(task, Tally(), error_code=type(exc).__name__, error_message=message)
 
 
 def _label(target: Target) -> str:

@@ -147,6 +147,8 @@ class RawLister:
                     done = True
                     return b"".join(chunks)
                 chunks.append(chunk)
+        except RequestDeadlineError:
+            raise  # (a urllib3 ReadTimeoutError too, as botocore's timeouts are)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise IncompletePageError(
                 operation=operation, endpoint_url=url, problem=f"{type(exc).__name__}: {exc}"

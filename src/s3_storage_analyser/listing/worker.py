@@ -30,6 +30,7 @@ from .tally import Tally
 
 log = logging.getLogger("s3_storage_analyser.listing")
 LIST_OBJECTS, LIST_VERSIONS, LIST_UPLOADS = "ListObjectsV2", "ListObjectVersions", "ListMultipartUploads"
+_OPERATION = {"objects": LIST_OBJECTS, "versions": LIST_VERSIONS, "uploads": LIST_UPLOADS}
 
 # Folder levels a probe tries (one request each) before the range is cut at midpoints instead.
 PROBE_LEVELS = 3
@@ -87,7 +88,10 @@ class SliceRunner:
                 return self._versions(task, tally, max_pages)
             return self._objects(task, tally, max_pages)
         except PageError as exc:  # the server's answer, checked and found wrong
-            return SliceResult(task, tally, error_code=exc.code, error_message=str(exc))
+            message = str(exc)
+            if not message.startswith(("List", "Get")):  # found while decoding, after the request
+                message = f"{_OPERATION[task.mode]} page: {message}"
+            return SliceResult(task, tally, error_code=exc.code, error_message=message)
         except (RequestDeadlineError, IncompletePageError) as exc:  # after botocore's retries
             return SliceResult(task, tally, error_code=exc.code, error_message=str(exc))
         except AnalyserError as exc:
