@@ -8,15 +8,21 @@ subprocess with a generous timeout as the hang guard.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from s3_storage_analyser.demo.fakes3 import FakeS3, FakeUpload, FlatHexKeys, KeySource
+from s3_storage_analyser.aggregate import BreakdownSpec
+from s3_storage_analyser.aws import Aws, AwsOptions
+from s3_storage_analyser.demo.fakes3 import FakeS3, FakeUpload, FlatHexKeys, KeySource, ListKeys
+from s3_storage_analyser.listing.engine import ListingEngine, Target
+from s3_storage_analyser.model import Bucket, BucketReport, Failure
 from test_listing import assert_counts
 from test_listing_faults import truth
 
@@ -146,3 +152,55 @@ def test_every_version_and_upload_misbehaviour_is_named_and_the_good_bucket_exac
     assert_good(good, GOOD)
     assert (good["IncompleteUploads"], good["IncompleteUploadParts"], good["IncompleteUploadBytes"]) == (2, 4, 19)
     assert good["NoncurrentFiles"] == 0 and good["DeleteMarkers"] == 0
+
+
+# --------------------------------------------------------------------------- the unforeseen
+
+
+class Trap:
+    """A breakdown with a bug: adding a "trap" key raises; merging a tally that saw a "boom" key raises."""
+
+    dimension = "trap"
+
+    def __init__(self) -> None:
+        self.boom = False
+
+    def add(self, key: str, size: int, storage_class: str, last_modified: str) -> None:
+        if key.startswith("trap"):
+            raise ZeroDivisionError(f"sprung by {key}")
+        self.boom |= key.startswith("boom")
+
+    def merge(self, other: Any) -> None:
+        if other.boom:
+            raise KeyError("merged a boom")
+
+    def rows(self) -> list[Any]:
+        return []
+
+
+@dataclass(frozen=True)
+class TrapSpec(BreakdownSpec):
+    def make(self) -> list[Any]:
+        return [Trap()]
+
+
+def test_an_unforeseen_error_fails_its_bucket_only(caplog: pytest.LogCaptureFixture) -> None:
+    """In a slice (worker side) or while merging (coordinator side): that bucket's failure, typed, traced."""
+    fake = FakeS3()
+    fake.add_bucket("good", GOOD)
+    fake.add_bucket("trap", ListKeys.from_keys([f"trap{i:04d}" for i in range(1500)], 3))
+    fake.add_bucket("boom", ListKeys.from_keys([f"boom{i:04d}" for i in range(1500)], 3))
+    with fake, caplog.at_level(logging.DEBUG, logger="s3_storage_analyser.listing"):
+        aws = Aws(AwsOptions(endpoint_url=fake.url))
+        engine = ListingEngine(aws, concurrency=4, processes=0, spec=TrapSpec())
+        targets = [Target(Bucket(name, "us-east-1", None)) for name in ("boom", "good", "trap")]
+        results = {target.bucket.name: result for target, result in engine.run(targets)}
+
+    good = results["good"]
+    assert isinstance(good, BucketReport)
+    objects, sizes = truth(GOOD)
+    assert dict(good.usage.objects_by_class) == objects and dict(good.usage.bytes_by_class) == sizes
+    trap, boom = results["trap"], results["boom"]
+    assert isinstance(trap, Failure) and trap.error == "ZeroDivisionError" and "sprung by trap0000" in trap.message
+    assert isinstance(boom, Failure) and boom.error == "KeyError" and "merged a boom" in boom.message
+    assert "Traceback" in caplog.text and "ZeroDivisionError" in caplog.text and "KeyError" in caplog.text
