@@ -11,6 +11,9 @@ fail each bucket with a message that names the endpoint and says to use
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -296,8 +299,8 @@ def test_flags_that_apply_are_taken(aws_url: str, cli: Cli) -> None:
     )
     result = cli("--endpoint-url", aws_url, "--fmt", "json", *args)
     assert result.code == EXIT_OK, result.stderr
-    rows = json.loads(result.stdout)["Buckets"][0]["Breakdowns"]
-    assert [r["Key"] for r in rows] == ["a/b/"]
+    rows = json.loads(result.stdout)["Buckets"][0]["Breakdowns"]["prefix"]
+    assert [(r["Key"], r["Bytes"]) for r in rows] == [("a/", 3), ("a/b/", 3)]  # --depth 2 took
 
 
 @pytest.mark.parametrize("flag", [["--endpoint-url", "http://127.0.0.1:9"], ["--profile", "prod"]])
@@ -453,11 +456,18 @@ def test_debug_shows_the_traceback_of_an_unexpected_bucket_failure(
     make_bucket(aws_url, "garbled")
     body = '<?xml version="1.0"?><LocationConstraint>\x01</LocationConstraint>'
     fault_proxy.add(operation="GetBucketLocation", bucket="garbled", action="respond", responder=xml_answer(200, body))
-    quiet = cli("--endpoint-url", fault_proxy.url)
-    loud = cli("--endpoint-url", fault_proxy.url, "--debug")
-    assert quiet.code == loud.code == EXIT_FAILURE
+
+    # In a process of its own: --debug's logging setup is the process's, not pytest's.
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "s3_storage_analyser", "--endpoint-url", fault_proxy.url, *extra]
+        return subprocess.run(command, check=False, capture_output=True, text=True, timeout=120, env=dict(os.environ))
+
+    quiet, loud = run(), run("--debug")
+    assert quiet.returncode == loud.returncode == EXIT_FAILURE, (quiet.stderr, loud.stderr)
     assert "Traceback" not in quiet.stderr
+    assert "rerun with --debug" in quiet.stderr
     assert "Traceback" in loud.stderr and "ParseError" in loud.stderr
+    assert "internal error" not in loud.stderr
 
 
 def test_unparseable_get_bucket_location(aws_url: str, cli: Cli, fault_proxy: FaultProxy) -> None:
