@@ -152,7 +152,7 @@ def _region_source(options_region: str | None, value: str) -> str:
     """Where the region came from, for messages: the flag, an environment variable, or the profile."""
     if options_region:
         return "--region"
-    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
         if os.environ.get(name) == value:
             return name
     return "the profile's region"

@@ -371,7 +371,7 @@ def _violation(
         origin = _origin(source("strategy"), "S3SA_STRATEGY")
         return (
             f"{flag} applies only to --strategy {wanted}; this run uses --strategy {strategy}{origin}.",
-            f"Drop {flag}, or add --strategy {rule.strategies[0]}.",
+            f"Drop {flag}, or use --strategy {rule.strategies[0]}.",
         )
     dimensions = {str(d).lower() for d in flags.get("by") or ()}
     if rule.by and not dimensions & set(rule.by):
