@@ -513,14 +513,18 @@ def test_versions_interleaved_with_delete_markers() -> None:
 
 
 def test_version_without_storage_class_is_standard_and_without_size_raises() -> None:
-    entry = "<Version><Key>k</Key><IsLatest>true</IsLatest><LastModified>2024-01-01T00:00:00.000Z</LastModified><Size>4</Size></Version>"
+    entry = (
+        "<Version><Key>k</Key><IsLatest>true</IsLatest><LastModified>2024-01-01T00:00:00.000Z</LastModified>"
+        "<Size>4</Size></Version>"
+    )
     ok = f"{V_HEAD}<IsTruncated>false</IsTruncated>{entry}{V_TAIL}"
     page = parse_versions(ok)
     assert page.entries == [("k", "2024-01-01T00:00:00.000Z", 4, "STANDARD", True, False)]
     assert not page.truncated
     assert page.next_key_marker is None
     assert page.next_version_marker is None
-    bad = f"{V_HEAD}<Version><Key>k</Key><IsLatest>true</IsLatest><LastModified>2024-01-01T00:00:00.000Z</LastModified></Version>{V_TAIL}"
+    modified = "<LastModified>2024-01-01T00:00:00.000Z</LastModified>"
+    bad = f"{V_HEAD}<Version><Key>k</Key><IsLatest>true</IsLatest>{modified}</Version>{V_TAIL}"
     with pytest.raises(PageError):
         parse_versions(bad)
 
