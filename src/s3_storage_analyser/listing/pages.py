@@ -105,6 +105,14 @@ def decode_key(raw: str, url_encoded: bool) -> str:
         raise PageError(f"a url-encoded key that is not UTF-8: {shown(text)}") from None
 
 
+def decode_keys(raw: list[str], url_encoded: bool) -> list[str]:
+    """Keys as S3 stores them; one scan of the whole page finds the usual case, where none needs decoding."""
+    joined = "\n".join(raw)
+    if "&" not in joined and not (url_encoded and ("%" in joined or "+" in joined)):
+        return raw
+    return [decode_key(key, url_encoded) for key in raw]
+
+
 def parse_size(text: str, what: str) -> int:
     """A Size: a non-negative integer that fits an int64 (S3's own type for it)."""
     if not (text.isascii() and text.isdigit() and len(text) <= 19) or int(text) > INT64_MAX:
@@ -136,8 +144,7 @@ class ObjectPage:
     def keys(self) -> list[str]:
         """Every entry's key, decoded once (the checks and the breakdowns share them)."""
         if self._keys is None:
-            encoded = self.url_encoded
-            self._keys = [decode_key(entry[0], encoded) for entry in self.entries]
+            self._keys = decode_keys([entry[0] for entry in self.entries], self.url_encoded)
         return self._keys
 
 
@@ -197,8 +204,7 @@ class VersionPage:
 
     def keys(self) -> list[str]:
         """Every entry's key, decoded."""
-        encoded = self.url_encoded
-        return [decode_key(entry[0], encoded) for entry in self.entries]
+        return decode_keys([entry[0] for entry in self.entries], self.url_encoded)
 
 
 _VERSION_OR_MARKER = re.compile(r"<(Version|DeleteMarker)>(.*?)</\1>", re.S)
