@@ -78,7 +78,7 @@ class _Executor(Protocol):
 
     def next_result(self) -> tuple[int, SliceResult]: ...
 
-    def close(self) -> None: ...
+    def close(self, *, abandon: bool = False) -> None: ...
 
 
 class _ThreadExecutor:
@@ -101,8 +101,9 @@ class _ThreadExecutor:
         task_id, future = self._done.get()
         return task_id, future.result()
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
+    def close(self, *, abandon: bool = False) -> None:
+        """Wait for the slices in flight, or (``abandon``: Ctrl-C, an error) drop the queued ones."""
+        self._pool.shutdown(wait=not abandon, cancel_futures=abandon)
 
 
 class _ProcessExecutor:
@@ -170,10 +171,14 @@ class _ProcessExecutor:
                         hint="Rerun with --processes 0 to list in one process, and --debug.",
                     ) from None
 
-    def close(self) -> None:
+    def close(self, *, abandon: bool = False) -> None:
+        """Stop the threads and workers; ``abandon`` (Ctrl-C, an error) ends the workers at once
+        rather than after the slices queued before the stop markers."""
+        if abandon and self._procs:
+            self._lifeline.cut()
         for _ in range((len(self._procs) + 1) * self._threads):
             self._tasks.put(None)
-        for thread in self._local:
+        for thread in [] if abandon else self._local:
             thread.join(timeout=5)
         for proc in self._procs:
             proc.join(timeout=5)
@@ -227,10 +232,12 @@ class ListingEngine:
             state.outstanding = 2 if self.uploads else 1
         # Phase one: first pages on threads here. Phase two: the rest on processes.
         threads = _ThreadExecutor(SliceRunner(config, self.aws), self.concurrency)
+        finished = False
         try:
             yield from self._drive(threads, states, pending, FIRST_SLICE_PAGES, split_idle=False)
+            finished = True
         finally:
-            threads.close()
+            threads.close(abandon=not finished)
         if not pending:
             return
         executor: _Executor
@@ -240,10 +247,12 @@ class ListingEngine:
             executor = _ProcessExecutor(config, self.processes, self.concurrency, SliceRunner(config, self.aws))
         else:
             executor = _ThreadExecutor(SliceRunner(config, self.aws), self.concurrency)
+        finished = False
         try:
             yield from self._drive(executor, states, pending, self.slice_pages, split_idle=True)
+            finished = True
         finally:
-            executor.close()
+            executor.close(abandon=not finished)
 
     @staticmethod
     def _spread(
