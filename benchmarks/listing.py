@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/listing.py [--keys 1000000] [--latency 0.03] [--quick]
 
-One run starts the fake S3 endpoint (``demo/fakes3.py``) in its own process and,
+One run starts the fake S3 endpoint (``tests/support/fakes3.py``) in its own process and,
 per scenario, measures on that same endpoint:
 
 * ``boto3 paginator``: the baseline, one sequential ``list_objects_v2`` stream with
@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import s3_storage_analyser
+import testkit  # noqa: F401  (puts tests/ on sys.path: support.* is the test kit)
 from common import (
     CpuWatch,
     Measured,
@@ -54,7 +55,7 @@ from common import (
     spread_of,
     table,
 )
-from s3_storage_analyser.demo.fakes3 import BucketSpec, ServerSpec, build_keys, run_server_process
+from support.fakes3 import BucketSpec, ServerSpec, build_keys, run_server_process
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -21,10 +21,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import testkit  # noqa: F401  (puts tests/ on sys.path: support.* is the test kit)
 from common import fake_aws_env
 from s3_storage_analyser.aws import Aws, AwsOptions
-from s3_storage_analyser.demo.fakes3 import BucketSpec, ServerSpec, run_server_process
 from s3_storage_analyser.report import ScanOptions, scan
+from support.fakes3 import BucketSpec, ServerSpec, run_server_process
 
 # (bucket, predicate on "file:function") in priority order: the first match takes the function's own time.
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (

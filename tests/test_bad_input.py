@@ -26,10 +26,10 @@ from conftest import CliResult, make_bucket
 from faultproxy import FaultProxy, Request
 from s3_storage_analyser.aws import check_endpoint_url, check_region
 from s3_storage_analyser.config import DB_SETTING, REPORT_SETTINGS
-from s3_storage_analyser.demo.fakes3 import FakeS3, ListKeys
 from s3_storage_analyser.errors import UsageError
 from s3_storage_analyser.render import FORMATS
 from s3_storage_analyser.strategies import STRATEGY_NAMES
+from support.fakes3 import FakeS3, ListKeys
 from test_errors import assert_clean_failure, closed_port
 
 Cli = Callable[..., CliResult]

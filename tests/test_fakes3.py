@@ -14,7 +14,7 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
-from s3_storage_analyser.demo.fakes3 import (
+from support.fakes3 import (
     BucketSpec,
     FakeObject,
     FakeS3,

@@ -26,7 +26,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from s3_storage_analyser.aggregate import BreakdownRow
 from s3_storage_analyser.codec import snapshot_from_dict, snapshot_to_dict
-from s3_storage_analyser.demo.fakes3 import FakeObject, FakeS3, ListKeys
 from s3_storage_analyser.diff import diff
 from s3_storage_analyser.model import Bucket, BucketReport, Failure, Notice, Snapshot, Usage
 from s3_storage_analyser.render import FORMATS, render
@@ -37,6 +36,7 @@ from s3_storage_analyser.server.app import create_app
 from s3_storage_analyser.server.auth import AuthConfig
 from s3_storage_analyser.server.scanner import Scanner
 from s3_storage_analyser.store import Store
+from support.fakes3 import FakeObject, FakeS3, ListKeys
 
 T = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -18,7 +18,11 @@ import pytest
 from conftest import CliResult
 from s3_storage_analyser.aggregate import BreakdownSpec
 from s3_storage_analyser.aws import Aws, AwsOptions
-from s3_storage_analyser.demo.fakes3 import (
+from s3_storage_analyser.listing.engine import _ProcessExecutor
+from s3_storage_analyser.listing.ranges import KeyRange
+from s3_storage_analyser.listing.worker import RunnerConfig, SliceResult, SliceRunner
+from s3_storage_analyser.report import ScanOptions, scan
+from support.fakes3 import (
     FakeObject,
     FakeS3,
     FakeUpload,
@@ -29,10 +33,6 @@ from s3_storage_analyser.demo.fakes3 import (
     ListKeys,
     TreeKeys,
 )
-from s3_storage_analyser.listing.engine import _ProcessExecutor
-from s3_storage_analyser.listing.ranges import KeyRange
-from s3_storage_analyser.listing.worker import RunnerConfig, SliceResult, SliceRunner
-from s3_storage_analyser.report import ScanOptions, scan
 from test_listing import Obj, assert_counts, reference_breakdowns
 
 RETRIED_KINDS = ["500", "503-slowdown", "throttle", "reset", "truncate"]

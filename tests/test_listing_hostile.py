@@ -20,9 +20,9 @@ import pytest
 
 from s3_storage_analyser.aggregate import BreakdownSpec
 from s3_storage_analyser.aws import Aws, AwsOptions
-from s3_storage_analyser.demo.fakes3 import FakeS3, FakeUpload, FlatHexKeys, KeySource, ListKeys
 from s3_storage_analyser.listing.engine import ListingEngine, Target
 from s3_storage_analyser.model import Bucket, BucketReport, Failure
+from support.fakes3 import FakeS3, FakeUpload, FlatHexKeys, KeySource, ListKeys
 from test_listing import assert_counts
 from test_listing_faults import truth
 

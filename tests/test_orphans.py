@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from s3_storage_analyser.demo.fakes3 import FakeS3, FlatHexKeys
 from s3_storage_analyser.listing.lifeline import ORPHANED, Lifeline, Tether, hold
+from support.fakes3 import FakeS3, FlatHexKeys
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
 

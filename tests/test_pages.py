@@ -14,15 +14,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from s3_storage_analyser.demo.fakes3 import (
-    FakeObject,
-    FakeS3,
-    FakeVersion,
-    ListKeys,
-    parse_request,
-    url_text,
-    xml_text,
-)
 from s3_storage_analyser.listing.pages import (
     PageError,
     _objects_any_order,
@@ -31,6 +22,15 @@ from s3_storage_analyser.listing.pages import (
     parse_versions,
 )
 from s3_storage_analyser.listing.pages import xml_text as unescape
+from support.fakes3 import (
+    FakeObject,
+    FakeS3,
+    FakeVersion,
+    ListKeys,
+    parse_request,
+    url_text,
+    xml_text,
+)
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'

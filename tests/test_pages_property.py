@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from s3_storage_analyser.aws import Aws, AwsOptions
-from s3_storage_analyser.demo.fakes3 import FakeS3, FlatHexKeys, KeySource, contents_element, url_text
 from s3_storage_analyser.listing.engine import ListingEngine, Target
 from s3_storage_analyser.model import Bucket, BucketReport, Failure
+from support.fakes3 import FakeS3, FlatHexKeys, KeySource, contents_element, url_text
 from test_listing_faults import tricky_keys, truth
 
 NAMED = {"ListingOutOfOrder", "ListingStuck", "InvalidPage", "IncompletePage"}

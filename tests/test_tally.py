@@ -18,10 +18,10 @@ from s3_storage_analyser.aggregate import (
     SizeBreakdown,
     TopObjects,
 )
-from s3_storage_analyser.demo.fakes3 import FakeObject, FakeS3, FakeVersion, ListKeys, parse_request
 from s3_storage_analyser.listing.pages import ObjectPage, VersionPage, parse_objects, parse_versions
 from s3_storage_analyser.listing.tally import Tally
 from s3_storage_analyser.model import Usage
+from support.fakes3 import FakeObject, FakeS3, FakeVersion, ListKeys, parse_request
 
 NOW = datetime(2026, 1, 31, tzinfo=UTC)
 SPEC = BreakdownSpec(("prefix", "size", "extension", "age"), depth=2, top_objects=3, now=NOW)

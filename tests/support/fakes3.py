@@ -1606,7 +1606,7 @@ def measure_http(url: str, bucket: str, n: int) -> float:
 
 
 def main(argv: Sequence[str] = ()) -> None:
-    """``python -m s3_storage_analyser.demo.fakes3 [N]``: page-building and one-client HTTP keys/s."""
+    """``PYTHONPATH=tests python -m support.fakes3 [N]``: page-building and one-client HTTP keys/s."""
     n = int(argv[0]) if argv else 1_000_000
     building = measure_page_building(n)
     with FakeS3() as fake:
