@@ -280,8 +280,11 @@ def demo_command(serve: bool, port: int, scale: float, **flags: Any) -> None:
     import os
     import time
 
-    from .demo.seed import seed_account
-    from .demo.server import running_endpoint
+    from .extras import needs
+
+    with needs("demo", "The demo command"):
+        from .demo.seed import seed_account
+        from .demo.server import running_endpoint
 
     check_applicable("demo", flags, click.get_current_context().get_parameter_source)  # before seeding
     with running_endpoint(port, set_env=True) as endpoint:
@@ -289,7 +292,8 @@ def demo_command(serve: bool, port: int, scale: float, **flags: Any) -> None:
         written = seed_account(endpoint.url, scale=scale)
         click.echo(f"demo: {written:,} objects written.", err=True)
         if flags.get("strategy") == "inventory":
-            from .demo.inventories import DESTINATION, publish_demo_inventories
+            with needs("inventory", "--strategy inventory"):
+                from .demo.inventories import DESTINATION, publish_demo_inventories
 
             reports = publish_demo_inventories(endpoint.url)
             click.echo(f"demo: {reports} S3 Inventory reports written to s3://{DESTINATION}/.", err=True)
@@ -426,10 +430,13 @@ def serve_command(
     """Serve the REST API and Prometheus metrics from stored snapshots, scanning in the background."""
     from pathlib import Path
 
-    from .server.auth import load_auth
-    from .server.bind import bind_listener
-    from .server.guard import Limits
-    from .server.run import serve
+    from .extras import needs
+
+    with needs("service", "The serve command"):
+        from .server.auth import load_auth
+        from .server.bind import bind_listener
+        from .server.guard import Limits
+        from .server.run import serve
 
     every = parse_duration(interval)
     args = ReportArgs.from_flags(flags)

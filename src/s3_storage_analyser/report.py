@@ -79,7 +79,10 @@ def make_strategy(aws: Aws, options: ScanOptions, on_progress: Callable[[Progres
             on_progress=on_progress,
         )
     if options.strategy == "inventory":
-        from .strategies.inventory import InventoryStrategy  # DuckDB and pyarrow: only when asked for
+        from .extras import needs
+
+        with needs("inventory", "--strategy inventory"):
+            from .strategies.inventory import InventoryStrategy  # DuckDB and pyarrow: only when asked for
 
         return InventoryStrategy(
             aws,
