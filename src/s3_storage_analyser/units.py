@@ -26,7 +26,7 @@ def parse_unit(raw: str) -> str:
             return choice
     raise UsageError(
         f"Unknown unit {raw!r}.",
-        hint=f"Use one of: {', '.join(UNIT_CHOICES)} (1024-based, as in the seed).",
+        hint=f"Use one of: {', '.join(UNIT_CHOICES)} (1024-based, as in 0.1).",
     )
 
 

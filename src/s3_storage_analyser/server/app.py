@@ -196,7 +196,7 @@ class Health(BaseModel):
 
 _BEARER = HTTPBearer(
     auto_error=False,  # auth.check decides, and answers in the API's error shape
-    description="The service's token (--token-file or TOKEN). ?token= is accepted too, as the first version took it.",
+    description="The service's token (--token-file or TOKEN). ?token= is accepted too, as 0.1 took it.",
 )
 
 
@@ -277,7 +277,7 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
     @app.get(
         "/",
         dependencies=authed,
-        summary="The latest report (the first version's endpoint)",
+        summary="The latest report (the endpoint of 0.1)",
         responses={**_REPORT_CONTENT, **_errors(400, 401, 503)},
     )
     def seed_report(request: Request, fmt: Annotated[Format | None, Query()] = None) -> Response:

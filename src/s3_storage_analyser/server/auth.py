@@ -35,7 +35,7 @@ class AuthConfig:
         if not offered or not hmac.compare_digest(offered.encode(), self.token.encode()):
             raise UnauthorizedError(
                 "Missing or wrong token.",
-                hint="Send `Authorization: Bearer <token>` (or ?token=<token>, as the first version did).",
+                hint="Send `Authorization: Bearer <token>` (or ?token=<token>, as 0.1 did).",
             )
 
 
