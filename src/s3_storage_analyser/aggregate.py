@@ -18,6 +18,31 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from .model import BreakdownRow
+
+__all__ = [  # BreakdownRow is defined with the data, in model, and re-exported here
+    "AGE_EDGES_DAYS",
+    "AGE_LABELS",
+    "GIB",
+    "KIB",
+    "MIB",
+    "NO_EXTENSION",
+    "NO_PREFIX",
+    "OTHER",
+    "SIZE_EDGES",
+    "SIZE_LABELS",
+    "AgeBreakdown",
+    "Breakdown",
+    "BreakdownRow",
+    "BreakdownSpec",
+    "ExtensionBreakdown",
+    "PrefixBreakdown",
+    "SizeBreakdown",
+    "TopObjects",
+    "age_cutoffs",
+    "merge_all",
+]
+
 KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
@@ -39,18 +64,6 @@ SIZE_LABELS: tuple[str, ...] = (
 OTHER = "(other)"
 NO_PREFIX = "(no prefix)"
 NO_EXTENSION = "(none)"
-
-
-@dataclass(frozen=True)
-class BreakdownRow:
-    """One line of a breakdown: (dimension, key) -> objects and bytes."""
-
-    dimension: str
-    key: str
-    objects: int
-    bytes: int
-    storage_class: str = ""
-    last_modified: str = ""
 
 
 class Breakdown(Protocol):

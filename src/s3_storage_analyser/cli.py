@@ -9,16 +9,14 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__
-from .aggregate import BreakdownSpec
-from .aws import Aws, AwsOptions, check_endpoint_url
-from .config import DB_SETTING, check_applicable, default_concurrency, report_options, scan_options
+from .aws import Aws
+from .config import DB_SETTING, ReportArgs, check_applicable, report_options, scan_options
 from .diff import diff
 from .errors import (
     EXIT_FAILURE,
@@ -36,73 +34,12 @@ from .progress import ProgressDisplay
 from .render import parse_format, render
 from .render.diff import render_diff
 from .render.history import render_history
-from .report import ScanOptions, scan
+from .report import scan
 from .safetext import printable
-from .selection import Selection
 from .store import Store, default_db_path
 from .units import parse_unit
 
 log = logging.getLogger("s3_storage_analyser")
-
-
-@dataclass(frozen=True)
-class ReportArgs:
-    """The report flags as parsed and validated, before any AWS call."""
-
-    fmt: str
-    unit: str | None
-    scan: ScanOptions
-    aws: AwsOptions
-    debug: bool
-    quiet: bool = False
-    save: bool = False
-    db: str | None = None
-    output: str | None = None
-    pushgateway: str | None = None
-
-    @classmethod
-    def from_flags(cls, flags: dict[str, Any], endpoint_url: str | None = None) -> ReportArgs:
-        ctx = click.get_current_context(silent=True)
-        if ctx is not None:  # flags given on the command line that this run would ignore are refused
-            check_applicable(ctx.info_name or "report", flags, ctx.get_parameter_source)
-        if flags.get("endpoint_url") is not None:
-            check_endpoint_url(flags["endpoint_url"])
-        conc = flags["conc"] or default_concurrency(flags["strategy"].lower())
-        return cls(
-            fmt=parse_format(flags.get("fmt") or "table"),
-            unit=parse_unit(flags["unit"]) if flags.get("unit") else None,
-            scan=ScanOptions(
-                strategy=flags["strategy"].lower(),
-                selection=Selection.parse(flags["prefixes"], flags["buckets"]),
-                concurrency=conc,
-                days=flags["days"],
-                processes=flags["processes"],
-                inventory_manifest=flags["inventory_manifest"],
-                max_age_days=flags["max_age"],
-                cache_dir=flags["cache_dir"],
-                versions=flags["versions"],
-                uploads=flags["uploads"],
-                breakdowns=BreakdownSpec(
-                    dimensions=tuple(dict.fromkeys(d.lower() for d in flags["by"])),
-                    depth=flags["depth"],
-                    delimiter=_delimiter(flags["delimiter"]),
-                    limit=flags["limit"],
-                    top_objects=flags["top"],
-                ),
-            ),
-            aws=AwsOptions(
-                endpoint_url=endpoint_url or flags["endpoint_url"],
-                profile=flags["profile"],
-                region=flags["region"],
-                max_pool_connections=max(10, conc),
-            ),
-            debug=flags["debug"],
-            quiet=flags.get("quiet", True),
-            save=flags.get("save", False),
-            db=flags.get("db"),
-            output=flags.get("output"),
-            pushgateway=flags.get("pushgateway"),
-        )
 
 
 class DefaultGroup(click.Group):
@@ -184,12 +121,6 @@ def emit(snapshot: Snapshot, args: ReportArgs) -> None:
         return
     out = render(snapshot, args.fmt, unit=args.unit, color=args.fmt == "table" and sys.stdout.isatty())
     click.echo(out, nl=False)
-
-
-def _delimiter(raw: str) -> str:
-    if not raw:
-        raise UsageError("--delimiter must not be empty.", hint="The default is '/'.")
-    return raw
 
 
 def describe_failure(failure: Failure) -> str:
@@ -452,7 +383,8 @@ def serve_command(
         raise
     _configure_logging(args.debug, server=True)
     serve(
-        args,
+        args.scan,
+        args.aws,
         store,
         auth,
         listener=listener,

@@ -1,7 +1,15 @@
 """Report settings, declared once: flag, type, default, environment variable, help.
 
 The CLI builds its options from this table, README documents every entry (a test
-checks), and the server reuses the same declarations.
+checks), and the server reuses the same declarations. Every default is written
+here once and read from here (``default``): ``ScanOptions`` and the strategies
+take theirs from the table. The breakdown shape's defaults (``--depth``,
+``--delimiter``, ``--limit``, ``--top``) are ``BreakdownSpec``'s, read from it,
+because listing worker processes build that spec without importing the CLI.
+
+Imports run one way: ``cli`` -> ``config`` (this module: the table,
+``ScanOptions``, ``ReportArgs``) <- ``report`` <- ``server``; nothing here
+imports ``report``, ``cli`` or ``server``.
 """
 
 from __future__ import annotations
@@ -14,10 +22,13 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
+from .aggregate import BreakdownSpec
+from .aws import AwsOptions, check_endpoint_url
 from .errors import UsageError
-from .render import FORMATS
+from .render import FORMATS, parse_format
+from .selection import Selection
 from .strategies import STRATEGY_NAMES
-from .units import UNIT_CHOICES
+from .units import UNIT_CHOICES, parse_unit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,11 +99,12 @@ class Setting:
 
 
 LISTING_CONCURRENCY = 32
+_SPEC = BreakdownSpec()  # the breakdown shape's defaults
 
 
 def default_concurrency(strategy: str = "cloudwatch") -> int:
-    """As in the seed, one worker per CPU for CloudWatch (a few calls per region); listing waits on
-    the network for every page, so it keeps 32 requests in flight by default."""
+    """The --conc default: as in 0.1, one worker per CPU for CloudWatch (a few calls per region);
+    listing waits on the network for every page, so it keeps 32 requests in flight by default."""
     if strategy == "list":
         return LISTING_CONCURRENCY
     return os.cpu_count() or 2
@@ -161,7 +173,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "days",
         "CloudWatch look-back window in days: the newest daily datapoint inside it is used.",
         type=click.IntRange(1, 455),
-        default=3,
+        default=3,  # the only place: ScanOptions.days reads it
         metavar="N",
         envvar="S3SA_DAYS",
         applies=AppliesTo(strategies=("cloudwatch",)),
@@ -221,7 +233,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "depth",
         "Prefix levels for --by prefix.",
         type=click.IntRange(1, 32),
-        default=1,
+        default=_SPEC.depth,
         metavar="N",
         applies=AppliesTo(strategies=("list", "inventory"), by=("prefix",)),
     ),
@@ -229,7 +241,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "--delimiter",
         "delimiter",
         "What separates prefix levels for --by prefix.",
-        default="/",
+        default=_SPEC.delimiter,
         metavar="CHAR",
         applies=AppliesTo(strategies=("list", "inventory"), by=("prefix",)),
         example="'/'",
@@ -240,7 +252,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "Rows per breakdown level of --by prefix and --by extension: the largest K by bytes, "
         "the rest rolled into (other).",
         type=click.IntRange(1, 10000),
-        default=20,
+        default=_SPEC.limit,
         metavar="K",
         applies=AppliesTo(strategies=("list", "inventory"), by=("prefix", "extension")),
     ),
@@ -249,7 +261,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "top",
         "Also show the N largest objects of each bucket (list and inventory strategies).",
         type=click.IntRange(0, 10000),
-        default=0,
+        default=_SPEC.top_objects,
         metavar="N",
         applies=AppliesTo(strategies=("list", "inventory")),
     ),
@@ -277,7 +289,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "max_age",
         "Warn when the inventory report used is older than N days.",
         type=click.IntRange(0, 3650),
-        default=8,
+        default=8,  # the only place: ScanOptions.max_age_days and InventoryStrategy read it
         metavar="DAYS",
         applies=AppliesTo(strategies=("inventory",)),
     ),
@@ -331,6 +343,19 @@ DB_SETTING = Setting(
     applies=AppliesTo(needs=("save",)),  # in report; history, show, diff and serve always use it
     example="history.sqlite3",
 )
+
+
+def setting(dest: str) -> Setting:
+    """The declaration of one report setting, by its destination name."""
+    for declared in (*REPORT_SETTINGS, DB_SETTING):
+        if declared.dest == dest:
+            return declared
+    raise KeyError(dest)
+
+
+def default(dest: str) -> Any:
+    """A setting's declared default (``--conc``'s depends on the strategy: ``default_concurrency``)."""
+    return setting(dest).default
 
 
 def report_options(fn: F) -> F:
@@ -415,3 +440,121 @@ def check_applicable(
         "Flags that do not apply to this run:\n" + "\n".join(f"  {what}" for what, _ in problems),
         hint=" ".join(dict.fromkeys(how for _, how in problems)),
     )
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What to measure and how; independent of how the result is shown. Defaults are the table's.
+
+    ``concurrency=0`` means the strategy's default (``default_concurrency``)."""
+
+    strategy: str = default("strategy")
+    selection: Selection = field(default_factory=Selection)
+    concurrency: int = 0
+    days: int = default("days")
+    processes: int | None = default("processes")
+    versions: bool = default("versions")
+    uploads: bool = default("uploads")
+    breakdowns: BreakdownSpec = field(default_factory=BreakdownSpec)
+    inventory_manifest: str | None = default("inventory_manifest")
+    max_age_days: int = default("max_age")
+    cache_dir: str | None = default("cache_dir")
+
+    def __post_init__(self) -> None:
+        if not self.concurrency:
+            object.__setattr__(self, "concurrency", default_concurrency(self.strategy))
+
+    def validate(self) -> None:
+        """Refuse combinations a strategy cannot answer, before any AWS call."""
+        if self.inventory_manifest and self.strategy != "inventory":
+            raise UsageError("--inventory-manifest needs --strategy inventory.", hint="Add --strategy inventory.")
+        if self.strategy == "inventory" and self.uploads:
+            raise UsageError(
+                "S3 Inventory reports do not list incomplete multipart uploads.",
+                hint="Use --strategy list --uploads for those.",
+            )
+        if self.strategy in ("list", "inventory"):
+            return
+        asked = [
+            flag
+            for flag, wanted in (
+                ("--versions", self.versions),
+                ("--uploads", self.uploads),
+                ("--by", bool(self.breakdowns.dimensions)),
+                ("--top", bool(self.breakdowns.top_objects)),
+                ("s3://bucket/prefix", bool(self.selection.prefixes())),
+            )
+            if wanted
+        ]
+        if asked:
+            raise UsageError(
+                f"{', '.join(asked)} need(s) per-object data, which --strategy {self.strategy} does not have.",
+                hint="Add --strategy list.",
+            )
+
+
+@dataclass(frozen=True)
+class ReportArgs:
+    """The report flags as parsed and validated, before any AWS call."""
+
+    fmt: str
+    unit: str | None
+    scan: ScanOptions
+    aws: AwsOptions
+    debug: bool
+    quiet: bool = False
+    save: bool = False
+    db: str | None = None
+    output: str | None = None
+    pushgateway: str | None = None
+
+    @classmethod
+    def from_flags(cls, flags: Mapping[str, Any], endpoint_url: str | None = None) -> ReportArgs:
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:  # flags given on the command line that this run would ignore are refused
+            check_applicable(ctx.info_name or "report", flags, ctx.get_parameter_source)
+        if flags.get("endpoint_url") is not None:
+            check_endpoint_url(flags["endpoint_url"])
+        strategy = flags["strategy"].lower()
+        conc = flags["conc"] or default_concurrency(strategy)
+        return cls(
+            fmt=parse_format(flags.get("fmt") or "table"),
+            unit=parse_unit(flags["unit"]) if flags.get("unit") else None,
+            scan=ScanOptions(
+                strategy=strategy,
+                selection=Selection.parse(flags["prefixes"], flags["buckets"]),
+                concurrency=conc,
+                days=flags["days"],
+                processes=flags["processes"],
+                inventory_manifest=flags["inventory_manifest"],
+                max_age_days=flags["max_age"],
+                cache_dir=flags["cache_dir"],
+                versions=flags["versions"],
+                uploads=flags["uploads"],
+                breakdowns=BreakdownSpec(
+                    dimensions=tuple(dict.fromkeys(d.lower() for d in flags["by"])),
+                    depth=flags["depth"],
+                    delimiter=_delimiter(flags["delimiter"]),
+                    limit=flags["limit"],
+                    top_objects=flags["top"],
+                ),
+            ),
+            aws=AwsOptions(
+                endpoint_url=endpoint_url or flags["endpoint_url"],
+                profile=flags["profile"],
+                region=flags["region"],
+                max_pool_connections=max(10, conc),
+            ),
+            debug=flags["debug"],
+            quiet=flags.get("quiet", True),
+            save=flags.get("save", False),
+            db=flags.get("db"),
+            output=flags.get("output"),
+            pushgateway=flags.get("pushgateway"),
+        )
+
+
+def _delimiter(raw: str) -> str:
+    if not raw:
+        raise UsageError("--delimiter must not be empty.", hint="The default is '/'.")
+    return raw

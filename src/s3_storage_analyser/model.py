@@ -11,7 +11,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .aggregate import BreakdownRow
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One line of a breakdown: (dimension, key) -> objects and bytes."""
+
+    dimension: str
+    key: str
+    objects: int
+    bytes: int
+    storage_class: str = ""
+    last_modified: str = ""
 
 
 def _add(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:

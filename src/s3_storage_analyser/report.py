@@ -3,64 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .aggregate import BreakdownSpec
 from .aws import Aws
+from .config import ScanOptions
 from .discovery import Discovery, discover
 from .errors import UsageError
 from .listing.engine import Progress
 from .model import BucketReport, Failure, Notice, Snapshot
-from .selection import Selection
 from .strategies import STRATEGY_NAMES, Strategy
 from .strategies.cloudwatch import CloudWatchStrategy
 from .strategies.listing import ListingStrategy
 
-
-@dataclass(frozen=True)
-class ScanOptions:
-    """What to measure and how; independent of how the result is shown."""
-
-    strategy: str = "cloudwatch"
-    selection: Selection = field(default_factory=Selection)
-    concurrency: int = 4
-    days: int = 3
-    processes: int | None = None
-    versions: bool = False
-    uploads: bool = False
-    breakdowns: BreakdownSpec = field(default_factory=BreakdownSpec)
-    inventory_manifest: str | None = None
-    max_age_days: int = 8
-    cache_dir: str | None = None
-
-    def validate(self) -> None:
-        """Refuse combinations a strategy cannot answer, before any AWS call."""
-        if self.inventory_manifest and self.strategy != "inventory":
-            raise UsageError("--inventory-manifest needs --strategy inventory.", hint="Add --strategy inventory.")
-        if self.strategy == "inventory" and self.uploads:
-            raise UsageError(
-                "S3 Inventory reports do not list incomplete multipart uploads.",
-                hint="Use --strategy list --uploads for those.",
-            )
-        if self.strategy in ("list", "inventory"):
-            return
-        asked = [
-            flag
-            for flag, wanted in (
-                ("--versions", self.versions),
-                ("--uploads", self.uploads),
-                ("--by", bool(self.breakdowns.dimensions)),
-                ("--top", bool(self.breakdowns.top_objects)),
-                ("s3://bucket/prefix", bool(self.selection.prefixes())),
-            )
-            if wanted
-        ]
-        if asked:
-            raise UsageError(
-                f"{', '.join(asked)} need(s) per-object data, which --strategy {self.strategy} does not have.",
-                hint="Add --strategy list.",
-            )
+__all__ = ["ScanOptions", "make_strategy", "scan"]
 
 
 def make_strategy(aws: Aws, options: ScanOptions, on_progress: Callable[[Progress], None] | None = None) -> Strategy:

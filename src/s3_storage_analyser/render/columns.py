@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
 
-from ..aggregate import BreakdownRow
-from ..model import BucketReport, Snapshot
+from ..model import BreakdownRow, BucketReport, Snapshot
 from ..storage_classes import class_info, sort_classes
 
 SEED_CLASSES: tuple[str, ...] = ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA")

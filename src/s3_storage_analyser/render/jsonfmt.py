@@ -6,8 +6,7 @@ import json
 import re
 from typing import Any
 
-from ..aggregate import BreakdownRow
-from ..model import BucketReport, Failure, Snapshot
+from ..model import BreakdownRow, BucketReport, Failure, Snapshot
 from ..safetext import UNSAFE
 from ..storage_classes import KNOWN_CLASSES, class_info, sort_classes
 from .columns import breakdown_rows, format_created, format_date, format_instant

@@ -14,8 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..aggregate import BreakdownRow
-from ..model import Snapshot
+from ..model import BreakdownRow, Snapshot
 from ..safetext import printable
 from ..units import humanise, in_unit
 from .columns import breakdown_rows, format_date, report_columns

@@ -12,22 +12,18 @@ import signal
 import socket
 import threading
 from types import FrameType
-from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import FastAPI
 
-from ..aws import Aws
-from ..report import scan
+from ..aws import Aws, AwsOptions
+from ..report import ScanOptions, scan
 from ..store import Store
 from .app import create_app
 from .auth import AuthConfig
 from .bind import BACKLOG
 from .guard import Limits, guarded_protocol
 from .scanner import Scanner
-
-if TYPE_CHECKING:
-    from ..cli import ReportArgs
 
 log = logging.getLogger("s3_storage_analyser.server")
 
@@ -50,7 +46,8 @@ def uvicorn_config(app: FastAPI, limits: Limits) -> uvicorn.Config:
 
 
 def serve(
-    args: ReportArgs,
+    options: ScanOptions,
+    aws_options: AwsOptions,
     store: Store,
     auth: AuthConfig,
     *,
@@ -61,8 +58,8 @@ def serve(
     limits: Limits | None = None,
 ) -> None:
     """Serve on an already bound ``listener`` until SIGINT/SIGTERM; the scanner starts only once it is bound."""
-    aws = Aws(args.aws)
-    scanner = Scanner(lambda: scan(aws, args.scan), store, interval)
+    aws = Aws(aws_options)
+    scanner = Scanner(lambda: scan(aws, options), store, interval)
     app = create_app(store, scanner, auth, metrics_auth=metrics_auth)
     server = uvicorn.Server(uvicorn_config(app, limits or Limits()))
     host, port = listener.getsockname()[:2]

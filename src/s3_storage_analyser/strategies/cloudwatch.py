@@ -100,8 +100,8 @@ class CloudWatchStrategy:
         self,
         aws: Aws,
         *,
-        days: int = 3,
-        concurrency: int = 4,
+        days: int,
+        concurrency: int,
         now: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.aws = aws

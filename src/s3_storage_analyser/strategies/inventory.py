@@ -17,6 +17,7 @@ import botocore.exceptions as bex
 
 from ..aggregate import BreakdownSpec
 from ..aws import Aws, translate
+from ..config import default
 from ..discovery import bucket_region
 from ..errors import AccessDeniedError, AwsError, BucketNotFoundError
 from ..inventory.analyse import analyse, open_source, session
@@ -49,7 +50,7 @@ class InventoryStrategy:
         spec: BreakdownSpec | None = None,
         versions: bool = False,
         manifest: str | None = None,
-        max_age_days: int = 8,
+        max_age_days: int = default("max_age"),
         cache_dir: str | None = None,
         scopes: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
