@@ -121,6 +121,7 @@ def _under(prefix: str) -> list[str]:
         ("errors", ("",)),
         ("aggregate", ("aws", "config", "report", "cli", "server", "listing", "inventory", "strategies", "render")),
         ("config", ("report", "cli", "server")),
+        ("progress", ("listing", "strategies", "report", "cli", "server")),  # the display reads model's Progress
         ("report", ("cli", "server")),
         ("server", ("cli",)),
         ("strategies", ("cli", "report", "server")),

@@ -184,3 +184,14 @@ class Snapshot:
     @property
     def data_dates(self) -> set[date]:
         return {r.data_date for r in self.buckets if r.data_date is not None}
+
+
+@dataclass
+class Progress:
+    """Running figures of a scan, for a progress display (the listing strategy reports them)."""
+
+    keys: int = 0
+    bytes: int = 0
+    pages: int = 0
+    targets_done: int = 0
+    targets: int = 0

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from .listing.engine import Progress
+from .model import Progress
 from .units import humanise
 
 

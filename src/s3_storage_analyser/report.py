@@ -9,8 +9,7 @@ from .aws import Aws
 from .config import ScanOptions
 from .discovery import Discovery, discover
 from .errors import UsageError
-from .listing.engine import Progress
-from .model import BucketReport, Failure, Notice, Snapshot
+from .model import BucketReport, Failure, Notice, Progress, Snapshot
 from .strategies import STRATEGY_NAMES, Strategy
 from .strategies.cloudwatch import CloudWatchStrategy
 from .strategies.listing import ListingStrategy

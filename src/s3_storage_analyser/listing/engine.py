@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from ..aggregate import BreakdownSpec
 from ..aws import Aws
 from ..errors import AnalyserError
-from ..model import Bucket, BucketReport, Failure
+from ..model import Bucket, BucketReport, Failure, Progress
 from .lifeline import Lifeline
 from .ranges import DEFAULT_ALPHABET, KeyRange, pages_left, split, split_at, spread
 from .tally import Tally
@@ -46,17 +46,6 @@ class Target:
 
     bucket: Bucket
     prefix: str = ""
-
-
-@dataclass
-class Progress:
-    """Running figures for a progress display."""
-
-    keys: int = 0
-    bytes: int = 0
-    pages: int = 0
-    targets_done: int = 0
-    targets: int = 0
 
 
 @dataclass

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from ..aggregate import BreakdownSpec
 from ..aws import Aws
-from ..listing.engine import ListingEngine, Progress, Target
-from ..model import Bucket, BucketReport, Failure
+from ..listing.engine import ListingEngine, Target
+from ..model import Bucket, BucketReport, Failure, Progress
 
 
 class ListingStrategy:
