@@ -69,6 +69,7 @@ def imports(module: str, *, eager_only: bool) -> set[str]:
                 for child in ast.walk(node):
                     if isinstance(child, ast.Import | ast.ImportFrom):
                         found.update(_targets(module, child))
+
     visit(tree.body, True)
     # importing a.b.c runs a/__init__ and a/b/__init__ first (the module's own packages already ran)
     own = {module.rsplit(".", i)[0] for i in range(1, module.count(".") + 1)}

@@ -16,30 +16,12 @@ from urllib.parse import urlsplit
 from prometheus_client.exposition import push_to_gateway
 from prometheus_client.registry import CollectorRegistry
 
-from .errors import OutputFailedError, UsageError
+from .errors import PushFailedError, SaveFailedError, StoreError, UsageError, WriteFailedError
 from .model import Snapshot
 from .render.prometheus import SnapshotCollector
-from .store import Store, StoreError
+from .store import Store
 
 PUSH_JOB = "s3_storage_analyser"
-
-
-class SaveFailedError(OutputFailedError):
-    """The snapshot could not be stored in the history database."""
-
-    code = "SaveFailed"
-
-
-class WriteFailedError(OutputFailedError):
-    """The ``--output`` file could not be written."""
-
-    code = "WriteFailed"
-
-
-class PushFailedError(OutputFailedError):
-    """The Pushgateway could not be reached or refused the metrics."""
-
-    code = "PushFailed"
 
 
 def save(snapshot: Snapshot, path: Path) -> int:

@@ -28,45 +28,14 @@ from datetime import datetime
 from pathlib import Path
 
 from .codec import failure_from_dict, failure_to_dict, report_from_dict, report_to_dict
-from .errors import AnalyserError, UsageError
+from .errors import (  # the history's errors, drawn in errors' tree
+    HistoryMissingError,
+    HistoryUnavailableError,
+    HistoryWriteError,
+    SnapshotNotFoundError,
+    TooFewSnapshotsError,
+)
 from .model import Notice, Snapshot
-
-
-class StoreError(AnalyserError):
-    """The history database cannot be used; ``cause`` says why in a few words, for callers that add context."""
-
-    code = "HistoryError"
-
-    def __init__(self, message: str, *, path: Path, cause: str, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.path = path
-        self.cause = cause
-
-
-class HistoryUnavailableError(StoreError, UsageError):
-    """The database cannot be opened (or is newer than this tool): ``--db`` can fix it, so exit 2."""
-
-
-class HistoryMissingError(HistoryUnavailableError):
-    """A reader was pointed at a database that does not exist; readers never create one."""
-
-
-class HistoryWriteError(StoreError):
-    """A snapshot could not be written (disk full, read-only file, lock held too long)."""
-
-
-class SnapshotNotFoundError(AnalyserError):
-    """No snapshot with that id in the history database."""
-
-    exit_code = 2
-    http_status = 404
-    code = "SnapshotNotFound"
-
-
-class TooFewSnapshotsError(UsageError):
-    """A diff was asked for without naming two snapshots, and the history has fewer."""
-
-    code = "BadRequest"
 
 
 @dataclass(frozen=True)

@@ -39,10 +39,11 @@ from ..aggregate import (
     SizeBreakdown,
     TopObjects,
 )
+from ..errors import InventoryError
 from ..listing.tally import Tally
 from ..model import Usage
 from .fields import quote_identifier
-from .manifest import InventoryError, Manifest
+from .manifest import Manifest
 
 # S3 Inventory's Intelligent-Tiering access tiers, named as CloudWatch names their storage types.
 IT_TIER_STORAGE_TYPES = {

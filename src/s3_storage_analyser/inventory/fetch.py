@@ -23,7 +23,8 @@ from pathlib import Path
 import botocore.exceptions as bex
 
 from ..aws import Aws, error_code, translate
-from .manifest import DataFile, InventoryError, Manifest
+from ..errors import InventoryError
+from .manifest import DataFile, Manifest
 
 DEFAULT_CACHE_BYTES = 20 * 1024**3
 STORE_NAME = "s3-storage-analyser-inventory"

@@ -11,7 +11,7 @@ import botocore.exceptions as bex
 
 from ..aws import Aws, translate
 from ..discovery import bucket_region
-from .manifest import InventoryError
+from ..errors import InventoryError
 
 _STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z)/$")
 _BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import AnalyserError
+from ..errors import InventoryError
 from .fields import documented_columns, documented_fields
 
 FORMATS = ("CSV", "Parquet", "ORC")
@@ -27,12 +27,6 @@ _BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 # A Parquet field ("optional int64 size;", "required binary key (UTF8);") and an ORC one ("size:bigint").
 _PARQUET_FIELD = re.compile(r"\s*(?:optional|required|repeated)\s+\w+\s+(\w+)\s*(?:\((?:[\w, ]|\([\w, ]*\))*\))?\s*")
 _ORC_FIELD = re.compile(r"\s*(\w+)\s*:\s*\w+(?:\(\d+(?:,\d+)?\))?\s*")
-
-
-class InventoryError(AnalyserError):
-    """A report that cannot be used: missing, stale beyond use, corrupt, unreadable."""
-
-    code = "InventoryError"
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..diff import diff
-from ..errors import AnalyserError
+from ..errors import AnalyserError, NoSnapshotError, NotFoundError
 from ..model import Snapshot
 from ..render import render
 from ..render.columns import format_instant
@@ -91,13 +91,6 @@ _REPORT_CONTENT: dict[int | str, dict[str, Any]] = {
         "content": {media.split(";")[0]: {} for media in dict.fromkeys(MEDIA_TYPES.values())},
     }
 }
-
-
-class NoSnapshotError(AnalyserError):
-    """Nothing has been scanned yet."""
-
-    http_status = 503
-    code = "NoSnapshotYet"
 
 
 class _LatestCache:
@@ -411,8 +404,3 @@ def _add_docs(app: FastAPI) -> None:
             redoc_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
             with_google_fonts=False,
         )
-
-
-class NotFoundError(AnalyserError):
-    http_status = 404
-    code = "NotFound"

@@ -10,14 +10,7 @@ from pathlib import Path
 
 from starlette.requests import Request
 
-from ..errors import AnalyserError, UsageError
-
-
-class UnauthorizedError(AnalyserError):
-    """Missing or wrong token."""
-
-    http_status = 401
-    code = "Unauthorized"
+from ..errors import UnauthorizedError, UsageError
 
 
 @dataclass(frozen=True)

@@ -10,18 +10,12 @@ from __future__ import annotations
 import errno
 import socket
 
-from ..errors import AnalyserError
+from ..errors import BindError
 
 # Connections the kernel queues before they are accepted. asyncio accepts up to this many per wake-up
 # before the protocol can refuse any, so it also bounds how far a flood can pass --max-connections for a
 # moment. uvicorn's default is 2048; a service scraped by a few clients needs far fewer.
 BACKLOG = 128
-
-
-class BindError(AnalyserError):
-    """The address to listen on cannot be had: port in use, address not on this machine, unknown host."""
-
-    code = "BindError"
 
 
 def bind_listener(host: str, port: int, *, backlog: int = BACKLOG) -> socket.socket:

@@ -19,11 +19,11 @@ from ..aggregate import BreakdownSpec
 from ..aws import Aws, translate
 from ..config import default
 from ..discovery import bucket_region
-from ..errors import AccessDeniedError, AwsError, BucketNotFoundError
+from ..errors import AccessDeniedError, AwsError, BucketNotFoundError, InventoryError
 from ..inventory.analyse import analyse, open_source, session
 from ..inventory.fetch import Fetcher, read_local_manifest, split_s3_url
 from ..inventory.locate import find_report
-from ..inventory.manifest import InventoryError, Manifest, parse_manifest, verify_checksum
+from ..inventory.manifest import Manifest, parse_manifest, verify_checksum
 from ..model import Bucket, BucketReport, Failure, Notice
 
 _PER_BUCKET = (InventoryError, AccessDeniedError, BucketNotFoundError, AwsError)
