@@ -1,16 +1,30 @@
-"""README.md documents every command-line option, exit code, HTTP route, metric and JSON key.
+"""The documentation (``docs/``, built with MkDocs, and README.md) keeps up with the tool.
 
-These tests fail when a flag, an exit code, a route of the service, a Prometheus
-metric or a JSON key is added to the code without a line in README.md (and, for
-routes, when README.md lists one the service does not have), so the
-documentation cannot silently fall behind.
+These tests fail when a flag, a command, an exit code, a route of the service, a
+Prometheus metric or a JSON key is added to the code without a word in the docs pages
+(and, for routes, when the pages list one the service does not have); when the generated
+command-line reference in ``docs/cli.md`` is stale or the hand-written tables there
+disagree with the settings table; when an example marked ``<!-- run: COMMAND -->`` no
+longer matches what COMMAND prints against the demo account; when README.md grows past a
+two-minute read or links to a page that does not exist; and when user-facing text calls a
+release anything but its version number ("0.1").
 """
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import os
 import re
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import click
 import pytest
@@ -20,11 +34,39 @@ from s3_storage_analyser.aggregate import BreakdownRow
 from s3_storage_analyser.cli import main
 from s3_storage_analyser.model import Bucket, BucketReport, Failure, Snapshot, Usage
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+SRC = ROOT / "src" / "s3_storage_analyser"
+README_MAX_LINES = 250
 
 
-def readme_text() -> str:
-    return README.read_text(encoding="utf-8")
+def _load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("cli_reference", DOCS / "hooks" / "cli_reference.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+cli_reference = _load_generator()
+
+
+def pages() -> list[Path]:
+    found = sorted(DOCS.glob("*.md"))
+    assert len(found) >= 10, found  # guards every test below against passing vacuously
+    return found
+
+
+def handwritten(text: str) -> str:
+    """``text`` without the generated reference block: what people wrote must cover the tool by itself."""
+    start, end = text.find(cli_reference.BEGIN), text.find(cli_reference.END)
+    return text if start < 0 else text[:start] + text[end + len(cli_reference.END) :]
+
+
+def docs_text() -> str:
+    """Every docs page, the generated command-line reference left out."""
+    return "\n".join(handwritten(page.read_text(encoding="utf-8")) for page in pages())
 
 
 def long_flags(command: click.Command) -> list[str]:
@@ -62,11 +104,14 @@ def section(text: str, title: str) -> str:
     """The body of the Markdown section whose heading contains ``title``, up to the next heading of its level."""
     text = without_code_blocks(text)
     match = re.search(rf"^(#+) [^\n]*{re.escape(title)}[^\n]*$", text, flags=re.MULTILINE | re.IGNORECASE)
-    assert match is not None, f"README.md has no section titled {title!r}"
+    assert match is not None, f"the docs have no section titled {title!r}"
     level = len(match.group(1))
     rest = text[match.end() :]
     end = re.search(rf"^#{{1,{level}}} ", rest, flags=re.MULTILINE)
     return rest[: end.start()] if end else rest
+
+
+# --- Commands, options and exit codes -------------------------------------------------------
 
 
 def test_every_command_has_options() -> None:
@@ -78,27 +123,88 @@ def test_every_command_has_options() -> None:
 
 @pytest.mark.parametrize(("command", "flag"), documented_options())
 def test_option_is_documented(command: str, flag: str) -> None:
-    assert mentions(readme_text(), flag), f"README.md does not mention {flag} (option of {command!r})"
+    assert mentions(docs_text(), flag), (
+        f"no docs page mentions {flag} (option of {command!r}) outside the generated reference"
+    )
 
 
 def test_every_command_is_documented() -> None:
-    text = readme_text()
+    text = docs_text()
     missing = [name for name in main.commands if not re.search(rf"s3-storage-analyser {re.escape(name)}\b", text)]
-    assert not missing, f"README.md shows no `s3-storage-analyser <command>` usage for: {missing}"
+    assert not missing, f"the docs show no `s3-storage-analyser <command>` usage for: {missing}"
 
 
 def test_exit_codes_are_documented() -> None:
     codes = exit_codes()
     assert {"EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_PARTIAL"} <= set(codes)
-    body = section(readme_text(), "Exit codes")
+    body = section((DOCS / "errors.md").read_text(encoding="utf-8"), "Exit codes")
     rows = {int(code) for code in re.findall(r"^\|\s*`(\d+)`\s*\|", body, flags=re.MULTILINE)}
     missing = {name: value for name, value in codes.items() if value not in rows}
-    assert not missing, f"README.md's exit code table has no row for: {missing}"
+    assert not missing, f"docs/errors.md's exit code table has no row for: {missing}"
 
 
-@pytest.mark.parametrize("target", ["make test", "make demo"])
-def test_make_targets_are_named(target: str) -> None:
-    assert target in readme_text(), f"README.md does not name `{target}`"
+# --- The generated command-line reference -----------------------------------------------------
+
+
+def test_generated_reference_is_current() -> None:
+    """docs/cli.md keeps a copy of the generated reference for readers of the repository (the site
+    regenerates it at build time); it must be what the code generates now."""
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    start, end = text.find(cli_reference.BEGIN), text.find(cli_reference.END)
+    assert 0 <= start < end, "docs/cli.md has lost its generated reference block"
+    kept = text[start : end + len(cli_reference.END)]
+    assert kept == cli_reference.generate(), (
+        "docs/cli.md's generated reference is stale: run `python docs/hooks/cli_reference.py --write`"
+    )
+
+
+def test_generated_reference_covers_every_option() -> None:
+    block = cli_reference.generate()
+    for name in main.commands:
+        assert f"### `s3-storage-analyser {name}`" in block
+    missing = [(command, flag) for command, flag in documented_options() if not mentions(block, flag)]
+    assert not missing, missing
+    # Facts come from the settings table: a declared range, env var and applicability each show.
+    report = block.split("### `s3-storage-analyser report`")[1].split("### ")[0]
+    days = next(line for line in report.splitlines() if line.startswith("| `--days`"))
+    assert "1 to 455" in days and "`S3SA_DAYS`" in days and "`--strategy cloudwatch`" in days and "`3`" in days
+
+
+def _handwritten_option_rows() -> list[dict[str, str]]:
+    """The rows of docs/cli.md's hand-written option tables that have an `Env var` column, by header."""
+    text = handwritten((DOCS / "cli.md").read_text(encoding="utf-8"))
+    rows: list[dict[str, str]] = []
+    header: list[str] | None = None
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            header = None
+            continue
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|(?=(?:[^`]*`[^`]*`)*[^`]*$)", line)[1:-1]]
+        if header is None:
+            header = cells
+        elif not set(line) <= set("|-: ") and "Env var" in header:
+            rows.append(dict(zip(header, cells, strict=False)))
+    return rows
+
+
+def test_handwritten_tables_agree_with_the_settings_table() -> None:
+    """The hand-written tables of docs/cli.md (kept for their examples and explanations) say the same
+    environment variable and default as the settings table declares."""
+    settings: dict[str, Any] = cli_reference._settings_by_flag()
+    rows = _handwritten_option_rows()
+    checked = 0
+    for row in rows:
+        flag = row["Flag"].strip("`").split()[0]
+        if flag not in settings:
+            continue
+        setting = settings[flag]
+        env = re.fullmatch(r"`([A-Z0-9_]+)`", row["Env var"])  # `(AWS_...)` is botocore's, not ours
+        assert (env.group(1) if env else None) == setting.envvar, (flag, row["Env var"], setting.envvar)
+        literal = re.match(r"`([^`]+)`", row["Default"])
+        if literal and isinstance(setting.default, str | int) and not isinstance(setting.default, bool):
+            assert literal.group(1) == str(setting.default), (flag, row["Default"], setting.default)
+            checked += 1
+    assert len(rows) >= 20 and checked >= 6, (len(rows), checked)
 
 
 # --- The service's HTTP routes --------------------------------------------------------------
@@ -136,8 +242,8 @@ def app_routes(tmp_path: Path) -> set[str]:
 
 
 def documented_routes() -> set[str]:
-    """The ``METHOD /path`` rows of README.md's endpoint table (rows that start with one)."""
-    rows = re.findall(r"^\|\s*`(GET|POST|PUT|PATCH|DELETE) (/[^`\s?]*)`", readme_text(), flags=re.MULTILINE)
+    """The ``METHOD /path`` rows of the docs' endpoint tables (rows that start with one)."""
+    rows = re.findall(r"^\|\s*`(GET|POST|PUT|PATCH|DELETE) (/[^`\s?]*)`", docs_text(), flags=re.MULTILINE)
     return {f"{method} {_normalise_route(path)}" for method, path in rows}
 
 
@@ -145,12 +251,12 @@ def test_every_route_is_documented(tmp_path: Path) -> None:
     routes = app_routes(tmp_path)
     assert len(routes) >= 10, routes  # guards against passing vacuously
     missing = routes - documented_routes()
-    assert not missing, f"README.md's endpoint table has no row for: {sorted(missing)}"
+    assert not missing, f"docs/service.md's endpoint table has no row for: {sorted(missing)}"
 
 
 def test_no_documented_route_is_missing_from_the_app(tmp_path: Path) -> None:
     extra = documented_routes() - app_routes(tmp_path)
-    assert not extra, f"README.md documents routes the service does not have: {sorted(extra)}"
+    assert not extra, f"the docs document routes the service does not have: {sorted(extra)}"
 
 
 # --- Prometheus metrics and JSON keys -------------------------------------------------------
@@ -204,8 +310,9 @@ def exposed_metrics() -> set[str]:
 def test_every_metric_is_documented() -> None:
     names = exposed_metrics()
     assert {"s3_bucket_size_bytes", "s3_bucket_incomplete_uploads", "s3_analyser_scans_total"} <= names
-    missing = sorted(name for name in names if not mentions(readme_text(), name))
-    assert not missing, f"README.md does not mention the metrics: {missing}"
+    text = (DOCS / "prometheus.md").read_text(encoding="utf-8") + (DOCS / "service.md").read_text(encoding="utf-8")
+    missing = sorted(name for name in names if not mentions(text, name))
+    assert not missing, f"docs/prometheus.md and docs/service.md do not mention the metrics: {missing}"
 
 
 def test_every_json_key_is_documented() -> None:
@@ -214,6 +321,205 @@ def test_every_json_key_is_documented() -> None:
     document = snapshot_dict(_full_snapshot())
     keys = set(document) | set(document["Buckets"][0]) | set(document["Failures"][0])
     assert {"Breakdowns", "NoncurrentBytes", "IncompleteUploadBytes", "FilesByClass"} <= keys
-    text = readme_text()
+    text = docs_text()
     missing = sorted(key for key in keys if f"`{key}`" not in text)
-    assert not missing, f"README.md does not document the JSON keys: {missing}"
+    assert not missing, f"the docs do not document the JSON keys: {missing}"
+
+
+# --- README: short, and pointing into the docs ------------------------------------------------
+
+
+def readme_text() -> str:
+    return README.read_text(encoding="utf-8")
+
+
+def test_readme_is_a_two_minute_read() -> None:
+    lines = readme_text().count("\n")
+    assert 100 <= lines <= README_MAX_LINES, f"README.md has {lines} lines: keep it to {README_MAX_LINES}"
+
+
+@pytest.mark.parametrize("target", ["make test", "make demo"])
+def test_make_targets_are_named(target: str) -> None:
+    assert target in readme_text(), f"README.md does not name `{target}`"
+
+
+@pytest.mark.parametrize("extra", ["service", "inventory", "demo", "all"])
+def test_readme_shows_each_extra(extra: str) -> None:
+    assert f"pip install 's3-storage-analyser[{extra}]'" in readme_text()
+
+
+def _links(text: str) -> list[str]:
+    return re.findall(r"\]\(([^)\s]+)\)", without_code_blocks(text))
+
+
+def test_readme_links_reach_every_docs_page() -> None:
+    """Every relative link of README resolves to a file of the repository, and every docs page is
+    reachable from README (where to go next)."""
+    targets = {link.split("#")[0] for link in _links(readme_text()) if not re.match(r"[a-z]+:", link)}
+    missing = sorted(t for t in targets if not (ROOT / t).is_file())
+    assert not missing, f"README.md links to files that do not exist: {missing}"
+    unlinked = sorted(p.relative_to(ROOT).as_posix() for p in pages() if p.relative_to(ROOT).as_posix() not in targets)
+    assert not unlinked, f"README.md does not link to: {unlinked}"
+
+
+def test_nothing_links_outside_the_repository() -> None:
+    """No link climbs out of the repository, and nothing points at files only the developers have."""
+    for path in [README, *pages()]:
+        text = path.read_text(encoding="utf-8")
+        base = path.parent
+        for link in _links(text):
+            if re.match(r"[a-z]+:", link) or link.startswith("#"):
+                continue
+            resolved = (base / link.split("#")[0]).resolve()
+            assert resolved.is_relative_to(ROOT), f"{path.name} links outside the repository: {link}"
+        assert "DESIGN.md" not in text and "shared/" not in text, f"{path.name} points at a file outside the repository"
+
+
+# --- Wording: releases are named by their version ---------------------------------------------
+
+SEED = re.compile(r"\bseed\b|\bseed's\b|\bfirst (published )?version\b", re.IGNORECASE)
+
+
+def _user_facing_strings() -> list[tuple[str, int, str]]:
+    """(file, line, text) of every string literal in the package that is not a docstring: messages,
+    hints, help, OpenAPI texts (docstrings and comments are for developers)."""
+    found: list[tuple[str, int, str]] = []
+    for path in sorted(SRC.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                found.append((path.relative_to(ROOT).as_posix(), node.lineno, node.value))
+    return found
+
+
+def test_user_facing_text_names_versions_not_a_seed() -> None:
+    strings = _user_facing_strings()
+    assert len(strings) > 200  # guards against passing vacuously
+    offenders = [f"{file}:{line}: {text!r}" for file, line, text in strings if SEED.search(text)]
+    for path in [README, *pages()]:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if SEED.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offenders, "say 0.1 (the tool's own version), not 'the seed' or 'the first version':\n" + "\n".join(
+        offenders
+    )
+
+
+def test_the_wording_check_can_fail() -> None:
+    assert SEED.search("as in the seed") and SEED.search("the first version's format")
+    assert not SEED.search("demo: seeding...") and not SEED.search("as in 0.1")
+
+
+# --- Examples, checked against real runs -------------------------------------------------------
+
+RUN_MARKER = re.compile(r"^<!-- run: (.+?) -->\n```[a-z]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def examples() -> list[Any]:
+    """Every ``<!-- run: COMMAND -->`` marker followed by a fenced block, in README and the docs."""
+    found = []
+    for path in [README, *pages()]:
+        for match in RUN_MARKER.finditer(path.read_text(encoding="utf-8")):
+            command, block = match.group(1), match.group(2)
+            found.append(pytest.param(command, block, id=f"{path.name}: {command}"))
+    return found
+
+
+# What differs between two runs of the same demo: when it ran, and the port it listened on.
+VOLATILE = [
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?"), "<time>"),
+    (re.compile(r"\d{4}-\d\d-\d\d"), "<date>"),
+    (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
+    (re.compile(r"^(s3_bucket_data_timestamp_seconds\{[^}]*\}) \S+$", re.MULTILINE), r"\1 <timestamp>"),
+]
+
+
+def normalise(text: str, command: str = "") -> list[str]:
+    """Lines without what changes from run to run, trailing blanks, shell prompts and the demo's stderr lines."""
+    for pattern, replacement in VOLATILE:
+        text = pattern.sub(replacement, text)
+    if "--strategy inventory" in command:
+        # The demo's inventory bucket holds the reports themselves, whose Parquet and ORC encodings vary by
+        # a few bytes from run to run: the exact total moves, the humanised figures do not.
+        text = re.sub(r"\([\d,]+ bytes\)", "(<bytes>)", text)
+    return [line.rstrip() for line in text.splitlines() if not line.startswith(("$ ", "demo: "))]
+
+
+def test_examples_are_marked() -> None:
+    found = examples()
+    assert len(found) >= 12, len(found)
+    assert all(p.values[0].startswith("s3-storage-analyser demo") for p in found)
+
+
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3SA_"))}
+    return {**env, "AWS_EC2_METADATA_DISABLED": "true", "COLUMNS": "250"}
+
+
+@pytest.fixture(scope="module")
+def demo_account() -> Iterator[dict[str, str]]:
+    """One demo account for the examples (``demo --serve``, as a user starts it): the environment its
+    ``export`` lines give. Seeding takes seconds; each example then runs as ``report`` against it."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "s3_storage_analyser", "demo", "--serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=_clean_env(),
+    )
+    try:
+        assert server.stdout is not None
+        exports: dict[str, str] = {}
+        while "AWS_ENDPOINT_URL" not in exports:
+            line = server.stdout.readline()
+            assert line, f"demo --serve ended before printing its endpoint (exit {server.poll()})"
+            name, _, value = line.strip().removeprefix("export ").partition("=")
+            exports[name] = value
+        yield {**_clean_env(), **exports}
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.mark.parametrize(("command", "block"), examples())
+def test_example_matches_a_real_run(command: str, block: str, request: pytest.FixtureRequest) -> None:
+    """The example's output is what the command prints now, against the demo account. The inventory
+    example runs the demo itself (it writes the S3 Inventory reports into an eighth bucket); the others
+    run the same flags as ``report`` against one shared ``demo --serve`` account."""
+    argv = shlex.split(command)
+    assert argv[:2] == ["s3-storage-analyser", "demo"]
+    if "inventory" in argv:
+        run, env = ["demo", *argv[2:]], _clean_env()
+    else:
+        run, env = ["report", *argv[2:]], request.getfixturevalue("demo_account")
+    done = subprocess.run(
+        [sys.executable, "-m", "s3_storage_analyser", *run],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert normalise(done.stdout, command) == normalise(block, command), (
+        f"the example of `{command}` no longer matches a real run"
+    )
+
+
+def test_normalise_keeps_the_figures() -> None:
+    """Only times, dates and ports are masked: a changed figure still fails the comparison."""
+    real = "acme  4,000  221 MiB  2026-11-25T13:38:21  2026-11-25   \n"
+    assert normalise(real) == normalise("acme  4,000  221 MiB  2027-01-01T00:00:00  2027-01-01")
+    assert normalise(real) != normalise("acme  4,001  221 MiB  2026-11-25T13:38:21  2026-11-25")
