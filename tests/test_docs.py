@@ -30,9 +30,8 @@ import click
 import pytest
 
 from s3_storage_analyser import errors
-from s3_storage_analyser.aggregate import BreakdownRow
 from s3_storage_analyser.cli import main
-from s3_storage_analyser.model import Bucket, BucketReport, Failure, Snapshot, Usage
+from s3_storage_analyser.model import BreakdownRow, Bucket, BucketReport, Failure, Snapshot, Usage
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

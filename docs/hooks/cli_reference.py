@@ -79,6 +79,15 @@ def _default(param: click.Parameter) -> str:
     return _code(str(value))
 
 
+def _shaped_by(setting: Any) -> tuple[str, ...]:
+    """The dimensions a breakdown setting shapes (``--depth``: prefix), as the breakdown registry says."""
+    if not getattr(setting.applies, "shapes", False):
+        return ()
+    from s3_storage_analyser import config
+
+    return tuple(config.dimensions_shaped_by(setting.dest))
+
+
 def _applies(setting: Any, command: click.Command) -> str:
     """Where the setting means something, as its ``AppliesTo`` says; a condition on a flag that this
     command does not have (``--db`` needs ``--save`` in ``report``, not in ``history``) is left out."""
@@ -91,8 +100,9 @@ def _applies(setting: Any, command: click.Command) -> str:
         parts.append(f"`{'`, `'.join(rule.commands)}` only")
     if rule.strategies and "strategy" in present:
         parts.append("`--strategy " + " | ".join(rule.strategies) + "`")
-    if rule.by and "by" in present:
-        parts.append(" or ".join(f"`--by {dimension}`" for dimension in rule.by))
+    by = tuple(rule.by) or _shaped_by(setting)
+    if by and "by" in present:
+        parts.append(" or ".join(f"`--by {dimension}`" for dimension in by))
     if rule.formats and "fmt" in present:
         parts.append("`--fmt " + " | ".join(rule.formats) + "`")
     if rule.needs and set(rule.needs) <= present:
