@@ -7,9 +7,19 @@ import importlib
 import pkgutil
 import re
 
+from botocore.exceptions import ClientError
+
 import s3_storage_analyser
 from s3_storage_analyser import errors, extras
-from s3_storage_analyser.errors import AnalyserError
+from s3_storage_analyser.aws import translate
+from s3_storage_analyser.errors import (
+    AnalyserError,
+    AwsError,
+    BucketNotFoundError,
+    ObjectNotFoundError,
+    UploadNotFoundError,
+)
+from s3_storage_analyser.listing.rawclient import RequestDeadlineError
 
 # Defined beside what it names (the extras and their install line); drawn in the tree all the same.
 ELSEWHERE = {"MissingExtraError": "s3_storage_analyser.extras"}
@@ -66,3 +76,25 @@ def test_every_error_is_in_errors_and_drawn() -> None:
     for cls in classes:
         assert cls.__module__ == ELSEWHERE.get(cls.__name__, "s3_storage_analyser.errors"), cls
     assert {c.__name__ for c in classes} == names
+
+
+def _client_error(code: str, status: int = 400) -> ClientError:
+    body = {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(body, "GetObject")  # type: ignore[arg-type]
+
+
+def test_translate_names_missing_objects_and_uploads() -> None:
+    assert type(translate(_client_error("NoSuchKey", 404), what="s3:GetObject", bucket="b")) is ObjectNotFoundError
+    # a bare 404 about one object: the object is missing, not the bucket
+    about_key = translate(_client_error("404", 404), what="s3:HeadObject", bucket="b", key="k")
+    assert type(about_key) is ObjectNotFoundError and about_key.code == "NoSuchKey"
+    assert type(translate(_client_error("404", 404), what="s3:HeadBucket", bucket="b")) is BucketNotFoundError
+    gone = translate(_client_error("NoSuchUpload", 404), what="s3:ListParts", bucket="b")
+    assert type(gone) is UploadNotFoundError and gone.code == "NoSuchUpload"
+    assert isinstance(gone, AwsError)  # caught as any other AWS answer where not asked for
+
+
+def test_the_listings_own_botocore_errors_keep_their_name() -> None:
+    deadline = RequestDeadlineError(operation="ListObjectsV2", endpoint_url="http://x", deadline=2.0)
+    translated = translate(deadline, what="s3:objects", bucket="b")
+    assert (translated.code, translated.message) == ("RequestDeadline", str(deadline))

@@ -8,6 +8,7 @@ rules (a server module never imports the CLI, even lazily).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,23 @@ def test_only_the_cli_imports_the_cli() -> None:
         m for m in MODULES if f"{PACKAGE}.cli" in imports(m, eager_only=False) and m != f"{PACKAGE}.__main__"
     )
     assert importers == []
+
+
+# botocore's errors are translated in aws (and raised as its own by the raw listing client); inventory.fields
+# reads botocore's S3 model for field names, and catches nothing of botocore's.
+BOTOCORE_MODULES = {f"{PACKAGE}.aws", f"{PACKAGE}.listing.rawclient", f"{PACKAGE}.inventory.fields"}
+DUCKDB_MODULES = {f"{PACKAGE}.inventory.analyse"}
+
+
+def _source_modules_matching(pattern: str) -> set[str]:
+    return {m for m, path in MODULES.items() if re.search(pattern, path.read_text(), re.MULTILINE)}
+
+
+def test_foreign_errors_are_translated_at_their_boundary() -> None:
+    assert _source_modules_matching(r"^\s*(import|from) botocore") == BOTOCORE_MODULES
+    assert _source_modules_matching(r"ClientError|BotoCoreError|\bbex\.") <= {
+        f"{PACKAGE}.aws",
+        f"{PACKAGE}.listing.rawclient",
+    }
+    assert _source_modules_matching(r"^\s*(import|from) duckdb") == DUCKDB_MODULES
+    assert _source_modules_matching(r"duckdb\.\w*Error") == DUCKDB_MODULES

@@ -12,9 +12,10 @@ import os
 import re
 import threading
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import boto3
 import botocore.exceptions as bex
@@ -30,9 +31,15 @@ from .errors import (
     BucketNotFoundError,
     CredentialsError,
     EndpointUnreachableError,
+    ObjectNotFoundError,
+    UploadNotFoundError,
     UsageError,
 )
 from .safetext import printable
+
+if TYPE_CHECKING:  # the boto3 stubs are a dev dependency only
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_s3 import S3Client
 
 DEFAULT_REGION = "us-east-1"
 SERVICES = ("s3", "cloudwatch")  # the services the tool calls; each may have its own configured endpoint
@@ -214,7 +221,7 @@ class Aws:
                 f"The AWS profile {profile!r}{source} does not exist.",
                 hint="List profiles with `aws configure list-profiles`, or drop --profile / AWS_PROFILE.",
             ) from exc
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str], Any] = {}  # S3Client | CloudWatchClient
         self._lock = threading.Lock()
         self._config = Config(
             # botocore's "max_attempts" counts retries after the first call; "total_max_attempts" counts calls.
@@ -282,14 +289,22 @@ class Aws:
         """The endpoint ``service`` is called at when it is not AWS's own, for messages."""
         return self.options.endpoint_url or self._endpoints.get(service)
 
-    def client(self, service: str, region: str | None = None) -> Any:
+    @overload
+    def client(self, service: Literal["s3"], region: str | None = None) -> S3Client: ...
+
+    @overload
+    def client(self, service: Literal["cloudwatch"], region: str | None = None) -> CloudWatchClient: ...
+
+    def client(self, service: Literal["s3", "cloudwatch"], region: str | None = None) -> S3Client | CloudWatchClient:
+        """The client of ``service`` in ``region`` (default: the account's), made once and shared by threads;
+        typed by the boto3 stubs."""
         region_name = region or self.default_region
         key = (service, region_name)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
                 client = self._session.client(
-                    service,  # type: ignore[call-overload]
+                    service,
                     region_name=region_name,
                     endpoint_url=self.options.endpoint_url,
                     config=self._config,
@@ -302,11 +317,39 @@ class Aws:
 
     def call(self, what: str, fn: Callable[..., T], /, *, bucket: str | None = None, **kwargs: Any) -> T:
         """Run one AWS call ``fn(**kwargs)``, translating botocore's errors into ours."""
-        try:
+        with self.translating(what, bucket=bucket):
             return fn(**kwargs)
+
+    @contextmanager
+    def translating(self, what: str, *, bucket: str | None = None, key: str | None = None) -> Iterator[None]:
+        """Around calls to AWS (``what`` is ``service:Operation``): botocore's errors come out as ours,
+        cause kept, the endpoint named. The one place outside this module that needs no botocore import."""
+        try:
+            yield
         except (bex.BotoCoreError, bex.ClientError, ResponseParserError) as exc:
             endpoint = self.endpoint_for(what.partition(":")[0])
-            raise translate(exc, what=what, bucket=bucket, endpoint=endpoint) from exc
+            raise translate(exc, what=what, bucket=bucket, key=key, endpoint=endpoint) from exc
+
+    def locate_bucket(self, name: str) -> tuple[str, str | None]:
+        """Where S3 says a bucket lives: ``("GetBucketLocation", LocationConstraint)``, or when that is
+        refused, ``("HeadBucket", x-amz-bucket-region)`` (S3 sends the header with a 301 or 403 too).
+        Raises GetBucketLocation's error, translated, when neither answers."""
+        s3 = self.client("s3")
+        try:
+            return "GetBucketLocation", s3.get_bucket_location(Bucket=name).get("LocationConstraint")
+        except bex.ClientError as first:
+            try:
+                head = s3.head_bucket(Bucket=name)
+                region = head["ResponseMetadata"]["HTTPHeaders"].get("x-amz-bucket-region")
+            except bex.ClientError as second:
+                region = second.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("x-amz-bucket-region")
+            except bex.BotoCoreError as second:
+                raise translate(second, what="s3:HeadBucket", bucket=name, endpoint=self.endpoint_url) from second
+            if region:
+                return "HeadBucket", region
+            raise translate(first, what="s3:GetBucketLocation", bucket=name, endpoint=self.endpoint_url) from first
+        except bex.BotoCoreError as exc:
+            raise translate(exc, what="s3:GetBucketLocation", bucket=name, endpoint=self.endpoint_url) from exc
 
 
 def error_code(exc: bex.ClientError) -> str:
@@ -345,9 +388,17 @@ def _who(endpoint: str | None) -> str:
     return f"The endpoint {printable(endpoint)}" if endpoint else "AWS"
 
 
-def translate(exc: Exception, *, what: str, bucket: str | None = None, endpoint: str | None = None) -> AnalyserError:
-    """Turn a botocore exception into the matching ``AnalyserError``; server text passes through ``printable``."""
+def translate(
+    exc: Exception, *, what: str, bucket: str | None = None, key: str | None = None, endpoint: str | None = None
+) -> AnalyserError:
+    """Turn a botocore exception into the matching ``AnalyserError``; server text passes through ``printable``.
+
+    With ``key`` (a call about one object), a 404 means the object is missing, not the bucket."""
     where = f" on bucket {bucket!r}" if bucket else ""
+    own = getattr(exc, "code", None)
+    if isinstance(exc, bex.BotoCoreError) and isinstance(own, str):
+        # the tool's own botocore errors (listing.rawclient: RequestDeadline, IncompletePage) name themselves
+        return AwsError(str(exc), code=own)
     if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
         return CredentialsError(
             f"No AWS credentials were found ({_CREDENTIAL_CHAIN}).",
@@ -372,13 +423,17 @@ def translate(exc: Exception, *, what: str, bucket: str | None = None, endpoint:
         if code in _ACCESS_CODES:
             return AccessDeniedError(
                 f"Access denied calling {what}{where}: {message}",
-                hint="Grant the permission shown in README's IAM policy for this strategy.",
+                hint="Grant the permission shown in the IAM policy for this strategy (docs/iam.md).",
             )
         if code in _BAD_CREDENTIAL_CODES:
             return CredentialsError(
                 f"The endpoint rejected the credentials ({code}) calling {what}: {message}",
                 hint="Check the access key, secret, session token and --profile.",
             )
+        if code == "NoSuchKey" or (key and code in {"404", "NotFound"}):
+            return ObjectNotFoundError(f"{_who(endpoint)} answered {code} calling {what}{where}: {message}")
+        if code == "NoSuchUpload":
+            return UploadNotFoundError(f"{_who(endpoint)} answered {code} calling {what}{where}: {message}")
         if code == "NoSuchBucket" or (bucket and code in {"404", "NotFound"}):
             return BucketNotFoundError(f"Bucket {bucket or '?'} does not exist ({what}).")
         return AwsError(f"{_who(endpoint)} answered {code} calling {what}{where}: {message}", code=code)

@@ -12,11 +12,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-import botocore.exceptions as bex
-
-from .aws import Aws, translate
+from .aws import Aws
 from .errors import AnalyserError, AwsError
 from .model import Bucket, Failure
 from .safetext import printable
@@ -63,31 +61,17 @@ def list_bucket_entries(aws: Aws) -> list[dict[str, Any]]:
     while True:
         kwargs: dict[str, Any] = {"ContinuationToken": token} if token else {}
         page = aws.call("s3:ListBuckets", s3.list_buckets, **kwargs)
-        entries.extend(page.get("Buckets", []))
+        entries.extend(cast(list[dict[str, Any]], page.get("Buckets", [])))  # as sent: checked as used
         token = page.get("ContinuationToken")
         if not token:
             return entries
 
 
 def bucket_region(aws: Aws, name: str) -> str:
-    """GetBucketLocation, falling back to HeadBucket's ``x-amz-bucket-region`` header."""
-    s3 = aws.client("s3")
-    try:
-        location = s3.get_bucket_location(Bucket=name)
-        return checked_region(name, region_from_location(location.get("LocationConstraint")), "GetBucketLocation")
-    except bex.ClientError as first:
-        try:
-            head = s3.head_bucket(Bucket=name)
-            region = head["ResponseMetadata"]["HTTPHeaders"].get("x-amz-bucket-region")
-        except bex.ClientError as second:
-            region = second.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("x-amz-bucket-region")
-        except bex.BotoCoreError as second:
-            raise translate(second, what="s3:HeadBucket", bucket=name, endpoint=aws.endpoint_url) from second
-        if region:
-            return checked_region(name, region, "HeadBucket")
-        raise translate(first, what="s3:GetBucketLocation", bucket=name, endpoint=aws.endpoint_url) from first
-    except bex.BotoCoreError as exc:
-        raise translate(exc, what="s3:GetBucketLocation", bucket=name, endpoint=aws.endpoint_url) from exc
+    """GetBucketLocation, falling back to HeadBucket's ``x-amz-bucket-region`` header (``Aws.locate_bucket``)."""
+    operation, found = aws.locate_bucket(name)
+    region = region_from_location(found) if operation == "GetBucketLocation" else str(found)
+    return checked_region(name, region, operation)
 
 
 def discover(aws: Aws, selection: Selection, concurrency: int) -> Discovery:

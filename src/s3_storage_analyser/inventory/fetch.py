@@ -20,10 +20,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import botocore.exceptions as bex
-
-from ..aws import Aws, error_code, translate
-from ..errors import InventoryError
+from ..aws import Aws
+from ..errors import InventoryError, ObjectNotFoundError
 from .manifest import DataFile, Manifest
 
 DEFAULT_CACHE_BYTES = 20 * 1024**3
@@ -116,7 +114,8 @@ class Fetcher:
             os.close(fd)
             tmp = Path(tmp_name)
             try:
-                s3.download_file(bucket, item.key, str(tmp))
+                with self.aws.translating(f"s3:GetObject {item.key}", bucket=bucket, key=item.key):
+                    s3.download_file(bucket, item.key, str(tmp))
                 actual = md5_of(tmp)
                 if actual != item.md5:
                     raise InventoryError(
@@ -127,15 +126,11 @@ class Fetcher:
                 os.replace(tmp, target)
                 self.downloaded += 1
                 return target
-            except bex.ClientError as exc:
-                if error_code(exc) in ("NoSuchKey", "404", "NotFound"):  # the bucket is there: it held the manifest
-                    raise InventoryError(
-                        f"s3://{bucket}/{item.key}: the manifest lists this data file, but it does not exist.",
-                        hint="The report is incomplete or was partly deleted; try an older report or --strategy list.",
-                    ) from exc
-                raise translate(exc, what=f"s3:GetObject {item.key}", bucket=bucket) from exc
-            except bex.BotoCoreError as exc:
-                raise translate(exc, what=f"s3:GetObject {item.key}", bucket=bucket) from exc
+            except ObjectNotFoundError as exc:  # the bucket is there: it held the manifest
+                raise InventoryError(
+                    f"s3://{bucket}/{item.key}: the manifest lists this data file, but it does not exist.",
+                    hint="The report is incomplete or was partly deleted; try an older report or --strategy list.",
+                ) from exc
             finally:
                 tmp.unlink(missing_ok=True)
 

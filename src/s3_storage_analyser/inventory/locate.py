@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-import botocore.exceptions as bex
-
-from ..aws import Aws, translate
+from ..aws import Aws
 from ..discovery import bucket_region
 from ..errors import InventoryError
 
@@ -49,7 +47,7 @@ def configurations(aws: Aws, bucket: str, region: str) -> list[dict[str, Any]]:
         page = aws.call(
             "s3:ListBucketInventoryConfigurations", s3.list_bucket_inventory_configurations, bucket=bucket, **params
         )
-        found.extend(page.get("InventoryConfigurationList", []))
+        found.extend(cast(list[dict[str, Any]], page.get("InventoryConfigurationList", [])))  # as sent
         token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
         if not token:
             return found
@@ -82,14 +80,12 @@ def newest_report(aws: Aws, source: str, config: dict[str, Any]) -> ReportLocati
     region = bucket_region(aws, bucket)
     s3 = aws.client("s3", region)
     stamps: list[str] = []
-    try:
+    with aws.translating(f"s3:ListBucket {base}", bucket=bucket):
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base, Delimiter="/"):
             for entry in page.get("CommonPrefixes", []):
                 match = _STAMP.search(entry["Prefix"])
                 if match:
                     stamps.append(match.group(1))
-    except (bex.BotoCoreError, bex.ClientError) as exc:
-        raise translate(exc, what=f"s3:ListBucket {base}", bucket=bucket, endpoint=aws.endpoint_url) from exc
     for stamp in sorted(stamps, reverse=True):
         folder = f"{base}{stamp}/"
         listed = aws.call(

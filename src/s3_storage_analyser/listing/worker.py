@@ -16,16 +16,14 @@ from dataclasses import dataclass, replace
 from multiprocessing.queues import Queue
 from typing import Any
 
-import botocore.exceptions as bex
-
 from ..aggregate import BreakdownSpec
-from ..aws import Aws, AwsOptions, translate
-from ..errors import AnalyserError
+from ..aws import Aws, AwsOptions
+from ..errors import AnalyserError, UploadNotFoundError
 from .checks import Trail, check_advance, check_keys, check_parts, check_prefixes
 from .lifeline import Tether, hold
 from .pages import PageError, VersionPage, decode_key
 from .ranges import KeyRange, alphabet_of
-from .rawclient import IncompletePageError, RawLister, RequestDeadlineError
+from .rawclient import RawLister
 from .tally import Tally
 
 log = logging.getLogger("s3_storage_analyser.listing")
@@ -80,25 +78,21 @@ class SliceRunner:
     def run(self, task: KeyRange, max_pages: int) -> SliceResult:
         tally = Tally.for_spec(self.config.spec)
         try:
-            if task.probe:
-                return self._folders_inside(task, tally)
-            if task.mode == "uploads":
-                return self._uploads(task, tally)
-            if task.mode == "versions":
-                return self._versions(task, tally, max_pages)
-            return self._objects(task, tally, max_pages)
+            with self.aws.translating(f"s3:{task.mode}", bucket=task.bucket):
+                if task.probe:
+                    return self._folders_inside(task, tally)
+                if task.mode == "uploads":
+                    return self._uploads(task, tally)
+                if task.mode == "versions":
+                    return self._versions(task, tally, max_pages)
+                return self._objects(task, tally, max_pages)
         except PageError as exc:  # the server's answer, checked and found wrong
             message = str(exc)
             if not message.startswith(("List", "Get")):  # found while decoding, after the request
                 message = f"{_OPERATION[task.mode]} page: {message}"
             return SliceResult(task, tally, error_code=exc.code, error_message=message)
-        except (RequestDeadlineError, IncompletePageError) as exc:  # after botocore's retries
-            return SliceResult(task, tally, error_code=exc.code, error_message=str(exc))
-        except AnalyserError as exc:
+        except AnalyserError as exc:  # botocore's, after its retries, translated at the boundary (aws)
             return SliceResult(task, tally, error_code=exc.code, error_message=exc.message)
-        except (bex.BotoCoreError, bex.ClientError) as exc:
-            err = translate(exc, what=f"s3:{task.mode}", bucket=task.bucket, endpoint=self.aws.endpoint_url)
-            return SliceResult(task, tally, error_code=err.code, error_message=err.message)
         except Exception as exc:  # anything else fails this bucket, never the run (nor this worker)
             log.debug("listing %s failed unexpectedly", task.bucket, exc_info=True)
             message = f"unexpected {type(exc).__name__} while listing: {exc}"
@@ -251,10 +245,9 @@ class SliceRunner:
             )
             for key, (_raw, upload_id, initiated) in zip(keys, page.uploads, strict=True):
                 try:
-                    sizes, requests = self._parts(lister, task.bucket, key, upload_id)
-                except bex.ClientError as exc:
-                    if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
-                        raise
+                    with self.aws.translating(f"s3:{task.mode}", bucket=task.bucket):
+                        sizes, requests = self._parts(lister, task.bucket, key, upload_id)
+                except UploadNotFoundError:
                     continue  # completed or aborted while we looked: no longer billed
                 pages += requests
                 tally.add_upload(initiated, sizes)

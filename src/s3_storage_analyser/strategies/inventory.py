@@ -12,19 +12,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-
-import botocore.exceptions as bex
+from typing import TYPE_CHECKING
 
 from ..aggregate import BreakdownSpec
-from ..aws import Aws, translate
+from ..aws import Aws
 from ..config import default
 from ..discovery import bucket_region
-from ..errors import AccessDeniedError, AwsError, BucketNotFoundError, InventoryError
+from ..errors import AccessDeniedError, AwsError, BucketNotFoundError, InventoryError, ObjectNotFoundError
 from ..inventory.analyse import analyse, open_source, session
 from ..inventory.fetch import Fetcher, read_local_manifest, split_s3_url
 from ..inventory.locate import find_report
 from ..inventory.manifest import Manifest, parse_manifest, verify_checksum
 from ..model import Bucket, BucketReport, Failure, Notice
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 _PER_BUCKET = (InventoryError, AccessDeniedError, BucketNotFoundError, AwsError)
 log = logging.getLogger("s3_storage_analyser.inventory")
@@ -147,13 +149,9 @@ class InventoryStrategy:
                 reports.append(BucketReport(label, usage, day))
         yield from reports
 
-    def _get(self, s3: object, bucket: str, key: str) -> bytes:
+    def _get(self, s3: S3Client, bucket: str, key: str) -> bytes:
         try:
-            body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()  # type: ignore[attr-defined]
-        except bex.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                raise InventoryError(f"s3://{bucket}/{key} does not exist.") from exc
-            raise translate(exc, what="s3:GetObject", bucket=bucket) from exc
-        except bex.BotoCoreError as exc:
-            raise translate(exc, what="s3:GetObject", bucket=bucket, endpoint=self.aws.endpoint_url) from exc
-        return body
+            with self.aws.translating("s3:GetObject", bucket=bucket, key=key):
+                return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ObjectNotFoundError as exc:
+            raise InventoryError(f"s3://{bucket}/{key} does not exist.") from exc
