@@ -83,9 +83,9 @@ def _shaped_by(setting: Any) -> tuple[str, ...]:
     """The dimensions a breakdown setting shapes (``--depth``: prefix), as the breakdown registry says."""
     if not getattr(setting.applies, "shapes", False):
         return ()
-    from s3_storage_analyser import config
+    from s3_storage_analyser.aggregate import dimensions_shaped_by
 
-    return tuple(config.dimensions_shaped_by(setting.dest))
+    return tuple(dimensions_shaped_by(setting.dest))
 
 
 def _applies(setting: Any, command: click.Command) -> str:
