@@ -181,7 +181,7 @@ def test_region_lookup_denied_for_one_bucket(cli: Cli, fault_proxy: FaultProxy) 
             "Stage": "region",
             "Error": "AccessDenied",
             "Message": "Access denied calling s3:GetBucketLocation on bucket 'east-b': Access Denied\n"
-            "  hint: Grant the permission shown in README's IAM policy for this strategy.",
+            "  hint: Grant the permission shown in the IAM policy for this strategy (docs/iam.md).",
         }
     ]
     assert "warning: bucket east-b not measured [region: AccessDenied]" in result.stderr
