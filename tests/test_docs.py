@@ -405,6 +405,28 @@ def test_user_facing_text_names_versions_not_a_seed() -> None:
     )
 
 
+def test_help_and_api_docs_name_versions_not_a_seed(tmp_path: Path) -> None:
+    """Docstrings become user-facing text in two places: click's --help and the service's OpenAPI document."""
+    import json
+
+    from s3_storage_analyser.server.app import create_app
+    from s3_storage_analyser.server.auth import AuthConfig
+    from s3_storage_analyser.server.scanner import Scanner
+    from s3_storage_analyser.store import Store
+
+    texts = [main.help or "", *(command.help or "" for command in main.commands.values())]
+    texts += [getattr(param, "help", None) or "" for command in main.commands.values() for param in command.params]
+    store = Store(tmp_path / "history.sqlite3")
+    try:
+        scanner = Scanner(lambda: Snapshot("cloudwatch", datetime.now(UTC), ()), store, None)
+        openapi = json.dumps(create_app(store, scanner, AuthConfig("token")).openapi())
+    finally:
+        store.close()
+    assert "/api/v1/report" in openapi
+    offenders = [text for text in [*texts, openapi] if SEED.search(text)]
+    assert not offenders, offenders
+
+
 def test_the_wording_check_can_fail() -> None:
     assert SEED.search("as in the seed") and SEED.search("the first version's format")
     assert not SEED.search("demo: seeding...") and not SEED.search("as in 0.1")
