@@ -1,4 +1,4 @@
-"""Breakdowns of a bucket's objects, each defined once and mergeable.
+"""Breakdowns of a bucket's objects, each defined once and mergeable, and their registry.
 
 Every breakdown is an accumulator with ``add`` (one object), ``merge``
 (another accumulator of the same kind, from another key range or worker) and
@@ -6,6 +6,9 @@ Every breakdown is an accumulator with ``add`` (one object), ``merge``
 extension tables fold their smallest entries into ``(other)`` when they grow
 past a cap, so totals stay exact. The bucket edges and labels here are the
 single definition the inventory strategy reuses.
+
+``DIMENSIONS`` (at the end) maps each ``--by`` name to its accumulator, its SQL
+form for inventory reports and its labels; adding a breakdown is one ``register``.
 """
 
 from __future__ import annotations
@@ -13,16 +16,18 @@ from __future__ import annotations
 import heapq
 import string
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from .model import BreakdownRow
+from .model import BreakdownRow, Usage
+from .storage_classes import sort_classes
 
 __all__ = [  # BreakdownRow is defined with the data, in model, and re-exported here
     "AGE_EDGES_DAYS",
     "AGE_LABELS",
+    "DIMENSIONS",
     "GIB",
     "KIB",
     "MIB",
@@ -35,12 +40,16 @@ __all__ = [  # BreakdownRow is defined with the data, in model, and re-exported 
     "Breakdown",
     "BreakdownRow",
     "BreakdownSpec",
+    "Columns",
+    "Dimension",
     "ExtensionBreakdown",
     "PrefixBreakdown",
     "SizeBreakdown",
     "TopObjects",
     "age_cutoffs",
+    "dimensions_shaped_by",
     "merge_all",
+    "register",
 ]
 
 KIB = 1024
@@ -397,7 +406,10 @@ class TopObjects:
 
 @dataclass(frozen=True)
 class BreakdownSpec:
-    """Which breakdowns to compute; ``make`` builds fresh accumulators (one per key range)."""
+    """Which breakdowns to compute; ``make`` builds fresh accumulators (one per key range).
+
+    Its field defaults are the ``--depth``, ``--delimiter``, ``--limit`` and ``--top`` defaults
+    (config's table reads them from here)."""
 
     dimensions: tuple[str, ...] = ()
     depth: int = 1
@@ -407,23 +419,109 @@ class BreakdownSpec:
     now: datetime | None = None
 
     def make(self) -> list[Breakdown]:
-        made: list[Breakdown] = []
-        for dimension in self.dimensions:
-            if dimension == "prefix":
-                made.append(PrefixBreakdown(self.depth, self.delimiter, self.limit))
-            elif dimension == "extension":
-                made.append(ExtensionBreakdown(self.limit))
-            elif dimension == "size":
-                made.append(SizeBreakdown())
-            elif dimension == "age":
-                made.append(AgeBreakdown(self.now or datetime.now(UTC)))
+        made = [made for name in self.dimensions if (made := DIMENSIONS[name].accumulator(self)) is not None]
         if self.top_objects:
             made.append(TopObjects(self.top_objects))
         return made
 
     @property
     def needs_keys(self) -> bool:
-        return bool(set(self.dimensions) - {"storage-class"}) or self.top_objects > 0
+        """Whether any breakdown needs each object (not only the totals per class)."""
+        return any(DIMENSIONS[name].make is not None for name in self.dimensions) or self.top_objects > 0
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The names an inventory query gives an object's fields, for a dimension's SQL form."""
+
+    key: str = "k"
+    size: str = "s"
+    last_modified: str = "m"
+    timestamps: bool = False  # last_modified is a TIMESTAMP column (Parquet, ORC), not ISO-8601 text (CSV)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One ``--by`` breakdown, defined once: the CLI choices, the listing, the inventory query and the
+    renderers all read it from ``DIMENSIONS``.
+
+    ``make`` builds the accumulator the listing feeds each object to (``add``); ``sql`` is the same
+    grouping as an SQL expression over an inventory report's ``Columns``, whose groups the accumulator
+    takes (``add_group``); ``derive`` builds the rows from a bucket's totals instead, for a breakdown
+    that needs no object (storage class). ``settings`` are the flags that shape it (their ``dest``
+    names), refused without it; ``labels`` its fixed rows in order, where it has them."""
+
+    name: str
+    make: Callable[[BreakdownSpec], Breakdown] | None = None
+    sql: Callable[[Any, Columns], str] | None = None
+    derive: Callable[[Usage], list[BreakdownRow]] | None = None
+    settings: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    title: str = ""  # the section's title in the table, after the bucket's name
+
+    def accumulator(self, spec: BreakdownSpec) -> Breakdown | None:
+        return self.make(spec) if self.make is not None else None
+
+    @property
+    def heading(self) -> str:
+        return self.title or f"by {self.name}"
+
+
+DIMENSIONS: dict[str, Dimension] = {}  # in the order the CLI lists them
+
+
+def register(dimension: Dimension) -> Dimension:
+    """Add (or replace) a dimension: the one step a new breakdown needs."""
+    DIMENSIONS[dimension.name] = dimension
+    return dimension
+
+
+def dimensions_shaped_by(setting: str) -> tuple[str, ...]:
+    """The dimensions a setting (by ``dest`` name) shapes: ``--limit`` -> prefix, extension."""
+    return tuple(name for name, dimension in DIMENSIONS.items() if setting in dimension.settings)
+
+
+def _class_rows(usage: Usage) -> list[BreakdownRow]:
+    """Objects and bytes per storage class: the totals every strategy has, as breakdown rows."""
+    return [
+        BreakdownRow("storage-class", code, usage.objects_by_class.get(code, 0), usage.bytes_by_class[code])
+        for code in sort_classes(list(usage.bytes_by_class))
+    ]
+
+
+register(
+    Dimension(
+        "prefix",
+        make=lambda spec: PrefixBreakdown(spec.depth, spec.delimiter, spec.limit),
+        sql=lambda breakdown, columns: breakdown.sql(columns.key),
+        settings=("depth", "delimiter", "limit"),
+    )
+)
+register(Dimension("storage-class", derive=_class_rows))
+register(
+    Dimension(
+        "age",
+        make=lambda spec: AgeBreakdown(spec.now or datetime.now(UTC)),
+        sql=lambda breakdown, columns: breakdown.sql(columns.last_modified, timestamp=columns.timestamps),
+        labels=AGE_LABELS,
+    )
+)
+register(
+    Dimension(
+        "size",
+        make=lambda spec: SizeBreakdown(),
+        sql=lambda breakdown, columns: breakdown.sql(columns.size),
+        labels=SIZE_LABELS,
+    )
+)
+register(
+    Dimension(
+        "extension",
+        make=lambda spec: ExtensionBreakdown(spec.limit),
+        sql=lambda breakdown, columns: breakdown.sql(columns.key),
+        settings=("limit",),
+    )
+)
 
 
 def merge_all(into: Sequence[Breakdown], other: Sequence[Breakdown]) -> None:

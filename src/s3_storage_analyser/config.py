@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from .aggregate import BreakdownSpec
+from .aggregate import DIMENSIONS, BreakdownSpec, dimensions_shaped_by
 from .aws import AwsOptions, check_endpoint_url
 from .errors import UsageError
 from .render import FORMATS, parse_format
@@ -40,6 +40,7 @@ class AppliesTo:
 
     strategies: tuple[str, ...] = ()
     by: tuple[str, ...] = ()  # only with --by naming one of these dimensions
+    shapes: bool = False  # only with --by naming a dimension this setting shapes (the registry's settings)
     formats: tuple[str, ...] = ()  # only with these --fmt values
     needs: tuple[str, ...] = ()  # only with these on/off flags on (dest names)
     commands: tuple[str, ...] = ()  # only in these sub-commands
@@ -96,6 +97,22 @@ class Setting:
             show_default=self.default not in (None, False, ()),
             show_envvar=self.envvar is not None,
         )
+
+
+class DimensionChoice(click.Choice[str]):
+    """``--by``'s choices: the breakdown registry's names, read when a command line is parsed (so a
+    dimension registered later is a choice too)."""
+
+    def __init__(self) -> None:
+        super().__init__((), case_sensitive=False)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(DIMENSIONS)
+
+    @choices.setter
+    def choices(self, _given: object) -> None:
+        """click's own __init__ sets the choices; the registry's are the ones."""
 
 
 LISTING_CONCURRENCY = 32
@@ -221,10 +238,9 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--by",
         "by",
-        "Breakdown inside each bucket (list and inventory strategies, repeatable): "
-        "prefix, storage-class, age, size, extension.",
+        f"Breakdown inside each bucket (list and inventory strategies, repeatable): {', '.join(DIMENSIONS)}.",
         multiple=True,
-        type=click.Choice(["prefix", "storage-class", "age", "size", "extension"], case_sensitive=False),
+        type=DimensionChoice(),
         metavar="DIMENSION",
         applies=AppliesTo(strategies=("list", "inventory")),
     ),
@@ -235,7 +251,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         type=click.IntRange(1, 32),
         default=_SPEC.depth,
         metavar="N",
-        applies=AppliesTo(strategies=("list", "inventory"), by=("prefix",)),
+        applies=AppliesTo(strategies=("list", "inventory"), shapes=True),
     ),
     Setting(
         "--delimiter",
@@ -243,7 +259,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "What separates prefix levels for --by prefix.",
         default=_SPEC.delimiter,
         metavar="CHAR",
-        applies=AppliesTo(strategies=("list", "inventory"), by=("prefix",)),
+        applies=AppliesTo(strategies=("list", "inventory"), shapes=True),
         example="'/'",
     ),
     Setting(
@@ -254,7 +270,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         type=click.IntRange(1, 10000),
         default=_SPEC.limit,
         metavar="K",
-        applies=AppliesTo(strategies=("list", "inventory"), by=("prefix", "extension")),
+        applies=AppliesTo(strategies=("list", "inventory"), shapes=True),
     ),
     Setting(
         "--top",
@@ -399,9 +415,10 @@ def _violation(
             f"Drop {flag}, or use --strategy {rule.strategies[0]}.",
         )
     dimensions = {str(d).lower() for d in flags.get("by") or ()}
-    if rule.by and not dimensions & set(rule.by):
-        wanted = " or ".join(f"--by {d}" for d in rule.by)
-        return f"{flag} applies only with {wanted}.", f"Add --by {rule.by[0]}, or drop {flag}."
+    by = rule.by or (dimensions_shaped_by(setting.dest) if rule.shapes else ())
+    if by and not dimensions & set(by):
+        wanted = " or ".join(f"--by {d}" for d in by)
+        return f"{flag} applies only with {wanted}.", f"Add --by {by[0]}, or drop {flag}."
     fmt = str(flags.get("fmt") or "table").strip().lower().replace("-", "_")
     if rule.formats and fmt in FORMATS and fmt not in rule.formats:
         origin = _origin(source("fmt"), "S3SA_FMT")
@@ -473,6 +490,13 @@ class ScanOptions:
                 "S3 Inventory reports do not list incomplete multipart uploads.",
                 hint="Use --strategy list --uploads for those.",
             )
+        if self.strategy == "inventory":
+            unsupported = [d for d in self.breakdowns.dimensions if DIMENSIONS[d].make and not DIMENSIONS[d].sql]
+            if unsupported:
+                raise UsageError(
+                    f"--by {unsupported[0]} has no SQL form for S3 Inventory reports.",
+                    hint="Use --strategy list for it.",
+                )
         if self.strategy in ("list", "inventory"):
             return
         asked = [

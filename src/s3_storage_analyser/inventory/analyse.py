@@ -31,14 +31,7 @@ from typing import Any
 
 import duckdb
 
-from ..aggregate import (
-    AgeBreakdown,
-    BreakdownSpec,
-    ExtensionBreakdown,
-    PrefixBreakdown,
-    SizeBreakdown,
-    TopObjects,
-)
+from ..aggregate import DIMENSIONS, BreakdownSpec, Columns, TopObjects
 from ..errors import InventoryError
 from ..listing.tally import Tally
 from ..model import Usage
@@ -352,14 +345,12 @@ def analyse(
     """
     now = now or datetime.now(UTC)
     breakdowns = replace(spec, now=now).make()
+    columns = Columns(key="k", size="s", last_modified="m", timestamps=source.timestamps)
     groups: list[tuple[str, Any]] = []  # (SQL over the base columns k/s/m, the accumulator it feeds)
     for breakdown in breakdowns:
-        if isinstance(breakdown, PrefixBreakdown | ExtensionBreakdown):
-            groups.append((breakdown.sql("k"), breakdown))
-        elif isinstance(breakdown, SizeBreakdown):
-            groups.append((breakdown.sql("s"), breakdown))
-        elif isinstance(breakdown, AgeBreakdown):
-            groups.append((breakdown.sql("m", timestamp=source.timestamps), breakdown))
+        dimension = DIMENSIONS.get(breakdown.dimension)  # None: the top objects, counted below
+        if dimension is not None and dimension.sql is not None:
+            groups.append((dimension.sql(breakdown, columns), breakdown))
     tier = source.it_tier or "NULL"
     base = (
         f"SELECT {source.key} AS k, {source.size} AS s, {source.storage_class} AS c, "

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
 
+from ..aggregate import DIMENSIONS
 from ..model import BreakdownRow, BucketReport, Snapshot
 from ..storage_classes import class_info, sort_classes
 
@@ -82,10 +83,16 @@ def breakdown_rows(report: BucketReport, dimensions: tuple[str, ...]) -> dict[st
     for row in report.usage.breakdowns:
         if row.dimension in rows:
             rows[row.dimension].append(row)
-    if "storage-class" in rows:
-        usage = report.usage
-        rows["storage-class"] = [
-            BreakdownRow("storage-class", code, usage.objects_by_class.get(code, 0), usage.bytes_by_class[code])
-            for code in sort_classes(list(usage.bytes_by_class))
-        ]
+    for name in rows:
+        dimension = DIMENSIONS.get(name)  # None: "top", or a dimension of a newer version in the history
+        if dimension is not None and dimension.derive is not None:  # made from the totals (storage class)
+            rows[name] = dimension.derive(report.usage)
     return rows
+
+
+def breakdown_title(bucket: str, dimension: str) -> str:
+    """A breakdown section's title: "logs by prefix", "logs: largest objects"."""
+    if dimension == "top":
+        return f"{bucket}: largest objects"
+    known = DIMENSIONS.get(dimension)  # None: a dimension of a newer version, read from the history
+    return f"{bucket} {known.heading if known is not None else f'by {dimension}'}"

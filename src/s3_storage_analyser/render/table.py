@@ -17,7 +17,7 @@ from rich.text import Text
 from ..model import BreakdownRow, Snapshot
 from ..safetext import printable
 from ..units import humanise, in_unit
-from .columns import breakdown_rows, format_date, report_columns
+from .columns import breakdown_rows, breakdown_title, format_date, report_columns
 
 
 def literal(value: object) -> Text:
@@ -78,11 +78,7 @@ def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 1
     for report in snapshot.buckets:
         for dimension, rows in breakdown_rows(report, snapshot.breakdowns).items():
             if rows:
-                title = literal(
-                    f"{report.bucket.name}: largest objects"
-                    if dimension == "top"
-                    else f"{report.bucket.name} by {dimension}"
-                )
+                title = literal(breakdown_title(report.bucket.name, dimension))
                 console.print()
                 console.print(title, style="bold", soft_wrap=True)
                 console.print(_breakdown_table(dimension, rows, report.usage.bytes, unit))
