@@ -180,7 +180,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "--conc",
         "conc",
         "Parallel requests: regions and buckets, and key ranges when listing "
-        "(default: the CPU count; 32 with --strategy list).",
+        f"(default: the CPU count; {LISTING_CONCURRENCY} with --strategy list).",
         type=click.IntRange(1, 512),
         metavar="N",
         envvar="S3SA_CONC",
