@@ -167,7 +167,7 @@ def main(dist: Path, venv: Path) -> None:
         fail(f"CloudWatch report: exit {report.returncode}: {report.stdout!r} {report.stderr!r}")
     print(f"package-check: CloudWatch report against moto at {endpoint.url}: {row}")
     size = site_packages_bytes(venv)
-    print(f"package-check: base install: {len(names)} distributions, site-packages {size / 2**20:.1f} MiB")
+    print(f"package-check: base install: {len(names)} distributions with pip and setuptools, {size / 2**20:.1f} MiB")
     print("package-check: OK")
 
 
