@@ -72,6 +72,8 @@ def error_lines(stderr: str) -> str:
         (("uvicorn",), ("serve", "--port", "0"), "The serve command", "service", "uvicorn"),
         (("fastapi_offline",), ("serve", "--port", "0"), "The serve command", "service", "fastapi_offline"),
         (("moto",), ("demo",), "The demo command", "demo", "moto"),
+        # Before the endpoint starts and the account is seeded: stderr holds the error alone.
+        (("duckdb",), ("demo", "--strategy", "inventory"), "--strategy inventory", "inventory", "duckdb"),
         (ALL_OPTIONAL, ("report", "--strategy", "inventory"), "--strategy inventory", "inventory", "duckdb"),
     ],
 )

@@ -211,11 +211,13 @@ def demo_command(serve: bool, port: int, scale: float, **flags: Any) -> None:
     import os
     import time
 
-    from .extras import needs
+    from .extras import needs, require
 
     with needs("demo", "The demo command"):
         from .demo.seed import seed_account
         from .demo.server import running_endpoint
+    if flags.get("strategy") == "inventory":
+        require("inventory", "--strategy inventory")  # before the endpoint starts and the seeding
 
     check_applicable("demo", flags, click.get_current_context().get_parameter_source)  # before seeding
     with running_endpoint(port, set_env=True) as endpoint:
