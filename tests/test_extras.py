@@ -72,8 +72,9 @@ def error_lines(stderr: str) -> str:
         (("uvicorn",), ("serve", "--port", "0"), "The serve command", "service", "uvicorn"),
         (("fastapi_offline",), ("serve", "--port", "0"), "The serve command", "service", "fastapi_offline"),
         (("moto",), ("demo",), "The demo command", "demo", "moto"),
-        # Before the endpoint starts and the account is seeded: stderr holds the error alone.
+        # Checked before serve binds or scans, and before demo starts its endpoint and seeds the account.
         (("duckdb",), ("demo", "--strategy", "inventory"), "--strategy inventory", "inventory", "duckdb"),
+        (("duckdb",), ("serve", "--strategy", "inventory"), "--strategy inventory", "inventory", "duckdb"),
         (ALL_OPTIONAL, ("report", "--strategy", "inventory"), "--strategy inventory", "inventory", "duckdb"),
     ],
 )

@@ -363,13 +363,15 @@ def serve_command(
     """Serve the REST API and Prometheus metrics from stored snapshots, scanning in the background."""
     from pathlib import Path
 
-    from .extras import needs
+    from .extras import needs, require
 
     with needs("service", "The serve command"):
         from .server.auth import load_auth
         from .server.bind import bind_listener
         from .server.guard import Limits
         from .server.run import serve
+    if flags.get("strategy") == "inventory":
+        require("inventory", "--strategy inventory")  # now, not in every background scan
 
     every = parse_duration(interval)
     args = ReportArgs.from_flags(flags)
