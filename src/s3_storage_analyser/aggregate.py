@@ -449,7 +449,10 @@ class Dimension:
     grouping as an SQL expression over an inventory report's ``Columns``, whose groups the accumulator
     takes (``add_group``); ``derive`` builds the rows from a bucket's totals instead, for a breakdown
     that needs no object (storage class). ``settings`` are the flags that shape it (their ``dest``
-    names), refused without it; ``labels`` its fixed rows in order, where it has them."""
+    names), refused without it; ``labels`` its fixed rows in order, where it has them.
+
+    Register at import of this module (or of one the listing workers import): worker processes are
+    spawned, so they know only the dimensions registered on import."""
 
     name: str
     make: Callable[[BreakdownSpec], Breakdown] | None = None
