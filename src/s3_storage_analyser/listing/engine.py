@@ -173,6 +173,13 @@ class _ProcessExecutor:
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.terminate()
+        if abandon:
+            # This process's slice threads may still be finishing a request: closing the queues under
+            # them would make their last put raise. Leave them open, and never wait at exit to flush
+            # tasks that no process will read.
+            self._tasks.cancel_join_thread()
+            self._results.cancel_join_thread()
+            return
         self._tasks.close()
         self._results.close()
 
