@@ -6,11 +6,7 @@ metadata service disabled, so nothing can reach beyond 127.0.0.1.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,17 +14,11 @@ import pytest
 
 from s3_storage_analyser.cli import entry
 from s3_storage_analyser.demo.server import LocalEndpoint
+from support.aws import ISOLATED_ENV, UNSET
+from support.cli import CliResult
 
-# The fault-injecting proxy's ``fault_proxy`` fixture (tests/faultproxy.py), for every test module.
-pytest_plugins = ["faultproxy"]
-
-ISOLATED_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-UNSET = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_PROFILE")
+# The fault-injecting proxy's ``fault_proxy`` fixture (tests/support/faultproxy.py), for every test module.
+pytest_plugins = ["support.faultproxy"]
 
 
 @pytest.fixture(autouse=True)
@@ -62,55 +52,6 @@ def s3(aws_url: str) -> Any:
     return boto3.client("s3", region_name="us-east-1", endpoint_url=aws_url)
 
 
-def make_bucket(aws_url: str, name: str, region: str = "us-east-1") -> Any:
-    client = boto3.client("s3", region_name=region, endpoint_url=aws_url)
-    if region == "us-east-1":
-        client.create_bucket(Bucket=name)
-    else:
-        client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
-    return client
-
-
-def today_midnight() -> datetime:
-    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def put_storage_metric(
-    aws_url: str,
-    region: str,
-    bucket: str,
-    storage_type: str,
-    value: float,
-    *,
-    metric: str = "BucketSizeBytes",
-    when: datetime | None = None,
-) -> None:
-    """Publish one S3 storage datapoint the way AWS does (daily, at midnight UTC)."""
-    cw = boto3.client("cloudwatch", region_name=region, endpoint_url=aws_url)
-    cw.put_metric_data(
-        Namespace="AWS/S3",
-        MetricData=[
-            {
-                "MetricName": metric,
-                "Dimensions": [
-                    {"Name": "BucketName", "Value": bucket},
-                    {"Name": "StorageType", "Value": storage_type},
-                ],
-                "Timestamp": when or today_midnight(),
-                "Value": value,
-                "Unit": "Bytes" if metric == "BucketSizeBytes" else "Count",
-            }
-        ],
-    )
-
-
-@dataclass
-class CliResult:
-    code: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Any:
     """Run the CLI in-process through its real entry point and error handler."""
@@ -122,17 +63,3 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Any:
         return CliResult(code, out, err)
 
     return run
-
-
-GOLDEN_DIR = Path(__file__).parent / "golden"
-
-
-def golden(name: str, actual: str) -> None:
-    """Compare with tests/golden/NAME; UPDATE_GOLDEN=1 rewrites it."""
-    path = GOLDEN_DIR / name
-    if os.environ.get("UPDATE_GOLDEN") or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual)
-        if not os.environ.get("UPDATE_GOLDEN"):
-            pytest.fail(f"golden file {name} did not exist; written, check it and rerun")
-    assert actual == path.read_text()

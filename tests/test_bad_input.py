@@ -22,15 +22,16 @@ import boto3
 import click
 import pytest
 
-from conftest import CliResult, make_bucket
-from faultproxy import FaultProxy, Request
 from s3_storage_analyser.aws import check_endpoint_url, check_region
 from s3_storage_analyser.config import DB_SETTING, REPORT_SETTINGS
 from s3_storage_analyser.errors import UsageError
 from s3_storage_analyser.render import FORMATS
 from s3_storage_analyser.strategies import STRATEGY_NAMES
+from support.aws import make_bucket
+from support.cli import CliResult
 from support.fakes3 import FakeS3, ListKeys
-from test_errors import assert_clean_failure, closed_port
+from support.faultproxy import FaultProxy, Request
+from support.faults import assert_clean_failure, closed_port
 
 Cli = Callable[..., CliResult]
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -490,7 +491,7 @@ def test_negative_metric_fails_that_bucket_only(aws_url: str, cli: Cli) -> None:
     make_bucket(aws_url, "fine").put_object(Bucket="fine", Key="k", Body=b"x" * 7)
     make_bucket(aws_url, "negative")  # empty: the endpoint publishes nothing for it but what is put here
     cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=aws_url)
-    from conftest import put_storage_metric
+    from support.aws import put_storage_metric
 
     put_storage_metric(aws_url, "us-east-1", "negative", "StandardStorage", -5.0)
     put_storage_metric(aws_url, "us-east-1", "negative", "AllStorageTypes", 1, metric="NumberOfObjects")

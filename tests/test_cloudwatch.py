@@ -21,11 +21,12 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import CliResult, make_bucket, put_storage_metric, today_midnight
 from s3_storage_analyser.aws import Aws, AwsOptions
 from s3_storage_analyser.model import BucketReport, Failure
 from s3_storage_analyser.report import ScanOptions, scan
 from s3_storage_analyser.selection import Selection
+from support.aws import make_bucket, put_storage_metric, today_midnight
+from support.cli import CliResult
 
 Cli = Callable[..., CliResult]
 

@@ -8,27 +8,19 @@ chosen requests with AWS-style errors.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from conftest import CliResult, make_bucket
-from faultproxy import FaultProxy, Rule
+from support.aws import make_bucket
+from support.cli import CliResult
+from support.faultproxy import FaultProxy, Rule
+from support.faults import assert_clean_failure, closed_port
 
 Cli = Callable[..., CliResult]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
-
-
-def assert_clean_failure(result: CliResult, code: int, *messages: str) -> None:
-    """The exit code, each message on stderr, and no traceback."""
-    assert result.code == code, (result.code, result.stderr)
-    for message in messages:
-        assert message in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr
-    assert "internal error" not in result.stderr
 
 
 # --- usage errors: caught before any AWS call -------------------------------------------------
@@ -110,14 +102,6 @@ def test_unknown_profile_from_environment(aws_url: str, cli: Cli, monkeypatch: p
     monkeypatch.setenv("AWS_PROFILE", "ghost")
     result = cli("--endpoint-url", aws_url)
     assert_clean_failure(result, EXIT_USAGE, "The AWS profile 'ghost' (from AWS_PROFILE) does not exist", "AWS_PROFILE")
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def test_unreachable_endpoint(cli: Cli) -> None:

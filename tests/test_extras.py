@@ -15,8 +15,8 @@ import sys
 
 import pytest
 
-from conftest import make_bucket, put_storage_metric
 from s3_storage_analyser.extras import EXTRA_MODULES, MissingExtraError, install_hint, missing_module, needs
+from support.aws import make_bucket, put_storage_metric
 
 ALL_OPTIONAL = tuple(sorted({name for names in EXTRA_MODULES.values() for name in names}))
 

@@ -12,7 +12,7 @@ import pytest
 from botocore.config import Config
 from botocore.parsers import create_parser
 
-from faultproxy import FaultProxy, Request, Rule, describe, error_response
+from support.faultproxy import FaultProxy, Request, Rule, describe, error_response
 
 
 def s3_via(url: str, **config: Any) -> Any:

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from conftest import ISOLATED_ENV, UNSET, CliResult, make_bucket
 from s3_storage_analyser.cli import entry
 from s3_storage_analyser.demo.server import LocalEndpoint
 from s3_storage_analyser.store import Store
+from support.aws import ISOLATED_ENV, UNSET, make_bucket
+from support.cli import CliResult
 
 GROWTH = 3 * 1000 + 500
 

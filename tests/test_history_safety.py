@@ -33,9 +33,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import s3_storage_analyser.store as store_module
-from conftest import CliResult, make_bucket
-from faultproxy import FaultProxy
-from history_opener import open_and_save
 from s3_storage_analyser.aggregate import BreakdownRow
 from s3_storage_analyser.model import Bucket, BucketReport, Failure, Notice, Snapshot, Usage
 from s3_storage_analyser.store import (
@@ -46,7 +43,11 @@ from s3_storage_analyser.store import (
     HistoryWriteError,
     Store,
 )
-from test_store import T0, _build_v1, small_snapshot
+from support.aws import make_bucket
+from support.cli import CliResult
+from support.faultproxy import FaultProxy
+from support.history_opener import open_and_save
+from support.snapshots import T0, _build_v1, small_snapshot
 
 Cli = Callable[..., CliResult]
 EXIT_USAGE, EXIT_OUTPUT_FAILED = 2, 4

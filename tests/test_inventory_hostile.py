@@ -29,7 +29,7 @@ from s3_storage_analyser.errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
 from s3_storage_analyser.inventory.analyse import connect
 from s3_storage_analyser.inventory.fetch import MARKER, STORE_NAME, Fetcher
 from s3_storage_analyser.inventory.manifest import parse_manifest
-from test_inventory import (
+from support.inventory import (
     DEST,
     GOOD,
     SRC,

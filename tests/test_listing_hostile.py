@@ -23,8 +23,8 @@ from s3_storage_analyser.aws import Aws, AwsOptions
 from s3_storage_analyser.listing.engine import ListingEngine, Target
 from s3_storage_analyser.model import Bucket, BucketReport, Failure
 from support.fakes3 import FakeS3, FakeUpload, FlatHexKeys, KeySource, ListKeys
-from test_listing import assert_counts
-from test_listing_faults import truth
+from support.keys import truth
+from support.listing import assert_counts
 
 GOOD = FlatHexKeys(3000, seed=1)
 UPLOADS = [

@@ -18,7 +18,7 @@ from s3_storage_analyser.server.app import create_app
 from s3_storage_analyser.server.auth import AuthConfig
 from s3_storage_analyser.server.scanner import Scanner
 from s3_storage_analyser.store import Store
-from test_store import T0, rich_snapshot, small_snapshot
+from support.snapshots import T0, rich_snapshot, small_snapshot
 
 TOKEN = "openapi-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

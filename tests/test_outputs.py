@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import make_bucket
 from s3_storage_analyser.errors import AnalyserError
 from s3_storage_analyser.outputs import write_atomic
+from support.aws import make_bucket
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

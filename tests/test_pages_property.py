@@ -21,7 +21,7 @@ from s3_storage_analyser.aws import Aws, AwsOptions
 from s3_storage_analyser.listing.engine import ListingEngine, Target
 from s3_storage_analyser.model import Bucket, BucketReport, Failure
 from support.fakes3 import FakeS3, FlatHexKeys, KeySource, contents_element, url_text
-from test_listing_faults import tricky_keys, truth
+from support.keys import tricky_keys, truth
 
 NAMED = {"ListingOutOfOrder", "ListingStuck", "InvalidPage", "IncompletePage"}
 PAGE = 1000

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import golden
 from s3_storage_analyser.errors import UsageError
 from s3_storage_analyser.model import Bucket, BucketReport, Failure, Snapshot, Usage
 from s3_storage_analyser.render import FORMATS, parse_format, render
 from s3_storage_analyser.units import humanise
+from support.golden import golden
 
 GIB = 1024**3
 TIB = 1024**4

@@ -17,14 +17,14 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import golden
 from s3_storage_analyser.errors import UsageError
 from s3_storage_analyser.model import Failure, Snapshot
 from s3_storage_analyser.server.app import FORMATS, create_app
 from s3_storage_analyser.server.auth import AuthConfig, load_auth
 from s3_storage_analyser.server.scanner import Scanner
 from s3_storage_analyser.store import Store
-from test_store import T0, rich_snapshot, small_snapshot
+from support.golden import golden
+from support.snapshots import T0, rich_snapshot, small_snapshot
 
 TOKEN = "tok-3f9a1c"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -27,7 +27,7 @@ from s3_storage_analyser.server.guard import Limits
 from s3_storage_analyser.server.run import uvicorn_config
 from s3_storage_analyser.server.scanner import Scanner
 from s3_storage_analyser.store import Store
-from test_store import T0, rich_snapshot
+from support.snapshots import T0, rich_snapshot
 
 TOKEN = "limits-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

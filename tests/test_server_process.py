@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import make_bucket
 from s3_storage_analyser.store import Store
+from support.aws import make_bucket
 
 SECRET = "secret"
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import make_bucket
+from support.aws import make_bucket
 
 
 def test_report_json_against_moto(aws_url: str, cli) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,6 @@ Every test opens a real database file in tmp_path.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -13,64 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from s3_storage_analyser.aggregate import BreakdownRow
 from s3_storage_analyser.errors import UsageError
-from s3_storage_analyser.model import Bucket, BucketReport, Failure, Snapshot, Usage
+from s3_storage_analyser.model import Bucket, Failure
 from s3_storage_analyser.store import MIGRATIONS, SCHEMA_VERSION, SnapshotNotFoundError, Store
-
-T0 = datetime(2024, 5, 1, 6, 30, 15, tzinfo=UTC)
-
-
-def rich_snapshot(taken_at: datetime = T0, *, alpha_standard: int = 1000) -> Snapshot:
-    """A snapshot using every field: hidden costs, breakdown rows, storage types, data dates, failures."""
-    alpha = BucketReport(
-        Bucket("alpha", "eu-west-1", datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)),
-        Usage(
-            objects=3,
-            bytes_by_class={"STANDARD": alpha_standard, "GLACIER": 5000},
-            objects_by_class={"STANDARD": 2, "GLACIER": 1},
-            noncurrent_objects_by_class={"STANDARD": 4},
-            noncurrent_bytes_by_class={"STANDARD": 400},
-            delete_markers=2,
-            incomplete_uploads=1,
-            incomplete_upload_parts=3,
-            incomplete_upload_bytes=15_000_000,
-            oldest_incomplete_upload=datetime(2024, 4, 1, 12, 0, tzinfo=UTC),
-            measured=frozenset({"versions", "uploads"}),
-            breakdowns=(
-                BreakdownRow("prefix", "logs/", 2, alpha_standard),
-                BreakdownRow("prefix", "archive/", 1, 5000),
-                BreakdownRow("top", "archive/big.tar", 1, 5000, "GLACIER", "2023-12-31T00:00:00Z"),
-            ),
-        ),
-        None,
-    )
-    beta = BucketReport(
-        Bucket("beta", "us-east-1", None),
-        Usage(
-            objects=10,
-            bytes_by_class={"STANDARD": 123_456, "STANDARD_IA": 7},
-            storage_types={"StandardStorage": 123_456, "StandardIAStorage": 7, "StandardIASizeOverhead": 131_065},
-        ),
-        date(2024, 4, 30),
-    )
-    return Snapshot(
-        strategy="list",
-        taken_at=taken_at,
-        buckets=(alpha, beta),
-        failures=(
-            Failure("gamma", "ap-south-1", "measure", "AccessDenied", "Access Denied"),
-            Failure("delta", None, "discover", "NoSuchBucket", "gone"),
-        ),
-        breakdowns=("prefix", "top"),
-    )
-
-
-def small_snapshot(taken_at: datetime, standard: int, objects: int = 1) -> Snapshot:
-    report = BucketReport(
-        Bucket("solo", "us-east-1"), Usage(objects=objects, bytes_by_class={"STANDARD": standard}), date(2024, 4, 30)
-    )
-    return Snapshot("cloudwatch", taken_at, (report,))
+from support.snapshots import T0, _build_v1, rich_snapshot, small_snapshot
 
 
 @pytest.fixture
@@ -165,39 +110,6 @@ def test_load_of_an_impossible_id(store: Store, snapshot_id: int) -> None:
     store.save(small_snapshot(T0, 1))
     with pytest.raises(SnapshotNotFoundError):
         store.load(snapshot_id)
-
-
-def _build_v1(path: Path) -> None:
-    """A database as the first release left it: only migration 1, one snapshot in v1's columns."""
-    db = sqlite3.connect(path, isolation_level=None)
-    try:
-        for statement in MIGRATIONS[0].statements:
-            db.execute(statement)
-        db.execute("PRAGMA user_version = 1")
-        db.execute(
-            "INSERT INTO snapshots (id, taken_at, strategy, buckets, objects, bytes, failures)"
-            " VALUES (1, '2023-01-02T03:04:05+00:00', 'cloudwatch', 1, 5, 2048, 1)"
-        )
-        detail = {
-            "bucket": "legacy",
-            "region": "eu-central-1",
-            "created": "2019-06-01T00:00:00+00:00",
-            "data_date": "2023-01-01",
-            "usage": {"objects": 5, "bytes_by_class": {"STANDARD": 2000, "GLACIER": 48}},
-        }
-        db.execute(
-            "INSERT INTO bucket_usage (snapshot_id, bucket, region, objects, bytes, detail)"
-            " VALUES (1, ?, ?, 5, 2048, ?)",
-            ("legacy", "eu-central-1", json.dumps(detail)),
-        )
-        db.executemany(
-            "INSERT INTO class_usage (snapshot_id, bucket, storage_class, bytes) VALUES (1, 'legacy', ?, ?)",
-            [("STANDARD", 2000), ("GLACIER", 48)],
-        )
-        failure = {"bucket": "locked", "region": None, "stage": "measure", "error": "AccessDenied", "message": "no"}
-        db.execute("INSERT INTO failures (snapshot_id, detail) VALUES (1, ?)", (json.dumps(failure),))
-    finally:
-        db.close()
 
 
 def test_migrates_a_version_1_database(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ tests can count calls per operation.
     assert rule.hits == 1
     assert proxy.count("GetBucketLocation") == 3
 
-Used as a pytest plugin (``pytest_plugins = ["faultproxy"]``) it provides the
+Used as a pytest plugin (``pytest_plugins = ["support.faultproxy"]``) it provides the
 ``fault_proxy`` fixture, already forwarding to the ``aws_url`` moto server.
 """
 
