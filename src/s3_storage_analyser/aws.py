@@ -12,6 +12,7 @@ import os
 import re
 import threading
 import urllib.parse
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from botocore.config import Config
 from botocore.configprovider import ConfiguredEndpointProvider
 from botocore.loaders import create_loader
 from botocore.parsers import ResponseParserError
+from urllib3.exceptions import InsecureRequestWarning
 
 from .errors import (
     AccessDeniedError,
@@ -155,11 +157,24 @@ def check_region(raw: str, source: str = "--region", *, custom_endpoint: bool = 
     raise UsageError(f"{source} {printable(raw)!r} is not an AWS region name.", hint=_REGION_SHAPE_HINT)
 
 
+def check_ca_bundle(raw: str, source: str = "--ca-bundle") -> str:
+    """``raw`` when it is a readable file (botocore would only fail at the first call, as an internal error)."""
+    path = os.path.expanduser(raw)
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):
+        what = "is a directory" if os.path.isdir(path) else "is not a readable file"
+        raise UsageError(
+            f"{source} {printable(raw)!r} {what}.",
+            hint="Give the PEM file of the certificate (or CA) the endpoint's TLS certificate is signed with, "
+            "or --no-verify-ssl for a test endpoint.",
+        )
+    return path
+
+
 def _region_source(options_region: str | None, value: str) -> str:
     """Where the region came from, for messages: the flag, an environment variable, or the profile."""
     if options_region:
         return "--region"
-    for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         if os.environ.get(name) == value:
             return name
     return "the profile's region"
@@ -196,6 +211,9 @@ class AwsOptions:
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
     max_attempts: int = field(default_factory=lambda: _env_int("AWS_MAX_ATTEMPTS", 5))
+    # botocore's ``verify``: None = its default (AWS_CA_BUNDLE, the profile's ca_bundle, else certifi);
+    # a path = trust the certificates in that PEM file; False = do not verify TLS certificates at all.
+    verify: bool | str | None = None
 
 
 class Aws:
@@ -221,6 +239,8 @@ class Aws:
                 f"The AWS profile {profile!r}{source} does not exist.",
                 hint="List profiles with `aws configure list-profiles`, or drop --profile / AWS_PROFILE.",
             ) from exc
+        if options.verify is False:  # asked for: one warning from the CLI, not one from urllib3 per request
+            warnings.filterwarnings("ignore", category=InsecureRequestWarning)
         self._clients: dict[tuple[str, str], Any] = {}  # S3Client | CloudWatchClient
         self._lock = threading.Lock()
         self._config = Config(
@@ -278,7 +298,9 @@ class Aws:
 
     @property
     def default_region(self) -> str:
-        return self.options.region or self._session.region_name or DEFAULT_REGION
+        """--region, else AWS_REGION (the SDKs' variable, which botocore does not read; it wins over
+        AWS_DEFAULT_REGION as in aws-cli v2), else botocore's own (AWS_DEFAULT_REGION, the profile), else us-east-1."""
+        return self.options.region or os.environ.get("AWS_REGION") or self._session.region_name or DEFAULT_REGION
 
     @property
     def endpoint_url(self) -> str | None:
@@ -308,6 +330,7 @@ class Aws:
                     region_name=region_name,
                     endpoint_url=self.options.endpoint_url,
                     config=self._config,
+                    verify=self.options.verify,
                 )
                 client.meta.events.register("before-parse", refuse_markup)
                 for event, handler in self.event_hooks:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,7 +38,7 @@ from .render.history import render_history
 from .report import scan
 from .safetext import printable
 from .store import Store, default_db_path
-from .units import parse_unit
+from .units import parse_unit, plural
 
 log = logging.getLogger("s3_storage_analyser")
 
@@ -78,8 +79,19 @@ def run_report(args: ReportArgs) -> int:
     aws = Aws(args.aws)
     args.scan.validate()
     gateway = gateway_url(args.pushgateway) if args.pushgateway else None
+    if args.aws.verify is False:
+        click.echo("warning: TLS certificates are not verified (--no-verify-ssl).", err=True)
+    if args.verbose:
+        _say_plan(aws, args)
+    started = time.monotonic()
     with ProgressDisplay(enabled=not args.quiet and sys.stderr.isatty()) as progress:
         snapshot = scan(aws, args.scan, on_progress=progress.update)
+    if args.verbose:
+        click.echo(
+            f"s3sa: {plural(len(snapshot.buckets), 'bucket')} measured, {plural(len(snapshot.failures), 'bucket')} "
+            f"not, in {time.monotonic() - started:.1f}s.",
+            err=True,
+        )
     steps: list[Callable[[], None]] = [lambda: emit(snapshot, args)]
     if args.save:
         steps.append(lambda: _save_snapshot(snapshot, args.db))
@@ -97,6 +109,18 @@ def run_report(args: ReportArgs) -> int:
         click.echo(f"error: {problem}", err=True)
     code = exit_code_for(snapshot)
     return EXIT_OUTPUT_FAILED if failed and code != EXIT_FAILURE else code
+
+
+def _say_plan(aws: Aws, args: ReportArgs) -> None:
+    """-v: the choices the run made, before it makes any call."""
+    verify = args.aws.verify
+    tls = "not verified" if verify is False else (f"CA bundle {verify}" if verify else "default CAs")
+    click.echo(
+        f"s3sa: strategy {args.scan.strategy}, region {aws.default_region}, "
+        f"endpoint {printable(aws.endpoint_url or 'AWS')}, TLS {tls}, {plural(args.scan.concurrency, 'request')} "
+        "in parallel.",
+        err=True,
+    )
 
 
 def _save_snapshot(snapshot: Snapshot, db: str | None) -> None:
@@ -209,7 +233,6 @@ def entry(argv: Sequence[str] | None = None) -> int:
 def demo_command(serve: bool, port: int, scale: float, **flags: Any) -> None:
     """Start a local S3 + CloudWatch endpoint with a demo account and report on it."""
     import os
-    import time
 
     from .extras import needs, require
 

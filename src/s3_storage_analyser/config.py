@@ -23,7 +23,7 @@ import click
 from click.core import ParameterSource
 
 from .aggregate import DIMENSIONS, BreakdownSpec, dimensions_shaped_by
-from .aws import AwsOptions, check_endpoint_url
+from .aws import AwsOptions, check_ca_bundle, check_endpoint_url
 from .errors import UsageError
 from .render import FORMATS, parse_format
 from .selection import Selection
@@ -81,10 +81,12 @@ class Setting:
     group: str = "scan"  # "scan": what to measure (report and serve); "output": how to show it (report)
     applies: AppliesTo = field(default=EVERYWHERE)
     example: str = ""  # a valid value, for the hint when an empty one is given
+    short: str | None = None  # a one-letter alias (-q, -v), as aws-cli, rclone and s5cmd users expect
 
     def option(self) -> Callable[[F], F]:
         return click.option(
             self.flag,
+            *((self.short,) if self.short else ()),
             self.dest,
             callback=None if self.is_flag else _refuse_empty(self.flag, self.example or "VALUE"),
             type=None if self.is_flag else self.type,
@@ -214,9 +216,25 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--region",
         "region",
-        "Region for account-level calls such as ListBuckets (else AWS_DEFAULT_REGION / profile / us-east-1).",
+        "Region for account-level calls such as ListBuckets "
+        "(else AWS_REGION, AWS_DEFAULT_REGION, the profile, us-east-1).",
         metavar="R",
         example="eu-west-1",
+    ),
+    Setting(
+        "--ca-bundle",
+        "ca_bundle",
+        "PEM file of the CA certificates to trust for TLS, e.g. an S3-compatible endpoint's self-signed one "
+        "(botocore also reads AWS_CA_BUNDLE).",
+        metavar="PATH",
+        example="ca.pem",
+    ),
+    Setting(
+        "--no-verify-ssl",
+        "no_verify_ssl",
+        "Do not verify TLS certificates (a test endpoint only: anyone on the path can read and change the answers).",
+        is_flag=True,
+        default=False,
     ),
     Setting(
         "--versions",
@@ -319,7 +337,18 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         applies=AppliesTo(strategies=("inventory",)),
         example="~/.cache/s3sa-inventory",
     ),
-    Setting("--quiet", "quiet", "No progress display on stderr.", is_flag=True, default=False, group="output"),
+    Setting(
+        "--quiet", "quiet", "No progress display on stderr.", is_flag=True, default=False, group="output", short="-q"
+    ),
+    Setting(
+        "--verbose",
+        "verbose",
+        "Say on stderr what the run does: strategy, region, endpoint, TLS, workers; then what was measured.",
+        is_flag=True,
+        default=False,
+        group="output",
+        short="-v",
+    ),
     Setting(
         "--save",
         "save",
@@ -527,6 +556,7 @@ class ReportArgs:
     aws: AwsOptions
     debug: bool
     quiet: bool = False
+    verbose: bool = False
     save: bool = False
     db: str | None = None
     output: str | None = None
@@ -568,14 +598,53 @@ class ReportArgs:
                 profile=flags["profile"],
                 region=flags["region"],
                 max_pool_connections=max(10, conc),
+                verify=_verify(flags.get("ca_bundle"), flags.get("no_verify_ssl", False)),
             ),
             debug=flags["debug"],
             quiet=flags.get("quiet", True),
+            verbose=_verbose(flags),
             save=flags.get("save", False),
             db=flags.get("db"),
-            output=flags.get("output"),
+            output=check_output_path(flags["output"]) if flags.get("output") else None,
             pushgateway=flags.get("pushgateway"),
         )
+
+
+# What an aws-cli user means by ``--output`` (json, table, text) and the tool's own format names.
+_FORMAT_WORDS = frozenset({*FORMATS, "text", "yaml", "yaml_stream", "json_pretty", "txt"})
+
+
+def check_output_path(raw: str) -> str:
+    """``raw`` unless it is a bare format name: ``--output json`` is aws-cli's format flag, not a file.
+
+    A file literally named ``json`` is still written as ``./json`` (any path with a directory part)."""
+    word = raw.strip().lower().replace("-", "_")
+    if "/" not in raw and os.sep not in raw and word in _FORMAT_WORDS:
+        fmt = word if word in FORMATS else ("table" if word in ("text", "txt") else "json")
+        raise UsageError(
+            f"--output {raw!r} names a format, not a file: here --output writes the report to a FILE "
+            "(aws-cli's --output is this tool's --fmt).",
+            hint=f"Use --fmt {fmt}; to really write a file named {raw!r}, give it as ./{raw}.",
+        )
+    return raw
+
+
+def _verbose(flags: Mapping[str, Any]) -> bool:
+    if flags.get("verbose") and flags.get("quiet"):
+        raise UsageError("-q/--quiet and -v/--verbose contradict each other.", hint="Keep one of them.")
+    return bool(flags.get("verbose", False))
+
+
+def _verify(ca_bundle: str | None, no_verify: bool) -> bool | str | None:
+    """botocore's ``verify`` from --ca-bundle and --no-verify-ssl (None: botocore's own default)."""
+    if ca_bundle and no_verify:
+        raise UsageError(
+            "--ca-bundle and --no-verify-ssl contradict each other.",
+            hint="Keep --ca-bundle: it verifies against your CA instead of not verifying at all.",
+        )
+    if no_verify:
+        return False
+    return check_ca_bundle(ca_bundle) if ca_bundle else None
 
 
 def _delimiter(raw: str) -> str:

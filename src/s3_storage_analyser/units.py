@@ -49,3 +49,8 @@ def in_unit(num_bytes: int, unit: str) -> str:
     if unit == "auto":  # a UNIT_CHOICES value too: --fmt tsv --unit auto crashed with KeyError
         return humanise(num_bytes)
     return f"{num_bytes / UNITS[unit]:.2f}"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 bucket``, ``2 buckets``, ``1,000 buckets``: a count and its noun, agreeing."""
+    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"

@@ -1,0 +1,224 @@
+"""Interface conventions an aws-cli, rclone or s5cmd user expects (issue 10, item 7).
+
+Everything runs through the real entry point against a moto server over HTTP on loopback
+(the TLS tests through a TLS-terminating relay in front of it), or as a subprocess.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import ipaddress
+import socket
+import ssl
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def _buckets(aws_url: str, sizes: dict[str, int]) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=aws_url)
+    for name, size in sizes.items():
+        s3.create_bucket(Bucket=name)
+        if size:
+            s3.put_object(Bucket=name, Key="blob", Body=b"x" * size)
+
+
+# --- 1. --output as aws-cli users type it -------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["json", "table", "text", "TSV", "json-pretty"])
+def test_output_naming_a_format_is_refused_with_the_fmt_hint(
+    cli: Any, tmp_path: Path, word: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = cli("--output", word)
+    assert result.code == 2
+    assert f"--output {word!r} names a format" in result.stderr
+    assert "hint: Use --fmt " in result.stderr
+    assert not (tmp_path / word).exists()
+
+
+def test_output_to_a_file_named_like_a_format_still_works_as_a_path(
+    cli: Any, aws_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _buckets(aws_url, {"one": 0})
+    monkeypatch.chdir(tmp_path)
+    result = cli("--endpoint-url", aws_url, "--strategy", "list", "--fmt", "json", "--output", "./json", "-q")
+    assert result.code == 0, result.stderr
+    assert '"one"' in (tmp_path / "json").read_text()
+    assert result.stdout == ""
+
+
+# --- 2. AWS_REGION --------------------------------------------------------------------------------
+
+
+def test_aws_region_is_read_and_wins_over_aws_default_region(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "not_a_region")
+    result = cli("--fmt", "json")
+    assert result.code == 2
+    assert "AWS_REGION 'not_a_region' is not an AWS region name" in result.stderr
+
+
+def test_aws_region_alone_reports(cli: Any, aws_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _buckets(aws_url, {"here": 3})
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    result = cli("--endpoint-url", aws_url, "--strategy", "list", "--fmt", "tsv", "-q")
+    assert result.code == 0, result.stderr
+    assert "here\tus-east-1\t1\t3" in result.stdout
+
+
+# --- 3. TLS: --ca-bundle and --no-verify-ssl -------------------------------------------------------
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    crypto = pytest.importorskip("cryptography")
+    del crypto
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+@pytest.fixture
+def tls_endpoint(aws_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """https://127.0.0.1:PORT relaying to the moto server, with a self-signed certificate; and that cert."""
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    upstream = aws_url.removeprefix("http://").rstrip("/")
+    host, _, port = upstream.rpartition(":")
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                raw, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                client = context.wrap_socket(raw, server_side=True)
+            except (OSError, ssl.SSLError):
+                raw.close()  # the client refused our certificate
+                continue
+            server = socket.create_connection((host, int(port)))
+            threading.Thread(target=_pipe, args=(client, server), daemon=True).start()
+            threading.Thread(target=_pipe, args=(server, client), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{listener.getsockname()[1]}", cert
+    stop.set()
+    listener.close()
+    thread.join(timeout=5)
+
+
+def test_self_signed_endpoint_is_refused_by_default(cli: Any, tls_endpoint: tuple[str, Path]) -> None:
+    url, _ = tls_endpoint
+    result = cli("--endpoint-url", url, "--strategy", "list", "--fmt", "tsv", "-q")
+    assert result.code != 0
+    assert "certificate" in result.stderr.lower() or "ssl" in result.stderr.lower()
+
+
+def test_no_verify_ssl_reaches_the_client(cli: Any, aws_url: str, tls_endpoint: tuple[str, Path]) -> None:
+    _buckets(aws_url, {"secure": 5})
+    url, _ = tls_endpoint
+    result = cli("--endpoint-url", url, "--strategy", "list", "--fmt", "tsv", "-q", "--no-verify-ssl")
+    assert result.code == 0, result.stderr
+    assert "secure\tus-east-1\t1\t5" in result.stdout
+
+
+def test_ca_bundle_trusts_the_endpoints_certificate(cli: Any, aws_url: str, tls_endpoint: tuple[str, Path]) -> None:
+    _buckets(aws_url, {"secure": 7})
+    url, cert = tls_endpoint
+    result = cli("--endpoint-url", url, "--strategy", "list", "--fmt", "tsv", "-q", "--ca-bundle", str(cert))
+    assert result.code == 0, result.stderr
+    assert "secure\tus-east-1\t1\t7" in result.stdout
+
+
+def test_bad_ca_bundle_is_a_usage_error(cli: Any, tmp_path: Path) -> None:
+    result = cli("--ca-bundle", str(tmp_path / "missing.pem"))
+    assert result.code == 2
+    assert "is not a readable file" in result.stderr and "hint:" in result.stderr
+    result = cli("--ca-bundle", str(tmp_path))
+    assert result.code == 2 and "is a directory" in result.stderr
+
+
+def test_ca_bundle_and_no_verify_ssl_contradict(cli: Any, tmp_path: Path) -> None:
+    pem = tmp_path / "ca.pem"
+    pem.write_text("x")
+    result = cli("--ca-bundle", str(pem), "--no-verify-ssl")
+    assert result.code == 2 and "contradict" in result.stderr
+
+
+# --- 4. -q / -v, plurals, the table's shape -----------------------------------------------------
+
+
+def test_verbose_says_the_plan_and_the_outcome(cli: Any, aws_url: str) -> None:
+    _buckets(aws_url, {"solo": 1})
+    result = cli("--endpoint-url", aws_url, "--strategy", "list", "--conc", "1", "--fmt", "tsv", "-v")
+    assert result.code == 0, result.stderr
+    assert f"s3sa: strategy list, region us-east-1, endpoint {aws_url}, TLS default CAs, 1 request in parallel." in (
+        result.stderr
+    )
+    assert "s3sa: 1 bucket measured, 0 buckets not, in " in result.stderr
+    assert result.stdout.startswith("Bucket\t")
+
+
+def test_quiet_and_verbose_contradict(cli: Any) -> None:
+    result = cli("-q", "-v")
+    assert result.code == 2 and "contradict" in result.stderr
+
+
+def test_no_verify_ssl_warns_once_not_per_request(cli: Any, aws_url: str, tls_endpoint: tuple[str, Path]) -> None:
+    _buckets(aws_url, {"alpha": 1, "beta": 2})
+    url, _ = tls_endpoint
+    result = cli("--endpoint-url", url, "--strategy", "list", "--fmt", "tsv", "--no-verify-ssl", "--processes", "0")
+    assert result.code == 0, result.stderr
+    assert result.stderr.count("not verified") == 1
+    assert "InsecureRequestWarning" not in result.stderr
