@@ -26,7 +26,7 @@ from s3_storage_analyser import errors
 from s3_storage_analyser.cli import main
 from s3_storage_analyser.model import BreakdownRow, Bucket, BucketReport, Failure, Snapshot, Usage
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 SRC = ROOT / "src" / "s3_storage_analyser"
