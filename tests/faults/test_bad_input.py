@@ -92,6 +92,7 @@ def test_bad_endpoint_url_from_the_environment(cli: Cli, monkeypatch: pytest.Mon
     assert_clean_failure(result, EXIT_USAGE, f"{variable} 'http://127.0.0.1:9000 ' contains a space", "hint:")
 
 
+@pytest.mark.slow
 def test_empty_endpoint_variable_is_unset_as_for_botocore(
     aws_url: str, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -268,6 +269,7 @@ def test_strategy_from_the_environment_is_named(
     refused(cli, fault_proxy, "--days", "5", messages=("this run uses --strategy list (from S3SA_STRATEGY)",))
 
 
+@pytest.mark.slow
 def test_defaults_and_environment_variables_are_not_asking(
     aws_url: str, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -451,6 +453,7 @@ def test_garbage_region_from_get_bucket_location(
     assert "\x1b" not in result.stderr
 
 
+@pytest.mark.slow
 def test_debug_shows_the_traceback_of_an_unexpected_bucket_failure(
     aws_url: str, cli: Cli, fault_proxy: FaultProxy
 ) -> None:

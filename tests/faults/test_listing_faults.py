@@ -100,6 +100,7 @@ SCALE_BUCKETS: dict[str, KeySource] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("processes", ["0", "2"])
 def test_exact_against_the_key_sources(cli: Any, fakes3: Callable[..., FakeS3], processes: str) -> None:
     fake = fakes3(SCALE_BUCKETS)
@@ -263,6 +264,7 @@ UPLOADS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("processes", ["0", "2"])
 def test_versions_and_uploads_stay_exact_under_faults(cli: Any, fakes3: Callable[..., FakeS3], processes: str) -> None:
     versions = history(5000)
@@ -412,6 +414,7 @@ def test_a_versions_probe_asks_list_object_versions(fakes3: Callable[..., FakeS3
     assert fake.stats.requests == {"ListObjectVersions": 1}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("versions", [False, True])
 def test_hierarchical_buckets_are_cut_at_folders_not_between_them(
     fakes3: Callable[..., FakeS3], versions: bool
@@ -431,6 +434,7 @@ def test_hierarchical_buckets_are_cut_at_folders_not_between_them(
     assert served <= len(keys) * 1.25, served  # cut between folders: 1.35-1.6x; at folders: ~1.15x
 
 
+@pytest.mark.slow
 def test_conc_bounds_the_requests_in_flight_across_worker_processes(
     fakes3: Callable[..., FakeS3], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -117,6 +117,7 @@ def assert_good(bucket: dict[str, Any], source: KeySource) -> None:
 OPS = {"list-objects": "ListObjectsV2", "list-versions": "ListObjectVersions", "list-uploads": "List"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("processes", ["0", "2"])
 def test_every_object_listing_misbehaviour_is_named_and_the_good_bucket_exact(hostile: FakeS3, processes: str) -> None:
     for kind in OBJECT_KINDS:
@@ -137,6 +138,7 @@ def test_every_object_listing_misbehaviour_is_named_and_the_good_bucket_exact(ho
     assert "unordered" in stderr and "ListObjectsV2 page out of order" in stderr
 
 
+@pytest.mark.slow
 def test_every_version_and_upload_misbehaviour_is_named_and_the_good_bucket_exact(hostile: FakeS3) -> None:
     for kind in VERSION_KINDS:
         uploads = MANY_PARTS if kind == "parts-overlap" else UPLOADS

@@ -27,6 +27,8 @@ import pytest
 from s3_storage_analyser.listing.lifeline import ORPHANED, Lifeline, Tether, hold
 from support.fakes3 import FakeS3, FlatHexKeys
 
+pytestmark = pytest.mark.slow
+
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
 
 # The real entry point, with the workers started at the first check instead of after a CPU-bound second

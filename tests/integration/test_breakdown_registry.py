@@ -88,6 +88,7 @@ def test_without_registration_it_is_no_choice(cli: Any) -> None:
     assert TOY not in setting("by").type.choices
 
 
+@pytest.mark.slow
 def test_a_registered_dimension_flows_through_a_listing_to_the_renderers(
     toy: Dimension, aws_url: str, cli: Any
 ) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 SCALE = "0.05"  # ~500 objects: seconds, not a minute
 FIGURES = ("Files", "Bytes", "FilesByClass", "NoncurrentFiles", "NoncurrentBytes", "DeleteMarkers")
 

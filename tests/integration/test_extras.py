@@ -88,6 +88,7 @@ def test_a_missing_extra_is_named_with_its_pip_install(
     assert done.stdout == ""
 
 
+@pytest.mark.slow
 def test_base_commands_import_no_extra(aws_url: str) -> None:
     """CloudWatch and listing reports, every base format and --version run with every extra's modules absent."""
     make_bucket(aws_url, "alpha")

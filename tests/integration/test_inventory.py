@@ -206,6 +206,7 @@ def it_storage_types() -> dict[str, int]:
     return tiers
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_inventory_equals_listing(aws_url: str, cli: Any, tmp_path: Path, fmt: str) -> None:
     """Every field selection: all optional fields, current-version fields only, no StorageClass.
@@ -242,6 +243,7 @@ def test_inventory_equals_listing(aws_url: str, cli: Any, tmp_path: Path, fmt: s
             assert "StorageTypes" not in got, variant
 
 
+@pytest.mark.slow
 def test_versioned_inventory_equals_listing_versions(aws_url: str, cli: Any, tmp_path: Path) -> None:
     seed_versioned(aws_url, "inv-versioned")
     rows = truth_rows(aws_url, "inv-versioned", versions=True)
@@ -686,6 +688,7 @@ BAD_REPORTS: dict[str, tuple[str, tuple[str, ...], Callable[[WrittenReport], Wri
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(BAD_REPORTS))
 def test_bad_report_fails_only_its_bucket(aws_url: str, cli: Any, tmp_path: Path, case: str) -> None:
     fmt, fields, spoil, needles = BAD_REPORTS[case]

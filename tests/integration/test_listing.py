@@ -171,6 +171,7 @@ def seed_account(aws_url: str) -> dict[str, Any]:
     return {name: paginator_sums(client, name) for name in ("classes-east", "empty-east", "tricky-west", "big-west")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("processes", ["0", "2"])
 def test_listing_equals_the_paginator_in_every_bucket(aws_url: str, cli: Any, processes: str) -> None:
     truth = seed_account(aws_url)
@@ -211,6 +212,7 @@ def test_the_endpoint_lists_versions_after_a_key_marker_as_s3_does(aws_url: str)
     assert after("") == after("!") == ["a/1", "a/2", "a/2", "b/1", "b/1", "c/1"]
 
 
+@pytest.mark.slow
 def test_versions_of_a_bucket_with_folders_are_cut_and_exact(aws_url: str, cli: Any) -> None:
     """Past its first page, a versioned bucket with folders is probed (ListObjectVersions with a
     Delimiter: moto's XML, our parser) and cut at its folders; every version is counted once."""

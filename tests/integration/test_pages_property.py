@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -113,6 +114,7 @@ def without(counts: dict[str, int], sizes: dict[str, int], removed: list[str]) -
     return {k: v for k, v in objects.items() if v}, {k: v for k, v in volume.items() if v or k in objects}
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(source_name=st.sampled_from(sorted(SOURCES)), plan=plans)
 def test_tampered_pages_give_the_exact_figures_or_a_named_failure(source_name: str, plan: Plan) -> None:

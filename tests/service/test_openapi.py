@@ -76,6 +76,7 @@ def test_the_document_lists_every_route() -> None:
 EXCLUDED: list[object] = []  # every check runs: the spec documents error statuses and content types
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation(case: schemathesis.Case) -> None:

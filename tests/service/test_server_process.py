@@ -82,6 +82,7 @@ def _wait_for_snapshot(proc: subprocess.Popen[bytes], base: str, stderr_path: Pa
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_serves_scans_and_shuts_down_gracefully(server: dict[str, Any]) -> None:
     base, proc = server["base"], server["proc"]
 
