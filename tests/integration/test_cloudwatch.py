@@ -241,6 +241,7 @@ def test_table_lists_extra_classes_and_exact_total(aws_url: str, cli: Cli) -> No
     assert f"({total:,} bytes) in {len(EAST_OBJECTS)} objects" in result.stdout
 
 
+@pytest.mark.slow
 def test_seeded_and_unknown_storage_types_are_counted(aws_url: str, cli: Cli) -> None:
     make_bucket(aws_url, "seeded", "eu-central-1")
     seeded = {
@@ -396,6 +397,7 @@ def test_selection_limits_region_lookups(aws_url: str, named_buckets: list[str])
 BUCKETS_AT_SCALE = 1_200
 
 
+@pytest.mark.slow
 def test_request_count_at_scale(aws_url: str) -> None:
     """1,200 buckets in one region cost a handful of CloudWatch calls, not one per metric."""
     s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=aws_url, config=Config(max_pool_connections=8))
