@@ -246,13 +246,13 @@ def demo_command(serve: bool, port: int, scale: float, **flags: Any) -> None:
     with running_endpoint(port, set_env=True) as endpoint:
         click.echo(f"demo: local S3 + CloudWatch endpoint at {endpoint.url}; seeding...", err=True)
         written = seed_account(endpoint.url, scale=scale)
-        click.echo(f"demo: {written:,} objects written.", err=True)
+        click.echo(f"demo: {plural(written, 'object')} written.", err=True)
         if flags.get("strategy") == "inventory":
             with needs("inventory", "--strategy inventory"):
                 from .demo.inventories import DESTINATION, publish_demo_inventories
 
             reports = publish_demo_inventories(endpoint.url)
-            click.echo(f"demo: {reports} S3 Inventory reports written to s3://{DESTINATION}/.", err=True)
+            click.echo(f"demo: {plural(reports, 'S3 Inventory report')} written to s3://{DESTINATION}/.", err=True)
         if serve:
             click.echo("demo: point any command (or the aws cli) at it with:", err=True)
             for key, value in endpoint.environment().items():

@@ -541,7 +541,8 @@ class ScanOptions:
         ]
         if asked:
             raise UsageError(
-                f"{', '.join(asked)} need(s) per-object data, which --strategy {self.strategy} does not have.",
+                f"{', '.join(asked)} {'needs' if len(asked) == 1 else 'need'} per-object data, "
+                f"which --strategy {self.strategy} does not have.",
                 hint="Add --strategy list.",
             )
 

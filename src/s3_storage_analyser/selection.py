@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .errors import NothingSelectedError, UsageError
+from .units import plural
 
 # S3 bucket names: 3-63 chars of lowercase letters, digits, dots and hyphens.
 # Current rules are 3-63 of a-z 0-9 . - ; legacy us-east-1 buckets may have upper case and _ (up to 255).
@@ -71,7 +72,8 @@ class Selection:
         missing = [n for n in self.names if n not in available]
         if missing and not self.globs:
             raise NothingSelectedError(
-                f"Bucket(s) not found in the account: {', '.join(missing)} ({len(available)} buckets there).",
+                f"{'Bucket' if len(missing) == 1 else 'Buckets'} not found in the account: {', '.join(missing)} "
+                f"({plural(len(available), 'bucket')} there).",
                 hint="--bucket takes exact names (check the spelling and --profile); use --prefix for globs.",
             )
         chosen = [b for b in available if self.matches(b)]
@@ -83,13 +85,13 @@ class Selection:
                     hint="Check --profile / --endpoint-url point at the account you mean.",
                 )
             raise NothingSelectedError(
-                f"No bucket matches {asked or 'the selection'} ({len(available)} buckets in the account).",
+                f"No bucket matches {asked or 'the selection'} ({plural(len(available), 'bucket')} in the account).",
                 hint="Globs use * ? [..] and match whole names, e.g. --prefix 'logs-*'.",
             )
         missing = [n for n in self.names if n not in available]
         if missing:
             raise NothingSelectedError(
-                f"Bucket(s) not found in the account: {', '.join(missing)}.",
+                f"{'Bucket' if len(missing) == 1 else 'Buckets'} not found in the account: {', '.join(missing)}.",
                 hint="--bucket takes exact names; use --prefix for globs.",
             )
         return chosen

@@ -359,7 +359,7 @@ def test_selection(aws_url: str, cli: Cli, named_buckets: list[str], args: list[
     [
         (["--prefix", "nomatch-*"], "No bucket matches --prefix nomatch-* (4 buckets in the account)"),
         (["--prefix", "logs"], "No bucket matches --prefix logs"),  # globs match whole names
-        (["--bucket", "not-there"], "Bucket(s) not found in the account: not-there"),
+        (["--bucket", "not-there"], "Bucket not found in the account: not-there"),
         (["--bucket", "logs-a", "--bucket", "not-there"], "not found in the account: not-there"),
     ],
 )

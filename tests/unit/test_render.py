@@ -211,7 +211,7 @@ def test_table_shows_humanised_and_exact_totals() -> None:
     total = SNAPSHOT.total.bytes
     assert f"Total: {humanise(total)} ({total:,} bytes) in {SNAPSHOT.total.objects:,} objects, 3 buckets" in text
     assert "data of 2024-05-04 to 2024-05-05" in text
-    assert "1 bucket(s) failed: listed on stderr." in text
+    assert "1 bucket failed: listed on stderr." in text
     header = text.splitlines()[0].split()
     assert header[:7] == ["Bucket", "Region", "Files", "Total", "STD", "RR", "IA"]
     assert {"IT", "GFR", "DA", "FooBarStorage"} <= set(header)

@@ -9,6 +9,7 @@ bidi or surrogate character left to act on the terminal.
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 from rich.table import Table
@@ -16,7 +17,7 @@ from rich.text import Text
 
 from ..model import BreakdownRow, Snapshot
 from ..safetext import printable
-from ..units import humanise, in_unit
+from ..units import humanise, in_unit, plural
 from .columns import breakdown_rows, breakdown_title, format_date, report_columns
 
 
@@ -39,7 +40,7 @@ def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 1
     table = Table(box=None, show_footer=True, header_style="bold", pad_edge=False)
     total = snapshot.total
     totals: dict[str, int | str] = {
-        "Bucket": f"TOTAL ({len(snapshot.buckets)} bucket{'' if len(snapshot.buckets) == 1 else 's'})",
+        "Bucket": f"TOTAL ({plural(len(snapshot.buckets), 'bucket')})",
         "Files": total.objects,
         "Total": total.bytes,
     }
@@ -69,12 +70,12 @@ def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 1
     console.print(
         literal(
             f"Total: {humanise(total.bytes)} ({total.bytes:,} bytes) in {total.objects:,} objects, "
-            f"{len(snapshot.buckets)} bucket{'' if len(snapshot.buckets) == 1 else 's'}, "
+            f"{plural(len(snapshot.buckets), 'bucket')}, "
             f"strategy {snapshot.strategy}{when}."
         )
     )
     if snapshot.failures:
-        console.print(f"{len(snapshot.failures)} bucket(s) failed: listed on stderr.")
+        console.print(f"{plural(len(snapshot.failures), 'bucket')} failed: listed on stderr.")
     for report in snapshot.buckets:
         for dimension, rows in breakdown_rows(report, snapshot.breakdowns).items():
             if rows:
@@ -82,7 +83,16 @@ def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 1
                 console.print()
                 console.print(title, style="bold", soft_wrap=True)
                 console.print(_breakdown_table(dimension, rows, report.usage.bytes, unit))
-    return buffer.getvalue()
+    return strip_trailing(buffer.getvalue())
+
+
+# Spaces at the end of a line, before any colour codes that close it.
+_TRAILING = re.compile(r" +((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+
+
+def strip_trailing(text: str) -> str:
+    """rich pads every cell to its column's width, the last one too: no line ends in spaces (diffs, copy-paste)."""
+    return _TRAILING.sub(r"\1", text)
 
 
 def _breakdown_table(dimension: str, rows: list[BreakdownRow], total: int, unit: str) -> Table:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import ipaddress
+import os
 import socket
 import ssl
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -222,3 +224,35 @@ def test_no_verify_ssl_warns_once_not_per_request(cli: Any, aws_url: str, tls_en
     assert result.code == 0, result.stderr
     assert result.stderr.count("not verified") == 1
     assert "InsecureRequestWarning" not in result.stderr
+
+
+def test_table_never_truncated_on_a_dumb_narrow_terminal_and_no_trailing_spaces(aws_url: str) -> None:
+    long_name = "a-bucket-with-a-name-much-wider-than-forty-columns"
+    _buckets(aws_url, {long_name: 2048, "short": 1})
+    env = {**os.environ, "TERM": "dumb", "COLUMNS": "40", "AWS_ENDPOINT_URL": aws_url}
+    done = subprocess.run(
+        [str(VENV_BIN / "s3sa"), "--strategy", "list", "--processes", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    row = next(line for line in lines if line.startswith(long_name))
+    assert row.split()[:4] == [long_name, "us-east-1", "1", "2.0"] and len(row) > 40
+    assert "TOTAL (2 buckets)" in done.stdout and "2 buckets, strategy list" in done.stdout
+    assert [line for line in lines if line != line.rstrip()] == []
+    assert "…" not in done.stdout
+
+
+def test_one_bucket_is_singular(cli: Any, aws_url: str) -> None:
+    _buckets(aws_url, {"only": 1})
+    result = cli("--endpoint-url", aws_url, "--strategy", "list", "--processes", "0", "-q")
+    assert result.code == 0, result.stderr
+    assert "TOTAL (1 bucket)" in result.stdout and "1 bucket, strategy list" in result.stdout
+    missing = cli("--endpoint-url", aws_url, "--bucket", "not-there", "--bucket", "gone-too")
+    assert missing.code == 2 and "Buckets not found in the account: not-there, gone-too (1 bucket there)" in (
+        missing.stderr
+    )
