@@ -1,7 +1,8 @@
 # Two commands do all set-up on a fresh machine (Python 3.11+, pip, make):
 #   make demo   - create .venv, install the base tool and the 'demo' extra from the lock, run the embedded demo
-#   make test   - install every extra and the dev tools from the lock, ruff, mypy --strict, the whole test
-#                 suite, then package-check (the wheel alone in a clean venv) and the docs site (mkdocs --strict)
+#   make test   - install every extra and the dev tools from the lock, ruff, mypy --strict (src and tests), the
+#                 whole test suite with its coverage floor, then package-check (the wheel alone in a clean venv)
+#                 and the docs site (mkdocs --strict)
 # Installs are pinned with hashes: requirements/{base,demo,dev}.txt, compiled from pyproject.toml by `make lock`.
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +11,8 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 LOCKS := requirements
 PACKAGE_CHECK := build/package-check
 
-.PHONY: install dev demo test lint typecheck unit bench lock upgrade package-check docs clean
+.PHONY: install dev demo test lint typecheck unit fast integration faults service coverage bench lock upgrade \
+	package-check docs clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
@@ -33,12 +35,24 @@ lint: dev
 	$(BIN)/ruff format --check src tests benchmarks .ci docs/hooks
 
 typecheck: dev
-	$(BIN)/mypy --strict src
+	$(BIN)/mypy --strict src tests
 
+# Tests by level (docs/development.md): tests/unit is pure code, in seconds; `make fast` is every level but
+# the tests marked slow (over ~3 s each); `make integration`, `make faults`, `make service` run one level.
 unit: dev
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -q -m "not slow" tests/unit
 
-test: lint typecheck unit package-check docs
+fast: dev
+	$(BIN)/pytest -n 2 -q -m "not slow"
+
+integration faults service: dev
+	$(BIN)/pytest -n 2 -q tests/$@
+
+# The whole suite with the coverage report: fails under the floor ([tool.coverage.report] in pyproject.toml).
+coverage: dev
+	$(BIN)/pytest -n 2 -q --cov --cov-report=term
+
+test: lint typecheck coverage package-check docs
 
 # The documentation site from docs/ into site/; --strict fails on a broken link or anchor, or a stale page.
 # Needs no network: no web fonts, no CDN, no plugin that downloads (mkdocs.yml).

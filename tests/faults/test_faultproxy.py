@@ -147,8 +147,9 @@ def test_error_bodies_parse_in_every_cloudwatch_protocol(
         parser = create_parser(protocol)
     except Exception:  # an older botocore without this protocol
         pytest.skip(f"botocore has no {protocol} parser")
+    no_shape: Any = None  # an error response is parsed without the operation's output shape
     parsed = parser.parse(
-        {"status_code": 403, "headers": {k.lower(): v for k, v in out_headers.items()}, "body": out_body}, None
+        {"status_code": 403, "headers": {k.lower(): v for k, v in out_headers.items()}, "body": out_body}, no_shape
     )
     assert parsed["Error"]["Code"] == "AccessDenied"
     assert parsed["Error"]["Message"] == "No way"

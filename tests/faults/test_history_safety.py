@@ -34,15 +34,9 @@ from hypothesis import strategies as st
 
 import s3_storage_analyser.store as store_module
 from s3_storage_analyser.aggregate import BreakdownRow
+from s3_storage_analyser.errors import HistoryMissingError, HistoryUnavailableError, HistoryWriteError
 from s3_storage_analyser.model import Bucket, BucketReport, Failure, Notice, Snapshot, Usage
-from s3_storage_analyser.store import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    HistoryMissingError,
-    HistoryUnavailableError,
-    HistoryWriteError,
-    Store,
-)
+from s3_storage_analyser.store import MIGRATIONS, SCHEMA_VERSION, Store
 from support.aws import make_bucket
 from support.cli import CliResult
 from support.faultproxy import FaultProxy
@@ -481,8 +475,9 @@ def test_any_text_round_trips(tmp_path: Path, names: list[str], key: str) -> Non
 
 def _sql_calls(tree: ast.AST) -> Iterator[ast.Call]:
     for node in ast.walk(tree):
-        is_method_call = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-        if is_method_call and node.func.attr in ("execute", "executemany", "executescript") and node.args:
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr in ("execute", "executemany", "executescript") and node.args:
             yield node
 
 
@@ -492,7 +487,7 @@ def test_store_sql_is_constant_text() -> None:
     tree = ast.parse(source)
     calls = list(_sql_calls(tree))
     assert len(calls) > 10
-    built = [ast.get_source_segment(source, c.args[0]) for c in calls if not isinstance(c.args[0], ast.Constant)]
+    built = [ast.get_source_segment(source, c.args[0]) or "" for c in calls if not isinstance(c.args[0], ast.Constant)]
     # `statement` iterates over MIGRATIONS' statements, checked to be literals below.
     assert sorted(built) == ['f"PRAGMA user_version = {int(pending[-1].version):d}"', "statement"]
     for migration in MIGRATIONS:  # the migration statements are constants too

@@ -332,10 +332,10 @@ def test_duckdb_reads_only_the_report_and_writes_nothing(tmp_path: Path) -> None
 def test_an_unexpected_error_fails_only_its_bucket(
     aws_url: str, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    from s3_storage_analyser.inventory.analyse import analyse as real
     from s3_storage_analyser.strategies import inventory as strategy
 
     serve(aws_url, report_of([InventoryRow("a", 5)], fields=FIELDS))
-    real = strategy.analyse
 
     def flaky(con: Any, source: Any, spec: Any, **kw: Any) -> Any:
         if "csv" in source.relation and SRC in json.dumps(source.shown):

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.context import BaseContext
+from multiprocessing.context import SpawnContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
@@ -163,7 +163,7 @@ def _tethered(tether: Tether, control: Connection) -> None:
         control.send(control.recv())
 
 
-def _spawn_tethered(context: BaseContext, lifeline: Lifeline) -> tuple[BaseProcess, Connection]:
+def _spawn_tethered(context: SpawnContext, lifeline: Lifeline) -> tuple[BaseProcess, Connection]:
     control, child_end = context.Pipe()
     worker = context.Process(target=_tethered, args=(lifeline.tether(), child_end), daemon=True)
     lifeline.start([worker])

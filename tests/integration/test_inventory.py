@@ -125,7 +125,9 @@ def seed_source(aws_url: str, bucket: str = SRC, objects: list[tuple[str, int, s
     now = datetime.now(UTC).replace(tzinfo=None)
     for key, days in AGES.items():
         if any(key == k for k, _, _ in objects or OBJECTS):
-            backend.get_object(bucket, key).last_modified = now - timedelta(days=days)
+            stored = backend.get_object(bucket, key)
+            assert stored is not None
+            stored.last_modified = now - timedelta(days=days)
     return s3
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from s3_storage_analyser.demo.inventory_writer import ALL_FIELDS, CURRENT_FIELDS, InventoryRow, write_report
-from s3_storage_analyser.inventory.manifest import DataFile, InventoryError, parse_manifest, verify_checksum
+from s3_storage_analyser.errors import InventoryError
+from s3_storage_analyser.inventory.manifest import DataFile, parse_manifest, verify_checksum
 
 WHERE = "s3://dest/inventory/src/all-objects/2026-03-04T05-06Z/manifest.json"
 MD5_A = "0123456789abcdef0123456789abcdef"
@@ -175,7 +176,9 @@ def test_creation_timestamp(stamp: Any, expected: datetime | None) -> None:
 
 def test_creation_timestamp_is_utc() -> None:
     created = parse_manifest(raw(manifest(creationTimestamp="1700000000000")), WHERE).created
-    assert created is not None and created.utcoffset() is not None and created.utcoffset().total_seconds() == 0
+    assert created is not None
+    offset = created.utcoffset()
+    assert offset is not None and offset.total_seconds() == 0
     assert created.isoformat() == "2023-11-14T22:13:20+00:00"
 
 

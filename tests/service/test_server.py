@@ -45,7 +45,7 @@ class Service:
         while True:
             response = self.client.get(f"/api/v1/scans/{scan_id}", headers=AUTH)
             assert response.status_code == 200, response.text
-            body = response.json()
+            body: dict[str, Any] = response.json()
             if body["Status"] != "running":
                 return body
             assert time.monotonic() < deadline, f"scan {scan_id} still running: {body}"
@@ -107,7 +107,7 @@ def labels(**kw: str) -> tuple[tuple[str, str], ...]:
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
-    error = response.json()["Error"]
+    error: dict[str, Any] = response.json()["Error"]
     assert set(error) == {"Code", "Message", "Hint"}
     assert error["Code"] == code
     assert error["Message"]
@@ -472,7 +472,9 @@ def test_scan_lifecycle(store: Store, service: Callable[..., Service]) -> None:
     assert ("s3_analyser_scan_duration_seconds", ()) in values
 
 
-def test_a_failed_scan_keeps_the_last_good_snapshot(seeded: Service, store: Store, service: Callable[..., Service]):
+def test_a_failed_scan_keeps_the_last_good_snapshot(
+    seeded: Service, store: Store, service: Callable[..., Service]
+) -> None:
     def run_scan() -> Snapshot:
         raise RuntimeError("AccessDenied while listing buckets")
 

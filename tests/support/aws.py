@@ -22,7 +22,8 @@ def make_bucket(aws_url: str, name: str, region: str = "us-east-1") -> Any:
     if region == "us-east-1":
         client.create_bucket(Bucket=name)
     else:
-        client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+        where: Any = {"LocationConstraint": region}  # any region name, not only those the stubs list
+        client.create_bucket(Bucket=name, CreateBucketConfiguration=where)
     return client
 
 

@@ -159,7 +159,7 @@ def by_name(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def failure_of(data: dict[str, Any], bucket: str) -> dict[str, Any]:
-    found = [f for f in data["Failures"] if f["Bucket"] == bucket]
+    found: list[dict[str, Any]] = [f for f in data["Failures"] if f["Bucket"] == bucket]
     assert len(found) == 1, data["Failures"]
     assert bucket not in by_name(data)
     return found[0]

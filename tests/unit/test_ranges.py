@@ -21,7 +21,7 @@ from s3_storage_analyser.listing.ranges import (
 )
 
 HEX = "0123456789abcdef"
-NO_SURROGATES = st.characters(exclude_categories=("Cs",))
+NO_SURROGATES = st.characters(exclude_categories=["Cs"])
 # Character pools: tiny (many shared prefixes), hex, printable ASCII with delimiters, any code point.
 POOLS = [
     st.sampled_from("ab/"),
@@ -119,7 +119,7 @@ def test_split_again_after_partial_listing(
     consumed: list[KeyRange] = []
     for piece in parts:
         inside = [k for k in keys if piece.contains(k)]
-        if inside and data.draw(st.booleans()):
+        if bool(inside) and data.draw(st.booleans()):
             listed_to = data.draw(st.sampled_from(inside))
             consumed.append(replace(piece, upto=listed_to))
             remainder = replace(piece, after=listed_to, version_marker=None)

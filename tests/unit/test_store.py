@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from s3_storage_analyser.errors import UsageError
+from s3_storage_analyser.errors import SnapshotNotFoundError, UsageError
 from s3_storage_analyser.model import Bucket, Failure
-from s3_storage_analyser.store import MIGRATIONS, SCHEMA_VERSION, SnapshotNotFoundError, Store
+from s3_storage_analyser.store import MIGRATIONS, SCHEMA_VERSION, Store
 from support.snapshots import T0, _build_v1, rich_snapshot, small_snapshot
 
 
