@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import sys
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from . import __version__
 from .aws import Aws
@@ -49,9 +51,33 @@ class DefaultGroup(click.Group):
     default_command = "report"
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and not ctx.resilient_parsing:  # (completion parses half-typed words: leave those be)
+            self.refuse_unknown_command(args[0])
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
+
+    def refuse_unknown_command(self, word: str) -> None:
+        """A first argument that is not an option names a command: ``report`` takes no positional argument,
+        so a bare word there (``s3sa histroy``) is a mistyped command, never a report argument."""
+        if word.startswith("-") or word in self.commands:
+            return
+        close = difflib.get_close_matches(word.lower(), list(self.commands), n=1, cutoff=0.6)
+        known = ", ".join(self.commands)
+        if word.lower().startswith("s3://"):  # as aws s3 ls / s5cmd ls take it
+            raise UsageError(
+                f"No such command {printable(word)!r}: a bucket is given with --bucket.",
+                hint=f"Use --bucket {printable(word)} (with --strategy list to count part of a bucket).",
+            )
+        if close:
+            raise UsageError(
+                f"No such command {printable(word)!r}.", hint=f"Did you mean {close[0]}? Commands: {known}."
+            )
+        raise UsageError(
+            f"No such command {printable(word)!r}.",
+            hint=f"Commands: {known}; with none, `report` runs and takes only options "
+            "(buckets are given with --bucket or --prefix).",
+        )
 
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -276,15 +302,30 @@ def _open_store(db: str | None, *, read_only: bool = False) -> Store:
 _HISTORY_FORMATS = ("table", "tsv", "csv", "json", "json_pretty", "ndjson")
 
 
+# The same environment defaults as the report's (S3SA_FMT, S3SA_UNIT): a standing preference for every command.
 _history_fmt = click.option(
     "--fmt",
     "fmt",
     default="table",
     show_default=True,
     metavar="FORMAT",
+    envvar="S3SA_FMT",
+    show_envvar=True,
     help=f"Output format: {', '.join(_HISTORY_FORMATS)}.",
 )
-_unit = click.option("--unit", "unit", metavar="UNIT", help="Size unit, as for the report.")
+_unit = click.option(
+    "--unit", "unit", metavar="UNIT", envvar="S3SA_UNIT", show_envvar=True, help="Size unit, as for the report."
+)
+
+
+def _env_fmt(fmt: str, allowed: Sequence[str] = _HISTORY_FORMATS) -> str:
+    """``--fmt`` parsed; a value from S3SA_FMT that this command has no form for (``prometheus`` for
+    ``history``) is the report's preference and gives way to the table, as a flag that does not apply would not."""
+    parsed = parse_format(fmt)
+    ctx = click.get_current_context()
+    if parsed not in allowed and ctx.get_parameter_source("fmt") is ParameterSource.ENVIRONMENT:
+        return "table"
+    return parsed
 
 
 @main.command("history")
@@ -293,7 +334,7 @@ _unit = click.option("--unit", "unit", metavar="UNIT", help="Size unit, as for t
 @click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True, help="Newest N snapshots.")
 def history_command(db: str | None, fmt: str, limit: int) -> None:
     """Stored snapshots: when, strategy, buckets, totals."""
-    fmt = parse_format(fmt)
+    fmt = _env_fmt(fmt)
     store = _open_store(db, read_only=True)
     click.echo(render_history(store.history(limit), fmt), nl=False)
 
@@ -301,7 +342,16 @@ def history_command(db: str | None, fmt: str, limit: int) -> None:
 @main.command("show")
 @click.argument("snapshot_id", metavar="ID", required=False, type=int)
 @DB_SETTING.option()
-@click.option("--fmt", "fmt", default="table", show_default=True, metavar="FORMAT", help="Any report format.")
+@click.option(
+    "--fmt",
+    "fmt",
+    default="table",
+    show_default=True,
+    metavar="FORMAT",
+    envvar="S3SA_FMT",
+    show_envvar=True,
+    help="Any report format.",
+)
 @_unit
 def show_command(snapshot_id: int | None, db: str | None, fmt: str, unit: str | None) -> None:
     """A stored report (default: the newest), in any format."""
@@ -324,7 +374,7 @@ def show_command(snapshot_id: int | None, db: str | None, fmt: str, unit: str | 
 @_unit
 def diff_command(before: int | None, after: int | None, db: str | None, fmt: str, unit: str | None) -> None:
     """Growth per bucket and storage class between snapshots A and B (default: the last two)."""
-    fmt, parsed_unit = parse_format(fmt), parse_unit(unit) if unit else None
+    fmt, parsed_unit = _env_fmt(fmt), parse_unit(unit) if unit else None
     store = _open_store(db, read_only=True)
     before, after = store.diff_pair(before, after)
     old, new = store.load(before), store.load(after)
