@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, cast
 
 import pytest
 from hypothesis import given, settings
@@ -208,13 +209,13 @@ def build(recipe: list[tuple[str, object]], spec: BreakdownSpec | None = None) -
     tally = Tally.for_spec(spec) if spec else Tally()
     for kind, args in recipe:
         if kind == "objects":
-            entries, count = args  # type: ignore[misc]
+            entries, count = cast("tuple[list[Any], int]", args)
             tally.add_objects(ObjectPage(list(entries)), count)
         elif kind == "versions":
-            entries, count = args  # type: ignore[misc]
+            entries, count = cast("tuple[list[Any], int]", args)
             tally.add_versions(VersionPage(list(entries)), count)
         else:
-            initiated, parts = args  # type: ignore[misc]
+            initiated, parts = cast("tuple[str, list[int]]", args)
             tally.add_upload(initiated, list(parts))
     return tally
 

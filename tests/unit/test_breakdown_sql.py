@@ -80,6 +80,7 @@ def sql_prefixes(con: Any, key: str, depth: int, delimiter: str) -> list[str | N
     return [next(iter(table), None) for table in breakdown.levels]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(
     keys=st.lists(st.text(alphabet=ALPHABET, min_size=0, max_size=24), min_size=1, max_size=20),
@@ -258,6 +259,7 @@ def test_age_sql_equals_bin(con: Any, moments: list[datetime], millis: bool) -> 
     assert [row[0] for row in rows] == [breakdown._bin(0, value) for value in values]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(moments=st.lists(st.one_of(st.none(), MOMENTS), min_size=1, max_size=60), zoned=st.booleans())
 def test_age_sql_over_timestamps_equals_bin(moments: list[datetime | None], zoned: bool) -> None:

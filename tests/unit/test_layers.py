@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = "s3_storage_analyser"
-SRC = Path(__file__).resolve().parents[1] / "src" / PACKAGE
+SRC = Path(__file__).resolve().parents[2] / "src" / PACKAGE
 
 
 def _module_name(path: Path) -> str:
