@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import sys
@@ -155,12 +156,32 @@ def _save_snapshot(snapshot: Snapshot, db: str | None) -> None:
     click.echo(f"saved as snapshot {snapshot_id} in {path}", err=True)
 
 
+def shown(snapshot: Snapshot, args: ReportArgs) -> Snapshot:
+    """The buckets the report shows: at least ``--min-size``, in ``--sort`` order (all of them otherwise)."""
+    buckets = snapshot.buckets
+    if args.min_size is not None:
+        buckets = tuple(r for r in buckets if r.usage.bytes >= args.min_size)
+        hidden = len(snapshot.buckets) - len(buckets)
+        if hidden:
+            click.echo(f"s3sa: {plural(hidden, 'bucket')} under --min-size not shown.", err=True)
+    if args.sort == "name":
+        buckets = tuple(sorted(buckets, key=lambda r: r.bucket.name))
+    elif args.sort == "region":
+        buckets = tuple(sorted(buckets, key=lambda r: (r.bucket.region, r.bucket.name)))
+    elif args.sort == "size":
+        buckets = tuple(sorted(buckets, key=lambda r: (-r.usage.bytes, r.bucket.name)))
+    elif args.sort == "objects":
+        buckets = tuple(sorted(buckets, key=lambda r: (-r.usage.objects, r.bucket.name)))
+    return snapshot if buckets == snapshot.buckets else dataclasses.replace(snapshot, buckets=buckets)
+
+
 def emit(snapshot: Snapshot, args: ReportArgs) -> None:
     """Failures and notices to stderr, the report to stdout (or ``--output``, else stdout after all)."""
     for failure in snapshot.failures:
         click.echo(describe_failure(failure), err=True)
     for notice in snapshot.notices:
         click.echo(f"warning: bucket {printable(notice.bucket)}: {printable(notice.message)}", err=True)
+    snapshot = shown(snapshot, args)
     if args.output:
         text = render(snapshot, args.fmt, unit=args.unit)
         try:

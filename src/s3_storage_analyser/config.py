@@ -28,7 +28,7 @@ from .errors import UsageError
 from .render import FORMATS, parse_format
 from .selection import Selection
 from .strategies import STRATEGY_NAMES
-from .units import UNIT_CHOICES, parse_unit
+from .units import UNIT_CHOICES, parse_size, parse_unit, si_unit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -118,6 +118,7 @@ class DimensionChoice(click.Choice[str]):
 
 
 LISTING_CONCURRENCY = 32
+SORT_KEYS: tuple[str, ...] = ("name", "region", "size", "objects")
 _SPEC = BreakdownSpec()  # the breakdown shape's defaults
 
 
@@ -167,6 +168,35 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         group="output",
         applies=AppliesTo(formats=("table", "tsv", "csv")),
         example="GB",
+    ),
+    Setting(
+        "--si",
+        "si",
+        "Sizes in powers of 1000 (kB, MB, GB: as disks and bills count) instead of 1024, "
+        "for the humanised table and --unit.",
+        is_flag=True,
+        default=False,
+        group="output",
+        applies=AppliesTo(formats=("table", "tsv", "csv")),
+    ),
+    Setting(
+        "--sort",
+        "sort",
+        "Bucket order of the report, in every format: name, region (then name), size or objects "
+        "(largest first). Default: the order found (by name).",
+        type=click.Choice(SORT_KEYS, case_sensitive=False),
+        metavar="|".join(SORT_KEYS),
+        group="output",
+        example="size",
+    ),
+    Setting(
+        "--min-size",
+        "min_size",
+        "Show only buckets holding at least this much (e.g. 500MB, 1GB, 1.5TiB; powers of 1000 with --si); "
+        "totals are of the buckets shown, --save and --pushgateway keep them all.",
+        metavar="SIZE",
+        group="output",
+        example="1GB",
     ),
     Setting(
         "--fmt",
@@ -558,6 +588,8 @@ class ReportArgs:
     debug: bool
     quiet: bool = False
     verbose: bool = False
+    sort: str | None = None
+    min_size: int | None = None
     save: bool = False
     db: str | None = None
     output: str | None = None
@@ -574,7 +606,7 @@ class ReportArgs:
         conc = flags["conc"] or default_concurrency(strategy)
         return cls(
             fmt=parse_format(flags.get("fmt") or "table"),
-            unit=parse_unit(flags["unit"]) if flags.get("unit") else None,
+            unit=_unit(flags),
             scan=ScanOptions(
                 strategy=strategy,
                 selection=Selection.parse(flags["prefixes"], flags["buckets"]),
@@ -604,6 +636,8 @@ class ReportArgs:
             debug=flags["debug"],
             quiet=flags.get("quiet", True),
             verbose=_verbose(flags),
+            sort=flags["sort"].lower() if flags.get("sort") else None,
+            min_size=parse_size(flags["min_size"], si=flags.get("si", False)) if flags.get("min_size") else None,
             save=flags.get("save", False),
             db=flags.get("db"),
             output=check_output_path(flags["output"]) if flags.get("output") else None,
@@ -628,6 +662,15 @@ def check_output_path(raw: str) -> str:
             hint=f"Use --fmt {fmt}; to really write a file named {raw!r}, give it as ./{raw}.",
         )
     return raw
+
+
+def _unit(flags: Mapping[str, Any]) -> str | None:
+    """The parsed --unit; with --si its powers-of-1000 form (and the table's humanised sizes in SI too)."""
+    unit = parse_unit(flags["unit"]) if flags.get("unit") else None
+    if not flags.get("si"):
+        return unit
+    fmt = parse_format(flags.get("fmt") or "table")
+    return si_unit(unit) if unit or fmt == "table" else None
 
 
 def _verbose(flags: Mapping[str, Any]) -> bool:

@@ -312,3 +312,61 @@ def test_history_show_diff_read_the_environment_defaults(
     assert history.code == 0 and history.stdout.split()[0] == "Id"
     typed = cli("history", "--db", db, "--fmt", "prometheus")
     assert typed.code == 2
+
+
+# --- 7. --si, --sort, --min-size ----------------------------------------------------------------------
+
+SIZES = {"big": 3_000_000, "mid": 2_000, "tiny": 10, "empty": 0}
+
+
+def _tsv_rows(text: str) -> list[list[str]]:
+    return [line.split("\t") for line in text.splitlines()[1:]]
+
+
+def test_sort_orders_every_format(cli: Any, aws_url: str) -> None:
+    _buckets(aws_url, SIZES)
+    base = ("--endpoint-url", aws_url, "--strategy", "list", "--processes", "0", "-q")
+    by_size = cli(*base, "--fmt", "tsv", "--sort", "size")
+    assert by_size.code == 0, by_size.stderr
+    assert [row[0] for row in _tsv_rows(by_size.stdout)] == ["big", "mid", "tiny", "empty"]
+    as_json = cli(*base, "--fmt", "json", "--sort", "SIZE")
+    assert [b["Bucket"] for b in json.loads(as_json.stdout)["Buckets"]] == ["big", "mid", "tiny", "empty"]
+    by_name = cli(*base, "--fmt", "tsv", "--sort", "name")
+    assert [row[0] for row in _tsv_rows(by_name.stdout)] == ["big", "empty", "mid", "tiny"]
+    by_objects = cli(*base, "--fmt", "csv", "--sort", "objects")
+    assert [line.split(",")[0] for line in by_objects.stdout.splitlines()[1:]][-1] == "empty"
+    assert cli(*base, "--sort", "colour").code == 2
+
+
+def test_min_size_filters_and_totals_follow(cli: Any, aws_url: str) -> None:
+    _buckets(aws_url, SIZES)
+    result = cli("--endpoint-url", aws_url, "--strategy", "list", "--processes", "0", "--min-size", "1KB")
+    assert result.code == 0, result.stderr
+    assert "2 buckets under --min-size not shown." in result.stderr
+    assert "TOTAL (2 buckets)" in result.stdout and "tiny" not in result.stdout
+    si = cli("--endpoint-url", aws_url, "--strategy", "list", "--processes", "0", "-q", "--fmt", "tsv")
+    assert len(_tsv_rows(si.stdout)) == 4
+    # 2,000 bytes: under 2 KiB (2,048) but not under 2 kB with --si
+    binary = cli("--endpoint-url", aws_url, "--strategy", "list", "--fmt", "tsv", "--min-size", "2KB", "-q")
+    assert [row[0] for row in _tsv_rows(binary.stdout)] == ["big"]
+    decimal = cli("--endpoint-url", aws_url, "--strategy", "list", "--fmt", "tsv", "--min-size", "2KB", "--si", "-q")
+    assert [row[0] for row in _tsv_rows(decimal.stdout)] == ["big", "mid"]
+    bad = cli("--min-size", "lots")
+    assert bad.code == 2 and "--min-size 'lots' is not a size" in bad.stderr
+
+
+def test_si_units(cli: Any, aws_url: str) -> None:
+    _buckets(aws_url, {"big": 3_000_000})
+    base = ("--endpoint-url", aws_url, "--strategy", "list", "--processes", "0", "-q")
+    table = cli(*base, "--si")
+    assert table.code == 0, table.stderr
+    assert "3.0 MB" in table.stdout and "Total: 3.0 MB (3,000,000 bytes)" in table.stdout
+    binary = cli(*base)
+    assert "2.9 MiB" in binary.stdout
+    tsv = cli(*base, "--fmt", "tsv", "--unit", "KB", "--si")
+    assert tsv.stdout.splitlines()[0].split("\t")[3] == "Total(si:KB)"
+    assert _tsv_rows(tsv.stdout)[0][3] == "3000.00"
+    fixed = cli(*base, "--unit", "MB", "--si")
+    assert "Total(MB SI)" in fixed.stdout and "3.00" in fixed.stdout
+    refused = cli(*base, "--fmt", "json", "--si")
+    assert refused.code == 2 and "--si applies only to --fmt table, tsv, csv" in refused.stderr

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from ..model import BreakdownRow, Snapshot
 from ..safetext import printable
-from ..units import humanise, in_unit, plural
+from ..units import SI_PREFIX, humanise, humanise_si, in_unit, plural, unit_label
 from .columns import breakdown_rows, breakdown_title, format_date, report_columns
 
 
@@ -28,7 +28,7 @@ def literal(value: object) -> Text:
 
 def _cell(value: int | str, kind: str, unit: str) -> Text:
     if kind == "bytes" and isinstance(value, int):
-        return literal(humanise(value) if unit == "auto" else in_unit(value, unit))
+        return literal(humanise(value) if unit == "auto" else in_unit(value, unit))  # in_unit humanises si:auto
     if kind == "count" and isinstance(value, int):
         return literal(f"{value:,}")
     return literal(value)
@@ -37,6 +37,7 @@ def _cell(value: int | str, kind: str, unit: str) -> Text:
 def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 100_000) -> str:
     """The table never truncates: a row as wide as it needs (a terminal wraps it, a file keeps it)."""
     columns = report_columns(snapshot)
+    human = humanise_si if unit.startswith(SI_PREFIX) else humanise
     table = Table(box=None, show_footer=True, header_style="bold", pad_edge=False)
     total = snapshot.total
     totals: dict[str, int | str] = {
@@ -45,7 +46,9 @@ def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 1
         "Total": total.bytes,
     }
     for column in columns:
-        header = f"{column.header}({unit})" if column.kind == "bytes" and unit != "auto" else column.header
+        shown_unit = unit_label(unit)
+        fixed = column.kind == "bytes" and unit.removeprefix(SI_PREFIX) != "auto"
+        header = f"{column.header}({shown_unit})" if fixed else column.header
         footer = totals.get(column.header)
         if footer is None and column.kind in ("bytes", "count"):
             footer = sum(int(column.value(r)) for r in snapshot.buckets)
@@ -69,7 +72,7 @@ def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 1
     )
     console.print(
         literal(
-            f"Total: {humanise(total.bytes)} ({total.bytes:,} bytes) in {total.objects:,} objects, "
+            f"Total: {human(total.bytes)} ({total.bytes:,} bytes) in {total.objects:,} objects, "
             f"{plural(len(snapshot.buckets), 'bucket')}, "
             f"strategy {snapshot.strategy}{when}."
         )
