@@ -7,7 +7,7 @@ reference cannot drift from the tool:
 
 - MkDocs runs this file as a hook (``hooks:`` in ``mkdocs.yml``): the block between the
   markers in ``docs/cli.md`` is replaced by a fresh one when the site is built;
-- ``tests/test_docs.py`` checks that the copy kept in ``docs/cli.md`` (for readers of the
+- ``tests/unit/test_docs.py`` checks that the copy kept in ``docs/cli.md`` (for readers of the
   repository) is the one this file generates;
 - ``python docs/hooks/cli_reference.py --write`` refreshes that copy.
 """

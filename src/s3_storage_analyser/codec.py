@@ -3,7 +3,7 @@
 Strings (keys, bucket names, messages) go in as the server sent them, never
 cleaned: controls and lone surrogates included. ``json.dumps`` with its default
 ``ensure_ascii`` writes those as ``\\uXXXX`` and ``json.loads`` gives them back
-exactly (tests/test_hostile_keys.py); the one thing JSON cannot tell apart is a
+exactly (tests/faults/test_hostile_keys.py); the one thing JSON cannot tell apart is a
 high surrogate followed by a low one and the character they encode.
 """
 
