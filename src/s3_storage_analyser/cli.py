@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import logging
+import os
 import sys
 import time
 import traceback
@@ -17,6 +18,7 @@ from typing import Any
 
 import click
 from click.core import ParameterSource
+from click.shell_completion import CompletionItem
 
 from . import __version__
 from .aws import Aws
@@ -54,9 +56,20 @@ class DefaultGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and not ctx.resilient_parsing:  # (completion parses half-typed words: leave those be)
             self.refuse_unknown_command(args[0])
+        if ctx.resilient_parsing and not args:  # completing the first word: a command name or a report option
+            return super().parse_args(ctx, args)
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """The first word completes to a command name, or to an option of ``report`` (the default command)."""
+        found = super().shell_complete(ctx, incomplete)
+        default = self.commands[self.default_command]
+        if incomplete.startswith("-"):
+            known = {item.value for item in found}
+            found += [item for item in default.shell_complete(ctx, incomplete) if item.value not in known]
+        return found
 
     def refuse_unknown_command(self, word: str) -> None:
         """A first argument that is not an option names a command: ``report`` takes no positional argument,
@@ -222,12 +235,28 @@ def _configure_logging(debug: bool, *, server: bool = False) -> None:
         logging.getLogger("botocore.retries").setLevel(logging.DEBUG)
 
 
+COMMAND_NAMES = ("s3-storage-analyser", "s3sa")
+
+
+def _completion_name(argv0: str) -> tuple[str, str]:
+    """(program name, click's completion variable) for the name the tool was started as.
+
+    Shell completion is asked for by ``_S3SA_COMPLETE=bash_source s3sa`` or
+    ``_S3_STORAGE_ANALYSER_COMPLETE=bash_source s3-storage-analyser``: the script it prints must
+    complete the name typed. Messages keep naming the tool ``s3-storage-analyser``."""
+    invoked = os.path.basename(argv0)
+    name = invoked if invoked in COMMAND_NAMES else COMMAND_NAMES[0]
+    var = f"_{name.replace('-', '_').upper()}_COMPLETE"
+    return (name if var in os.environ else COMMAND_NAMES[0]), var
+
+
 def entry(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point: the one place errors become messages and exit codes."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    prog_name, complete_var = _completion_name(sys.argv[0] if argv is None else "")
     try:
-        main.main(args=args, prog_name="s3-storage-analyser", standalone_mode=False)
+        main.main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False)
     except SystemExit as done:
         return int(done.code or 0) if not isinstance(done.code, str) else EXIT_FAILURE
     except click.exceptions.Abort as exc:  # click turns Ctrl-C inside a command into Abort

@@ -370,3 +370,32 @@ def test_si_units(cli: Any, aws_url: str) -> None:
     assert "Total(MB SI)" in fixed.stdout and "3.00" in fixed.stdout
     refused = cli(*base, "--fmt", "json", "--si")
     assert refused.code == 2 and "--si applies only to --fmt table, tsv, csv" in refused.stderr
+
+
+# --- 8. shell completion, for both command names --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "variable"), [("s3sa", "_S3SA_COMPLETE"), ("s3-storage-analyser", "_S3_STORAGE_ANALYSER_COMPLETE")]
+)
+def test_completion_script_and_answers_for_both_names(command: str, variable: str) -> None:
+    def run(**env: str) -> str:
+        done = subprocess.run(
+            [str(VENV_BIN / command)],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    function = f"_{command.replace('-', '_')}_completion"
+    assert f"complete -o nosort -F {function} {command}" in run(**{variable: "bash_source"})
+    assert run(**{variable: "bash_complete", "COMP_WORDS": f"{command} hist", "COMP_CWORD": "1"}) == "plain,history\n"
+    options = run(**{variable: "bash_complete", "COMP_WORDS": f"{command} --so", "COMP_CWORD": "1"})
+    assert options == "plain,--sort\n"
+    sorts = run(**{variable: "bash_complete", "COMP_WORDS": f"{command} --sort ", "COMP_CWORD": "2"})
+    assert sorts.split() == ["plain,name", "plain,region", "plain,size", "plain,objects"]
+    assert "compdef" in run(**{variable: "zsh_source"})
