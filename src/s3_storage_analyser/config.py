@@ -257,6 +257,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "PEM file of the CA certificates to trust for TLS, e.g. an S3-compatible endpoint's self-signed one "
         "(botocore also reads AWS_CA_BUNDLE).",
         metavar="PATH",
+        applies=AppliesTo(commands=("report", "serve"), why="the demo runs its own plain-HTTP endpoint"),
         example="ca.pem",
     ),
     Setting(
@@ -265,6 +266,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "Do not verify TLS certificates (a test endpoint only: anyone on the path can read and change the answers).",
         is_flag=True,
         default=False,
+        applies=AppliesTo(commands=("report", "serve"), why="the demo runs its own plain-HTTP endpoint"),
     ),
     Setting(
         "--versions",

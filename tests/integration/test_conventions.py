@@ -399,3 +399,19 @@ def test_completion_script_and_answers_for_both_names(command: str, variable: st
     sorts = run(**{variable: "bash_complete", "COMP_WORDS": f"{command} --sort ", "COMP_CWORD": "2"})
     assert sorts.split() == ["plain,name", "plain,region", "plain,size", "plain,objects"]
     assert "compdef" in run(**{variable: "zsh_source"})
+
+
+def test_min_size_leaves_the_saved_snapshot_whole(cli: Any, aws_url: str, tmp_path: Path) -> None:
+    _buckets(aws_url, SIZES)
+    db = str(tmp_path / "h.sqlite3")
+    base = ("--endpoint-url", aws_url, "--strategy", "list", "--processes", "0", "-q", "--fmt", "tsv")
+    saved = cli(*base, "--min-size", "1MB", "--save", "--db", db)
+    assert saved.code == 0, saved.stderr
+    assert [row[0] for row in _tsv_rows(saved.stdout)] == ["big"]
+    shown = cli("show", "--db", db, "--fmt", "tsv")
+    assert sorted(row[0] for row in _tsv_rows(shown.stdout)) == ["big", "empty", "mid", "tiny"]
+
+
+def test_tls_flags_do_not_apply_to_the_demo(cli: Any) -> None:
+    result = cli("demo", "--no-verify-ssl")
+    assert result.code == 2 and "--no-verify-ssl does not apply to `demo`" in result.stderr
