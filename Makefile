@@ -40,7 +40,7 @@ typecheck: dev
 # Tests by level (docs/development.md): tests/unit is pure code, in seconds; `make fast` is every level but
 # the tests marked slow (over ~3 s each); `make integration`, `make faults`, `make service` run one level.
 unit: dev
-	$(BIN)/pytest -q -m "not slow" tests/unit
+	$(BIN)/pytest -n 2 -q -m "not slow" tests/unit
 
 fast: dev
 	$(BIN)/pytest -n 2 -q -m "not slow"
