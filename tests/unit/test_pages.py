@@ -320,6 +320,17 @@ def test_entry_with_garbled_size_raises() -> None:
         parse_objects(body)
 
 
+@pytest.mark.parametrize("size", ["\uff11", "\u0661\u0662", "1\u0663"])
+def test_a_size_in_other_scripts_digits_is_refused_not_read_as_a_number(size: str) -> None:
+    """int() reads fullwidth and Arabic-Indic digits as numbers: a Size must be ASCII digits (hypothesis found it)."""
+    body = page_body(
+        "<Contents><Key>b</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified>"
+        f"<Size>{size}</Size><StorageClass>STANDARD</StorageClass></Contents>"
+    )
+    with pytest.raises(PageError, match="not a non-negative 64-bit integer"):
+        parse_objects(body)
+
+
 def test_empty_page() -> None:
     page = parse_objects(page_body(""))
     assert page.entries == []

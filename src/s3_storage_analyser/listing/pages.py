@@ -28,7 +28,7 @@ _TIMESTAMP_START = re.compile(_TIMESTAMP)
 # groups reject (a size of 20 digits, a date that is not one) is not matched: the checked path sees it.
 _OBJECT_FAST = re.compile(
     rf"<Contents><Key>([^<]*)</Key><LastModified>({_TIMESTAMP}[^<]*)</LastModified>"
-    r"(?:<[^S/][^>]*>[^<]*</[^>]*>)*<Size>(\d{1,19})</Size><StorageClass>([^<]*)</StorageClass>"
+    r"(?:<[^S/][^>]*>[^<]*</[^>]*>)*<Size>([0-9]{1,19})</Size><StorageClass>([^<]*)</StorageClass>"
 )
 _TAG_CACHE: dict[str, tuple[str, str]] = {}
 # A bare "&" (no reference follows) is kept as sent: it can only mean "&".
