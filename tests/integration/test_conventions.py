@@ -136,14 +136,18 @@ def tls_endpoint(aws_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     upstream = aws_url.removeprefix("http://").rstrip("/")
     host, _, port = upstream.rpartition(":")
     listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
     stop = threading.Event()
 
     def serve() -> None:
         while not stop.is_set():
             try:
                 raw, _ = listener.accept()
+            except TimeoutError:
+                continue  # look at ``stop`` again
             except OSError:
                 return
+            raw.settimeout(None)
             try:
                 client = context.wrap_socket(raw, server_side=True)
             except (OSError, ssl.SSLError):
@@ -375,6 +379,7 @@ def test_si_units(cli: Any, aws_url: str) -> None:
 # --- 8. shell completion, for both command names --------------------------------------------------------
 
 
+@pytest.mark.slow  # five subprocesses per name
 @pytest.mark.parametrize(
     ("command", "variable"), [("s3sa", "_S3SA_COMPLETE"), ("s3-storage-analyser", "_S3_STORAGE_ANALYSER_COMPLETE")]
 )
