@@ -92,4 +92,4 @@ upgrade:
 	$(MAKE) lock UPGRADE=--upgrade
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist site *.egg-info src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage build dist site *.egg-info src/*.egg-info
