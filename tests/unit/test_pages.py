@@ -592,3 +592,14 @@ def test_non_ascii_digit_size_is_a_page_error(parse: Any) -> None:
     body = f"<{root}><{entry}><Key>k</Key><Size>\u00b2</Size></{entry}>{tail}"
     with pytest.raises(PageError):
         parse(body)
+
+
+@pytest.mark.parametrize("year", ["２０２４", "٢٠٢٤"])
+def test_a_timestamp_in_other_scripts_digits_is_refused(year: str) -> None:
+    """Ages compare timestamps as text: a LastModified in other digits would sort as the far future."""
+    body = page_body(
+        f"<Contents><Key>b</Key><LastModified>{year}-01-01T00:00:00.000Z</LastModified>"
+        "<Size>1</Size><StorageClass>STANDARD</StorageClass></Contents>"
+    )
+    with pytest.raises(PageError, match="not an ISO 8601 date and time"):
+        parse_objects(body)

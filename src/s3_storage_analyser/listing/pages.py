@@ -22,7 +22,7 @@ from urllib.parse import unquote_plus
 
 INT64_MAX = (1 << 63) - 1
 # What every LastModified / Initiated must start with: ISO 8601, as S3 writes it.
-_TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"
+_TIMESTAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"  # ASCII only: \d matches any script's digits
 _TIMESTAMP_START = re.compile(_TIMESTAMP)
 # Key, LastModified, [ETag, Checksum*...], Size, StorageClass — AWS's order. An entry with a value the
 # groups reject (a size of 20 digits, a date that is not one) is not matched: the checked path sees it.
