@@ -11,7 +11,7 @@ from ..aws import Aws
 from ..discovery import bucket_region
 from ..errors import InventoryError
 
-_STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z)/$")
+_STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z)/$", re.ASCII)  # folder names are untrusted: ASCII digits
 _BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 
 

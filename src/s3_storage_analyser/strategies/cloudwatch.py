@@ -280,7 +280,7 @@ class CloudWatchStrategy:
 def _answered(batch: list[Series], query_id: Any) -> Series:
     """The series a GetMetricData result answers; an Id this run never sent is a broken answer."""
     text = str(query_id)
-    if text[:1] == "m" and text[1:].isdigit() and int(text[1:]) < len(batch):
+    if text[:1] == "m" and text[1:].isascii() and text[1:].isdigit() and int(text[1:]) < len(batch):
         return batch[int(text[1:])]
     raise AwsError(
         f"GetMetricData answered a query that was not asked (Id {printable(text)[:40]!r}).",
