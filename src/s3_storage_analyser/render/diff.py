@@ -15,7 +15,7 @@ from ..units import humanise, in_unit
 from .columns import format_instant
 from .delimited import write_rows
 from .jsonfmt import dumps
-from .table import literal
+from .table import literal, strip_trailing
 
 
 def _signed(value: int) -> str:
@@ -50,12 +50,12 @@ def render_diff(
                 _share(row),
             )
         buffer = io.StringIO()
-        console = Console(file=buffer, width=200, no_color=True, highlight=False)
+        console = Console(file=buffer, width=100_000, no_color=True, highlight=False)
         console.print(f"Snapshot {a_id} ({a.taken_at:%Y-%m-%d %H:%M} UTC) -> {b_id} ({b.taken_at:%Y-%m-%d %H:%M} UTC)")
         console.print(table)
         change = b.total.bytes - a.total.bytes
         console.print(f"Total change: {_signed(change)} ({change:+,} bytes).")
-        return buffer.getvalue()
+        return strip_trailing(buffer.getvalue())
     if fmt in ("tsv", "csv"):
         suffix = f"({unit})" if unit else ""
         lines: list[list[object]] = [

@@ -14,7 +14,7 @@ from ..units import humanise
 from .columns import format_instant
 from .delimited import write_rows
 from .jsonfmt import dumps
-from .table import literal
+from .table import literal, strip_trailing
 
 
 def summary_dict(s: SnapshotSummary) -> dict[str, Any]:
@@ -56,5 +56,5 @@ def render_history(rows: list[SnapshotSummary], fmt: str) -> str:
             str(s.failures),
         )
     buffer = io.StringIO()
-    Console(file=buffer, width=200, no_color=True, highlight=False).print(table)
-    return buffer.getvalue()
+    Console(file=buffer, width=100_000, no_color=True, highlight=False).print(table)
+    return strip_trailing(buffer.getvalue())
