@@ -1,6 +1,6 @@
 """The command line: flags -> settings -> scan -> render, with one error handler.
 
-``s3-storage-analyser`` with no sub-command runs ``report``, as the seed did.
+``s3-storage-analyser`` with no sub-command runs ``report``, as 0.1 did.
 """
 
 from __future__ import annotations

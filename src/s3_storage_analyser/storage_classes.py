@@ -22,7 +22,7 @@ class ClassInfo:
 
 
 _KNOWN: tuple[ClassInfo, ...] = (
-    # The seed's three columns first, in the seed's order.
+    # 0.1's three columns first, in 0.1's order.
     ClassInfo("STANDARD", "STD", "Bytes-ST", "Standard"),
     ClassInfo("REDUCED_REDUNDANCY", "RR", "Bytes-RR", "Reduced Redundancy"),
     ClassInfo("STANDARD_IA", "IA", "Bytes-IA", "Standard-IA"),
@@ -112,5 +112,5 @@ def normalise_listing_class(raw: str | None) -> str:
 
 
 def sort_classes(codes: set[str] | list[str]) -> list[str]:
-    """Known classes in the seed's column order, then unknown ones alphabetically."""
+    """Known classes in 0.1's column order, then unknown ones alphabetically."""
     return sorted(codes, key=lambda c: (CLASS_ORDER.get(c, len(CLASS_ORDER)), c))

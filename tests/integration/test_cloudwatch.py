@@ -32,7 +32,7 @@ Cli = Callable[..., CliResult]
 
 KIB = 1024
 MIN_BILLABLE = 128 * KIB
-# The seed's JSON keys (and the classes added since), always present, in this order.
+# 0.1's JSON keys (and the classes added since), always present, in this order.
 CLASS_KEYS = {
     "STANDARD": "Bytes-ST",
     "REDUCED_REDUNDANCY": "Bytes-RR",

@@ -187,7 +187,7 @@ def test_auth_off_serves_without_a_token(store: Store, service: Callable[..., Se
     assert svc.client.get("/metrics").status_code == 200
 
 
-# --- the seed's endpoint and content negotiation ------------------------------------------------
+# --- 0.1's endpoint and content negotiation ------------------------------------------------
 
 
 def test_seed_json_has_the_seed_keys(seeded: Service) -> None:

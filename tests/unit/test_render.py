@@ -177,7 +177,7 @@ def test_json_bytes_are_exact_ints(fmt: str) -> None:
     assert archive["DataDate"] == "2024-05-04"
     assert (empty["Bytes"], empty["Files"], empty["DataDate"]) == (0, 0, None)
     assert logs["FilesByClass"] == {"STANDARD": 10, "REDUCED_REDUNDANCY": 1, "STANDARD_IA": 2}
-    assert list(logs)[:5] == ["Bucket", "Region", "Files", "Bytes", "Bytes-ST"]  # the seed's shape
+    assert list(logs)[:5] == ["Bucket", "Region", "Files", "Bytes", "Bytes-ST"]  # 0.1's shape
     assert data["Failures"] == [
         {
             "Bucket": "secret-bucket",

@@ -1,6 +1,6 @@
 """The report's columns, shared by the table and the delimited formats.
 
-Seed order: ``Bucket Region Files Total STD RR IA``, then one column per other
+0.1's order: ``Bucket Region Files Total STD RR IA``, then one column per other
 storage class present, then ``Creation(UTC)`` and the date of the data.
 """
 
@@ -15,7 +15,7 @@ from ..aggregate import DIMENSIONS
 from ..model import BreakdownRow, BucketReport, Snapshot
 from ..storage_classes import class_info, sort_classes
 
-SEED_CLASSES: tuple[str, ...] = ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA")
+CLASSIC_CLASSES: tuple[str, ...] = ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA")
 Kind = Literal["text", "count", "bytes"]
 
 
@@ -27,7 +27,7 @@ class Column:
 
 
 def format_created(value: datetime | None) -> str:
-    """The seed's timestamp shape: ``2017-11-18T08:12:38`` (UTC, no suffix)."""
+    """0.1's timestamp shape: ``2017-11-18T08:12:38`` (UTC, no suffix)."""
     return value.strftime("%Y-%m-%dT%H:%M:%S") if value else ""
 
 
@@ -41,9 +41,9 @@ def format_date(value: date | None) -> str:
 
 
 def class_codes(snapshot: Snapshot) -> list[str]:
-    """The seed's three classes always, then every other class holding bytes."""
-    extra = snapshot.classes_present - set(SEED_CLASSES)
-    return [*SEED_CLASSES, *sort_classes(extra)]
+    """0.1's three classes always, then every other class holding bytes."""
+    extra = snapshot.classes_present - set(CLASSIC_CLASSES)
+    return [*CLASSIC_CLASSES, *sort_classes(extra)]
 
 
 def _class_bytes(code: str) -> Callable[[BucketReport], int | str]:

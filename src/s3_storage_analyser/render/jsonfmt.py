@@ -1,4 +1,4 @@
-"""JSON in the seed's shape, ``{"Buckets": [...]}``, with exact integer bytes."""
+"""JSON in 0.1's shape, ``{"Buckets": [...]}``, with exact integer bytes."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def _row_dict(row: BreakdownRow) -> dict[str, Any]:
 
 
 def bucket_dict(report: BucketReport, dimensions: tuple[str, ...] = ()) -> dict[str, Any]:
-    """One bucket: the seed's keys, a key per storage class, and the finer detail."""
+    """One bucket: 0.1's keys, a key per storage class, and the finer detail."""
     usage = report.usage
     out: dict[str, Any] = {
         "Bucket": report.bucket.name,

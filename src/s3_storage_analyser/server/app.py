@@ -1,4 +1,4 @@
-"""The ASGI app: the seed's ``GET /?fmt=``, the v1 API, /metrics, /healthz and the API docs.
+"""The ASGI app: 0.1's ``GET /?fmt=``, the v1 API, /metrics, /healthz and the API docs.
 
 Every response comes from a stored snapshot; a request never starts an AWS
 scan by itself (POST /api/v1/scans asks the scanner for one). Errors have one
@@ -273,7 +273,7 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         summary="The latest report (the endpoint of 0.1)",
         responses={**_REPORT_CONTENT, **_errors(400, 401, 503)},
     )
-    def seed_report(request: Request, fmt: Annotated[Format | None, Query()] = None) -> Response:
+    def classic_report(request: Request, fmt: Annotated[Format | None, Query()] = None) -> Response:
         return rendered(*current(), _negotiate(fmt, request.headers.get("accept", "")))
 
     @app.get(

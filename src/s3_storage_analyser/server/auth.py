@@ -1,4 +1,4 @@
-"""Bearer-token authentication (the seed's ``?token=`` still accepted), compared in constant time."""
+"""Bearer-token authentication (0.1's ``?token=`` still accepted), compared in constant time."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Per region: ListMetrics says which (bucket, StorageType) series exist, so we ask
 GetMetricData only for those, 500 at a time. 1,200 buckets cost about a dozen
-calls, not one per metric as the seed did. Storage types that AWS adds later
+calls, not one per metric as 0.1 did. Storage types that AWS adds later
 show up in ListMetrics and are counted, never dropped.
 
 Each query names the dimensions exactly as ListMetrics returned them: AWS matches
