@@ -8,6 +8,7 @@ powers of 1000 (``kB``, ``MB``, ``GB``... as disks and bills count): such a unit
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from .errors import UsageError
 
@@ -51,12 +52,17 @@ def unit_label(unit: str) -> str:
 
 def humanise_si(num_bytes: int) -> str:
     """``1288490188`` -> ``"1.3 GB"`` (powers of 1000); exact below 1 kB."""
-    if num_bytes < 1000:
+    return _humanise(num_bytes, 1000, _SI)
+
+
+def _humanise(num_bytes: int, base: int, suffixes: Sequence[str]) -> str:
+    """The largest suffix that keeps the value under ``base``; one decimal below 100."""
+    if num_bytes < base:
         return f"{num_bytes} B"
     value = float(num_bytes)
-    for suffix in _SI[1:]:
-        value /= 1000
-        if value < 1000 or suffix == _SI[-1]:
+    for suffix in suffixes[1:]:
+        value /= base
+        if value < base or suffix == suffixes[-1]:
             return f"{value:.1f} {suffix}" if value < 100 else f"{value:.0f} {suffix}"
     raise AssertionError("unreachable")
 
@@ -82,14 +88,7 @@ def parse_size(raw: str, *, si: bool = False, flag: str = "--min-size") -> int:
 
 def humanise(num_bytes: int) -> str:
     """``1288490188`` -> ``"1.2 GiB"``; exact below 1 KiB."""
-    if num_bytes < 1024:
-        return f"{num_bytes} B"
-    value = float(num_bytes)
-    for suffix in _IEC[1:]:
-        value /= 1024
-        if value < 1024 or suffix == _IEC[-1]:
-            return f"{value:.1f} {suffix}" if value < 100 else f"{value:.0f} {suffix}"
-    raise AssertionError("unreachable")
+    return _humanise(num_bytes, 1024, _IEC)
 
 
 def in_unit(num_bytes: int, unit: str) -> str:
