@@ -89,6 +89,13 @@ class Usage:
     oldest_incomplete_upload: datetime | None = None
     measured: frozenset[str] = frozenset()  # subset of {"versions", "uploads"}
     breakdowns: tuple[BreakdownRow, ...] = ()
+    # Objects under 128 KiB (``storage_classes.SMALL_OBJECT_BYTES``), counted by listing and inventory: some
+    # classes bill them as 128 KiB, and Intelligent-Tiering neither monitors nor tiers them. Empty from
+    # CloudWatch, whose StorageTypes carry the billed overheads instead.
+    small_objects_by_class: Mapping[str, int] = field(default_factory=dict)
+    small_bytes_by_class: Mapping[str, int] = field(default_factory=dict)
+    noncurrent_small_objects_by_class: Mapping[str, int] = field(default_factory=dict)
+    noncurrent_small_bytes_by_class: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def bytes(self) -> int:
@@ -118,6 +125,14 @@ class Usage:
             oldest_incomplete_upload=min(oldest) if oldest else None,
             measured=self.measured | other.measured,
             breakdowns=_merge_rows(self.breakdowns, other.breakdowns),
+            small_objects_by_class=_add(self.small_objects_by_class, other.small_objects_by_class),
+            small_bytes_by_class=_add(self.small_bytes_by_class, other.small_bytes_by_class),
+            noncurrent_small_objects_by_class=_add(
+                self.noncurrent_small_objects_by_class, other.noncurrent_small_objects_by_class
+            ),
+            noncurrent_small_bytes_by_class=_add(
+                self.noncurrent_small_bytes_by_class, other.noncurrent_small_bytes_by_class
+            ),
         )
 
     @staticmethod

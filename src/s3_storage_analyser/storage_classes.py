@@ -86,6 +86,10 @@ _TYPE_PREFIXES: tuple[tuple[str, str], ...] = tuple(
 
 OBJECT_COUNT_STORAGE_TYPE = "AllStorageTypes"
 
+# The minimum billable object size of the IA classes and Glacier Instant Retrieval; Intelligent-Tiering
+# neither monitors nor moves objects below it. Listing and inventory count the objects under it per class.
+SMALL_OBJECT_BYTES = 128 * 1024
+
 
 def class_for_storage_type(storage_type: str) -> str:
     """The storage class a CloudWatch StorageType is billed to (its own name if unknown)."""
