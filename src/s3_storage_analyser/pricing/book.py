@@ -49,7 +49,7 @@ _ITEM = re.compile(
     r"|inventory/objects"
 )
 _REGION = re.compile(r"\*|[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
-_PLAIN_DECIMAL = re.compile(r"\d{1,12}(?:\.\d{1,12})?")
+_PLAIN_DECIMAL = re.compile(r"\d{1,12}(?:\.\d{1,20})?")
 MAX_ROWS = 100_000
 
 

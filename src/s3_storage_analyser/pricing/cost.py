@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from ..model import BucketReport, Snapshot, Usage
@@ -149,6 +149,11 @@ class SnapshotCost:
 
     def of(self, report: BucketReport) -> BucketCost:
         return self.buckets[report.bucket.name]
+
+    def only(self, names: Iterable[str]) -> SnapshotCost:
+        """The cost of the buckets a report shows (``--min-size`` hides some); tiers stay as priced."""
+        keep = set(names)
+        return replace(self, buckets={n: b for n, b in self.buckets.items() if n in keep})
 
     @property
     def priced(self) -> Decimal:
