@@ -317,7 +317,12 @@ class Aws:
     @overload
     def client(self, service: Literal["cloudwatch"], region: str | None = None) -> CloudWatchClient: ...
 
-    def client(self, service: Literal["s3", "cloudwatch"], region: str | None = None) -> S3Client | CloudWatchClient:
+    @overload
+    def client(self, service: Literal["pricing"], region: str | None = None) -> Any: ...  # no stubs installed
+
+    def client(
+        self, service: Literal["s3", "cloudwatch", "pricing"], region: str | None = None
+    ) -> S3Client | CloudWatchClient:
         """The client of ``service`` in ``region`` (default: the account's), made once and shared by threads;
         typed by the boto3 stubs."""
         region_name = region or self.default_region
