@@ -36,6 +36,7 @@ from .errors import (
 )
 from .model import Failure, Snapshot
 from .outputs import gateway_url, push, save, write_atomic
+from .prices_cli import prices_group
 from .progress import ProgressDisplay
 from .render import parse_format, render
 from .render.diff import render_diff
@@ -429,6 +430,9 @@ def diff_command(before: int | None, after: int | None, db: str | None, fmt: str
     before, after = store.diff_pair(before, after)
     old, new = store.load(before), store.load(after)
     click.echo(render_diff(diff(old, new), (before, old), (after, new), fmt, parsed_unit), nl=False)
+
+
+main.add_command(prices_group)
 
 
 @main.command("serve")
