@@ -14,7 +14,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
@@ -22,7 +22,15 @@ from click.shell_completion import CompletionItem
 
 from . import __version__
 from .aws import Aws
-from .config import DB_SETTING, ReportArgs, check_applicable, report_options, scan_options
+from .config import (
+    DB_SETTING,
+    ReportArgs,
+    check_applicable,
+    check_cost_flags,
+    cost_options,
+    report_options,
+    scan_options,
+)
 from .diff import diff
 from .errors import (
     EXIT_FAILURE,
@@ -45,6 +53,10 @@ from .report import scan
 from .safetext import printable
 from .store import Store, default_db_path
 from .units import parse_unit, plural
+
+if TYPE_CHECKING:
+    from .pricing.book import PriceBook
+    from .pricing.cost import SnapshotCost
 
 log = logging.getLogger("s3_storage_analyser")
 
@@ -119,6 +131,9 @@ def run_report(args: ReportArgs) -> int:
     _configure_logging(args.debug)
     aws = Aws(args.aws)
     args.scan.validate()
+    book = price_book(args.prices, args.no_cost, args.scan.cache_dir)  # a bad --prices file: before any AWS call
+    if args.dry_run:
+        return run_estimate(aws, args, book)
     gateway = gateway_url(args.pushgateway) if args.pushgateway else None
     if args.aws.verify is False:
         click.echo("warning: TLS certificates are not verified (--no-verify-ssl).", err=True)
@@ -133,11 +148,16 @@ def run_report(args: ReportArgs) -> int:
             f"not, in {time.monotonic() - started:.1f}s.",
             err=True,
         )
-    steps: list[Callable[[], None]] = [lambda: emit(snapshot, args)]
+    cost = costed(snapshot, book)
+    if book is not None and args.fmt == "table" and not args.quiet:
+        from .pricing.scancost import snapshot_scan_cost
+
+        click.echo(f"this scan: {snapshot_scan_cost(snapshot, book).describe()}", err=True)
+    steps: list[Callable[[], None]] = [lambda: emit(snapshot, args, cost)]
     if args.save:
         steps.append(lambda: _save_snapshot(snapshot, args.db))
     if gateway:
-        steps.append(lambda: push(snapshot, gateway))
+        steps.append(lambda: push(snapshot, gateway, cost=cost))
     failed: list[OutputFailedError] = []
     for step in steps:
         try:
@@ -150,6 +170,23 @@ def run_report(args: ReportArgs) -> int:
         click.echo(f"error: {problem}", err=True)
     code = exit_code_for(snapshot)
     return EXIT_OUTPUT_FAILED if failed and code != EXIT_FAILURE else code
+
+
+def run_estimate(aws: Aws, args: ReportArgs, book: PriceBook | None) -> int:
+    """--dry-run: count objects with CloudWatch and print what the asked scan would cost (exit 3: some not counted)."""
+    from .estimate import estimate_scan, render_estimate
+    from .pricing.sources import load_book
+
+    if args.save or args.output or args.pushgateway:
+        raise UsageError(
+            "--dry-run scans nothing, so there is nothing to --save, --output or push.",
+            hint="Drop --dry-run to run the scan.",
+        )
+    estimate = estimate_scan(aws, args.scan, book or load_book(None, args.scan.cache_dir))
+    click.echo(render_estimate(estimate, args.fmt), nl=False)
+    if not estimate.buckets and estimate.failures:
+        return EXIT_FAILURE
+    return EXIT_PARTIAL if estimate.failures else EXIT_OK
 
 
 def _say_plan(aws: Aws, args: ReportArgs) -> None:
@@ -189,22 +226,42 @@ def shown(snapshot: Snapshot, args: ReportArgs) -> Snapshot:
     return snapshot if buckets == snapshot.buckets else dataclasses.replace(snapshot, buckets=buckets)
 
 
-def emit(snapshot: Snapshot, args: ReportArgs) -> None:
+def price_book(prices: str | None, no_cost: bool, cache_dir: str | None = None) -> PriceBook | None:
+    """The prices a command shows costs with (None with --no-cost); a bad file is a usage error now."""
+    check_cost_flags(prices, no_cost)
+    if no_cost:
+        return None
+    from .pricing.sources import load_book
+
+    return load_book(prices, cache_dir)
+
+
+def costed(snapshot: Snapshot, book: PriceBook | None) -> SnapshotCost | None:
+    if book is None:
+        return None
+    from .pricing.cost import cost_snapshot
+
+    return cost_snapshot(snapshot, book)
+
+
+def emit(snapshot: Snapshot, args: ReportArgs, cost: SnapshotCost | None = None) -> None:
     """Failures and notices to stderr, the report to stdout (or ``--output``, else stdout after all)."""
     for failure in snapshot.failures:
         click.echo(describe_failure(failure), err=True)
     for notice in snapshot.notices:
         click.echo(f"warning: bucket {printable(notice.bucket)}: {printable(notice.message)}", err=True)
     snapshot = shown(snapshot, args)
+    if cost is not None:
+        cost = cost.only(r.bucket.name for r in snapshot.buckets)
     if args.output:
-        text = render(snapshot, args.fmt, unit=args.unit)
+        text = render(snapshot, args.fmt, unit=args.unit, cost=cost)
         try:
             write_atomic(args.output, text)
         except OutputFailedError:
             click.echo(text, nl=False)  # not written where asked: the report is not lost
             raise
         return
-    out = render(snapshot, args.fmt, unit=args.unit, color=args.fmt == "table" and sys.stdout.isatty())
+    out = render(snapshot, args.fmt, unit=args.unit, color=args.fmt == "table" and sys.stdout.isatty(), cost=cost)
     click.echo(out, nl=False)
 
 
@@ -404,9 +461,13 @@ def history_command(db: str | None, fmt: str, limit: int) -> None:
     help="Any report format.",
 )
 @_unit
-def show_command(snapshot_id: int | None, db: str | None, fmt: str, unit: str | None) -> None:
-    """A stored report (default: the newest), in any format."""
+@cost_options
+def show_command(
+    snapshot_id: int | None, db: str | None, fmt: str, unit: str | None, prices: str | None, no_cost: bool
+) -> None:
+    """A stored report (default: the newest), in any format, priced with today's prices."""
     fmt, parsed_unit = parse_format(fmt), parse_unit(unit) if unit else None
+    book = price_book(prices, no_cost)
     store = _open_store(db, read_only=True)
     if snapshot_id is None:
         ids = store.latest_ids(1)
@@ -414,7 +475,9 @@ def show_command(snapshot_id: int | None, db: str | None, fmt: str, unit: str | 
             raise UsageError(f"The history {store.path} is empty.", hint="Save a report with --save first.")
         snapshot_id = ids[0]
     snapshot = store.load(snapshot_id)
-    click.echo(render(snapshot, fmt, unit=parsed_unit, color=fmt == "table" and sys.stdout.isatty()), nl=False)
+    cost = costed(snapshot, book)
+    color = fmt == "table" and sys.stdout.isatty()
+    click.echo(render(snapshot, fmt, unit=parsed_unit, color=color, cost=cost), nl=False)
 
 
 @main.command("diff")

@@ -406,6 +406,14 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         group="output",
         example="http://127.0.0.1:9091",
     ),
+    Setting(
+        "--dry-run",
+        "dry_run",
+        "Do not scan: estimate what the scan would cost in requests and dollars, from CloudWatch's object counts.",
+        is_flag=True,
+        default=False,
+        group="output",
+    ),
     Setting("--debug", "debug", "Show tracebacks and botocore's retries on errors.", is_flag=True, default=False),
 )
 
@@ -424,7 +432,7 @@ DB_SETTING = Setting(
 
 def setting(dest: str) -> Setting:
     """The declaration of one report setting, by its destination name."""
-    for declared in (*REPORT_SETTINGS, DB_SETTING):
+    for declared in (*REPORT_SETTINGS, DB_SETTING, *COST_SETTINGS):
         if declared.dest == dest:
             return declared
     raise KeyError(dest)
@@ -435,9 +443,43 @@ def default(dest: str) -> Any:
     return setting(dest).default
 
 
+PRICES_SETTING = Setting(
+    "--prices",
+    "prices",
+    "Price the monthly cost with this JSON or CSV price file first (negotiated rates, a discount), "
+    "then `s3sa prices update`'s cache, then the prices shipped in the package.",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    envvar="S3SA_PRICES",
+    group="output",
+    example="prices.json",
+)
+NO_COST_SETTING = Setting(
+    "--no-cost",
+    "no_cost",
+    "Leave the monthly cost out (e.g. for an S3-compatible server that AWS prices do not describe).",
+    is_flag=True,
+    default=False,
+    group="output",
+)
+COST_SETTINGS: tuple[Setting, ...] = (PRICES_SETTING, NO_COST_SETTING)
+
+
+def cost_options(fn: F) -> F:
+    """``--prices`` and ``--no-cost``, for every command that shows a cost."""
+    for setting in reversed(COST_SETTINGS):
+        fn = setting.option()(fn)
+    return fn
+
+
+def check_cost_flags(prices: str | None, no_cost: bool) -> None:
+    if prices and no_cost:
+        raise UsageError("--prices and --no-cost contradict each other.", hint="Keep one of them.")
+
+
 def report_options(fn: F) -> F:
     """Decorate a click command with every report setting, in declaration order."""
-    for setting in reversed((*REPORT_SETTINGS, DB_SETTING)):
+    for setting in reversed((*REPORT_SETTINGS, DB_SETTING, *COST_SETTINGS)):
         fn = setting.option()(fn)
     return fn
 
@@ -596,6 +638,9 @@ class ReportArgs:
     db: str | None = None
     output: str | None = None
     pushgateway: str | None = None
+    prices: str | None = None
+    no_cost: bool = False
+    dry_run: bool = False
 
     @classmethod
     def from_flags(cls, flags: Mapping[str, Any], endpoint_url: str | None = None) -> ReportArgs:
@@ -606,6 +651,7 @@ class ReportArgs:
             check_endpoint_url(flags["endpoint_url"])
         strategy = flags["strategy"].lower()
         conc = flags["conc"] or default_concurrency(strategy)
+        check_cost_flags(flags.get("prices"), flags.get("no_cost", False))
         return cls(
             fmt=parse_format(flags.get("fmt") or "table"),
             unit=_unit(flags),
@@ -644,6 +690,9 @@ class ReportArgs:
             db=flags.get("db"),
             output=check_output_path(flags["output"]) if flags.get("output") else None,
             pushgateway=flags.get("pushgateway"),
+            prices=flags.get("prices"),
+            no_cost=flags.get("no_cost", False),
+            dry_run=flags.get("dry_run", False),
         )
 
 

@@ -18,6 +18,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from .errors import PushFailedError, SaveFailedError, StoreError, UsageError, WriteFailedError
 from .model import Snapshot
+from .pricing.cost import SnapshotCost
 from .render.prometheus import SnapshotCollector
 from .store import Store
 
@@ -80,10 +81,10 @@ def gateway_url(url: str) -> str:
     return full
 
 
-def push(snapshot: Snapshot, url: str, *, timeout: float = 10.0) -> None:
-    """PUT the snapshot's gauges to a Pushgateway (replacing the job's previous group)."""
+def push(snapshot: Snapshot, url: str, *, timeout: float = 10.0, cost: SnapshotCost | None = None) -> None:
+    """PUT the snapshot's gauges (and its cost's, when priced) to a Pushgateway, replacing the job's previous group."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SnapshotCollector(snapshot))
+    registry.register(SnapshotCollector(snapshot, cost))
     try:
         push_to_gateway(url, job=PUSH_JOB, registry=registry, timeout=timeout)
     except (OSError, ValueError, InvalidURL) as exc:  # refused, unreachable, HTTP error status, or a URL it rejects
