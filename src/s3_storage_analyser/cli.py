@@ -149,10 +149,6 @@ def run_report(args: ReportArgs) -> int:
             err=True,
         )
     cost = costed(snapshot, book)
-    if book is not None and args.fmt == "table" and not args.quiet:
-        from .pricing.scancost import snapshot_scan_cost
-
-        click.echo(f"this scan: {snapshot_scan_cost(snapshot, book).describe()}", err=True)
     steps: list[Callable[[], None]] = [lambda: emit(snapshot, args, cost)]
     if args.save:
         steps.append(lambda: _save_snapshot(snapshot, args.db))
@@ -164,6 +160,10 @@ def run_report(args: ReportArgs) -> int:
             step()
         except OutputFailedError as exc:
             failed.append(exc)
+    if book is not None and args.fmt == "table" and not args.quiet:
+        from .pricing.scancost import snapshot_scan_cost
+
+        click.echo(f"this scan: {snapshot_scan_cost(snapshot, book).describe()}", err=True)
     for problem in failed:
         if args.debug:
             traceback.print_exception(problem)

@@ -63,6 +63,7 @@ _AP_SOUTHEAST_1: tuple[tuple[str, str, str], ...] = (
     ("requests/LIST", "0", "0.005"),
     ("requests/GET", "0", "0.0004"),
     ("transition/GLACIER_IR", "0", "0.02"),
+    ("cloudwatch/GetMetricData", "0", "0.01"),
 )
 
 
