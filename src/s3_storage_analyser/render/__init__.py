@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import UsageError
 from ..model import Snapshot
+from ..pricing.cost import SnapshotCost
 from . import delimited, jsonfmt, prometheus, table
 
 FORMATS: tuple[str, ...] = ("table", "tsv", "csv", "json", "json_pretty", "ndjson", "prometheus")
@@ -16,18 +17,24 @@ def parse_format(raw: str) -> str:
     return value
 
 
-def render(snapshot: Snapshot, fmt: str, *, unit: str | None = None, color: bool = False) -> str:
-    """The whole output for one format; ``unit`` None means exact bytes (or auto in the table)."""
+def render(
+    snapshot: Snapshot, fmt: str, *, unit: str | None = None, color: bool = False, cost: SnapshotCost | None = None
+) -> str:
+    """The whole output for one format; ``unit`` None means exact bytes (or auto in the table).
+
+    ``cost`` (the snapshot's ``pricing.cost_snapshot``) adds the monthly cost to every format; None leaves
+    each output exactly as it is without prices.
+    """
     if fmt == "table":
-        return table.render(snapshot, unit=unit or "auto", color=color)
+        return table.render(snapshot, unit=unit or "auto", color=color, cost=cost)
     if fmt in ("tsv", "csv"):
-        return delimited.render(snapshot, fmt=fmt, unit=unit)
+        return delimited.render(snapshot, fmt=fmt, unit=unit, cost=cost)
     if fmt == "json":
-        return jsonfmt.render(snapshot, indent=None)
+        return jsonfmt.render(snapshot, indent=None, cost=cost)
     if fmt == "json_pretty":
-        return jsonfmt.render(snapshot, indent=2)
+        return jsonfmt.render(snapshot, indent=2, cost=cost)
     if fmt == "ndjson":
-        return jsonfmt.render_lines(snapshot)
+        return jsonfmt.render_lines(snapshot, cost=cost)
     if fmt == "prometheus":
-        return prometheus.render(snapshot)
+        return prometheus.render(snapshot, cost=cost)
     raise UsageError(f"Unknown format {fmt!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")

@@ -1,7 +1,9 @@
 """The report's columns, shared by the table and the delimited formats.
 
 0.1's order: ``Bucket Region Files Total STD RR IA``, then one column per other
-storage class present, then ``Creation(UTC)`` and the date of the data.
+storage class present, the hidden-cost columns when measured, ``Cost/month`` (and,
+in TSV/CSV, ``Prices``) when the report is priced, then ``Creation(UTC)`` and the
+date of the data.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from typing import Literal
 
 from ..aggregate import DIMENSIONS
 from ..model import BreakdownRow, BucketReport, Snapshot
+from ..pricing.cost import SnapshotCost
 from ..storage_classes import class_info, sort_classes
+from .costs import bucket_cost, money_or_none, shown_amount
 
 CLASSIC_CLASSES: tuple[str, ...] = ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA")
-Kind = Literal["text", "count", "bytes"]
+Kind = Literal["text", "count", "bytes", "money"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,7 @@ class Column:
     header: str
     kind: Kind
     value: Callable[[BucketReport], int | str]
+    shown: Callable[[BucketReport], str] | None = None  # the table's humanised form (money)
 
 
 def format_created(value: datetime | None) -> str:
@@ -50,7 +55,8 @@ def _class_bytes(code: str) -> Callable[[BucketReport], int | str]:
     return lambda r: r.usage.bytes_by_class.get(code, 0)
 
 
-def report_columns(snapshot: Snapshot) -> list[Column]:
+def report_columns(snapshot: Snapshot, cost: SnapshotCost | None = None, *, prices: bool = False) -> list[Column]:
+    """The columns of the report; ``cost`` adds ``Cost/month`` (and ``Prices`` with ``prices``)."""
     columns = [
         Column("Bucket", "text", lambda r: r.bucket.name),
         Column("Region", "text", lambda r: r.bucket.region),
@@ -70,10 +76,29 @@ def report_columns(snapshot: Snapshot) -> list[Column]:
             Column("Uploads", "count", lambda r: r.usage.incomplete_uploads),
             Column("UploadBytes", "bytes", lambda r: r.usage.incomplete_upload_bytes),
         ]
+    if cost is not None:
+        columns += _cost_columns(cost, prices=prices)
     columns += [
         Column("Creation(UTC)", "text", lambda r: format_created(r.bucket.created)),
         Column("DataDate(UTC)", "text", lambda r: format_date(r.data_date)),
     ]
+    return columns
+
+
+def _cost_columns(cost: SnapshotCost, *, prices: bool) -> list[Column]:
+    """``Cost/month``: exact (empty when unknown) for TSV/CSV, humanised (``≥`` the priced part) in the table."""
+
+    def exact(report: BucketReport) -> str:
+        return money_or_none(bucket_cost(cost, report).total) or ""
+
+    def shown(report: BucketReport) -> str:
+        bucket = bucket_cost(cost, report)
+        return shown_amount(bucket.total, bucket.priced)
+
+    columns = [Column("Cost/month", "money", exact, shown)]
+    if prices:
+        sources = cost.describe_sources()
+        columns.append(Column("Prices", "text", lambda _r: sources))
     return columns
 
 

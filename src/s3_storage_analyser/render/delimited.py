@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from ..model import Snapshot
+from ..pricing.cost import SnapshotCost
 from ..safetext import UNSAFE, escape_tsv, printable
 from ..units import in_unit
 from .columns import breakdown_rows, report_columns
@@ -42,10 +43,11 @@ def write_rows(rows: Iterable[Sequence[object]], fmt: str) -> str:
     return "".join(",".join(_csv_cell(v) for v in row) + "\n" for row in rows)
 
 
-def render(snapshot: Snapshot, *, fmt: str, unit: str | None) -> str:
+def render(snapshot: Snapshot, *, fmt: str, unit: str | None, cost: SnapshotCost | None = None) -> str:
+    """With ``cost``, ``Cost/month`` (exact USD, empty when unknown) and ``Prices`` after the class columns."""
     if snapshot.breakdowns:
         return render_breakdowns(snapshot, fmt=fmt, unit=unit)
-    columns = report_columns(snapshot)
+    columns = report_columns(snapshot, cost, prices=True)
     table: list[list[object]] = [[f"{c.header}({unit})" if c.kind == "bytes" and unit else c.header for c in columns]]
     for report in snapshot.buckets:
         row: list[object] = []

@@ -7,9 +7,11 @@ import re
 from typing import Any
 
 from ..model import BreakdownRow, BucketReport, Failure, Snapshot
+from ..pricing.cost import BucketCost, SnapshotCost
 from ..safetext import UNSAFE
 from ..storage_classes import KNOWN_CLASSES, class_info, sort_classes
 from .columns import breakdown_rows, format_created, format_date, format_instant
+from .costs import bucket_cost, bucket_keys, shown_cost, snapshot_keys, sources_list
 
 
 def _row_dict(row: BreakdownRow) -> dict[str, Any]:
@@ -20,11 +22,15 @@ def _row_dict(row: BreakdownRow) -> dict[str, Any]:
             "StorageClass": row.storage_class,
             "LastModified": row.last_modified,
         }
+    if row.storage_class:  # a row per (key, class): age-class
+        return {"Key": row.key, "StorageClass": row.storage_class, "Files": row.objects, "Bytes": row.bytes}
     return {"Key": row.key, "Files": row.objects, "Bytes": row.bytes}
 
 
-def bucket_dict(report: BucketReport, dimensions: tuple[str, ...] = ()) -> dict[str, Any]:
-    """One bucket: 0.1's keys, a key per storage class, and the finer detail."""
+def bucket_dict(
+    report: BucketReport, dimensions: tuple[str, ...] = (), cost: BucketCost | None = None
+) -> dict[str, Any]:
+    """One bucket: 0.1's keys, a key per storage class, the finer detail, and its cost when priced."""
     usage = report.usage
     out: dict[str, Any] = {
         "Bucket": report.bucket.name,
@@ -58,6 +64,8 @@ def bucket_dict(report: BucketReport, dimensions: tuple[str, ...] = ()) -> dict[
         out["Breakdowns"] = {
             dim: [_row_dict(row) for row in rows] for dim, rows in breakdown_rows(report, dimensions).items()
         }
+    if cost is not None:
+        out.update(bucket_keys(cost))
     return out
 
 
@@ -71,14 +79,21 @@ def failure_dict(failure: Failure) -> dict[str, Any]:
     }
 
 
-def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
-    return {
-        "Buckets": [bucket_dict(r, snapshot.breakdowns) for r in snapshot.buckets],
+def snapshot_dict(snapshot: Snapshot, cost: SnapshotCost | None = None) -> dict[str, Any]:
+    """The report; with ``cost``, each bucket's cost keys and a top-level ``Cost``."""
+    out: dict[str, Any] = {
+        "Buckets": [
+            bucket_dict(r, snapshot.breakdowns, bucket_cost(cost, r) if cost is not None else None)
+            for r in snapshot.buckets
+        ],
         "Failures": [failure_dict(f) for f in snapshot.failures],
         "Warnings": [{"Bucket": n.bucket, "Message": n.message} for n in snapshot.notices],
         "Strategy": snapshot.strategy,
         "GeneratedAt": format_instant(snapshot.taken_at),
     }
+    if cost is not None:
+        out["Cost"] = snapshot_keys(shown_cost(snapshot, cost))
+    return out
 
 
 # Left raw by json.dumps(ensure_ascii=False): C1 controls, DEL, bidi, line separators, surrogates.
@@ -102,12 +117,22 @@ def _u_escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
-def render(snapshot: Snapshot, *, indent: int | None) -> str:
-    return dumps(snapshot_dict(snapshot), indent=indent) + "\n"
+def render(snapshot: Snapshot, *, indent: int | None, cost: SnapshotCost | None = None) -> str:
+    return dumps(snapshot_dict(snapshot, cost), indent=indent) + "\n"
 
 
-def render_lines(snapshot: Snapshot) -> str:
-    """One JSON object per line: buckets, then failures (which carry an ``Error`` key)."""
-    lines = [dumps(bucket_dict(r, snapshot.breakdowns)) for r in snapshot.buckets]
+def render_lines(snapshot: Snapshot, cost: SnapshotCost | None = None) -> str:
+    """One JSON object per line: buckets, then failures (which carry an ``Error`` key).
+
+    With ``cost`` each bucket line carries its cost keys and the ``Prices`` they used.
+    """
+    if cost is None:
+        lines = [dumps(bucket_dict(r, snapshot.breakdowns)) for r in snapshot.buckets]
+    else:
+        prices = sources_list(cost.sources)
+        lines = [
+            dumps({**bucket_dict(r, snapshot.breakdowns, bucket_cost(cost, r)), "Prices": prices})
+            for r in snapshot.buckets
+        ]
     lines += [dumps(failure_dict(f)) for f in snapshot.failures]
     return "".join(line + "\n" for line in lines)

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, time
+from decimal import Decimal
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from ..model import Snapshot
+from ..pricing.cost import SnapshotCost
 from ..safetext import printable
 from ..storage_classes import sort_classes
+from .costs import bucket_cost, fraction
 
 ALL_CLASSES = "all"
 
@@ -26,8 +29,9 @@ ALL_CLASSES = "all"
 class SnapshotCollector(Collector):
     """Exposes one snapshot; a Collector, so registries stay injected, never global."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, cost: SnapshotCost | None = None) -> None:
         self.snapshot = snapshot
+        self.cost = cost
 
     def collect(self) -> Iterator[Metric]:
         labels = ["bucket", "region", "storage_class"]
@@ -65,6 +69,8 @@ class SnapshotCollector(Collector):
         for failure in self.snapshot.failures:
             failed.add_metric([printable(failure.bucket), printable(failure.stage), printable(failure.error)], 1)
         yield from (size, objects, data_time, failed)
+        if self.cost is not None:
+            yield from self._costs(self.cost)
 
     def _hidden_costs(self) -> Iterator[Metric]:
         labels = ["bucket", "region", "storage_class"]
@@ -96,8 +102,43 @@ class SnapshotCollector(Collector):
         if "uploads" in measured:
             yield from (uploads, upload_size)
 
+    def _costs(self, cost: SnapshotCost) -> Iterator[Metric]:
+        """Dollars per month per bucket and class (no sample where part of a class has no price), the classes
+        without a price, and the price sources."""
+        labels = ["bucket", "region", "storage_class"]
+        dollars = GaugeMetricFamily(
+            "s3_bucket_cost_dollars_per_month",
+            "Monthly storage cost in US dollars per bucket and storage class (absent where unpriced).",
+            labels=labels,
+        )
+        unpriced = GaugeMetricFamily(
+            "s3_bucket_cost_unpriced",
+            "1 for each bucket and storage class with usage no price covers (its cost is unknown).",
+            labels=labels,
+        )
+        sources = GaugeMetricFamily(
+            "s3_cost_prices_info",
+            "The prices the cost gauges use: source, the date they describe, kind (file, pricelist, shipped).",
+            labels=["source", "date", "kind", "discount"],
+        )
+        for report in self.snapshot.buckets:
+            name, region = printable(report.bucket.name), printable(report.bucket.region)
+            bucket = bucket_cost(cost, report)
+            missing = sorted({u.storage_class for u in bucket.unpriced})
+            for code in missing:
+                unpriced.add_metric([name, region, printable(code) or ALL_CLASSES], 1)
+            by_class = bucket.by_class
+            codes = sort_classes(list(by_class)) or ([] if missing else ["STANDARD"])  # an empty bucket costs $0
+            for code in codes:
+                if code not in missing and "" not in missing:
+                    dollars.add_metric([name, region, printable(code)], float(by_class.get(code, Decimal(0))))
+        for source in cost.sources:
+            discount = fraction(cost.discount)
+            sources.add_metric([printable(source.name), source.date.isoformat(), printable(source.kind), discount], 1)
+        yield from (dollars, unpriced, sources)
 
-def render(snapshot: Snapshot) -> str:
+
+def render(snapshot: Snapshot, cost: SnapshotCost | None = None) -> str:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SnapshotCollector(snapshot))
+    registry.register(SnapshotCollector(snapshot, cost))
     return generate_latest(registry).decode("utf-8")

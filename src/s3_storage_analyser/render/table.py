@@ -16,9 +16,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model import BreakdownRow, Snapshot
+from ..pricing.cost import SnapshotCost
 from ..safetext import printable
 from ..units import SI_PREFIX, humanise, humanise_si, in_unit, plural, unit_label
 from .columns import breakdown_rows, breakdown_title, format_date, report_columns
+from .costs import shown_amount, shown_cost, table_notes
 
 
 def literal(value: object) -> Text:
@@ -34,9 +36,16 @@ def _cell(value: int | str, kind: str, unit: str) -> Text:
     return literal(value)
 
 
-def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 100_000) -> str:
-    """The table never truncates: a row as wide as it needs (a terminal wraps it, a file keeps it)."""
-    columns = report_columns(snapshot)
+def render(
+    snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 100_000, cost: SnapshotCost | None = None
+) -> str:
+    """The table never truncates: a row as wide as it needs (a terminal wraps it, a file keeps it).
+
+    With ``cost``: a ``Cost/month`` column, its total in the ``TOTAL`` row, and under the table the prices
+    used, what has no price (and why) and what the figures rely on.
+    """
+    columns = report_columns(snapshot, cost)
+    shown = shown_cost(snapshot, cost) if cost is not None else None
     human = humanise_si if unit.startswith(SI_PREFIX) else humanise
     table = Table(box=None, show_footer=True, header_style="bold", pad_edge=False)
     total = snapshot.total
@@ -45,6 +54,8 @@ def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 1
         "Files": total.objects,
         "Total": total.bytes,
     }
+    if shown is not None:
+        totals["Cost/month"] = shown_amount(shown.total, shown.priced)
     for column in columns:
         shown_unit = unit_label(unit)
         fixed = column.kind == "bytes" and unit.removeprefix(SI_PREFIX) != "auto"
@@ -59,7 +70,7 @@ def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 1
             no_wrap=True,
         )
     for report in snapshot.buckets:
-        table.add_row(*(_cell(c.value(report), c.kind, unit) for c in columns))
+        table.add_row(*(literal(c.shown(report)) if c.shown else _cell(c.value(report), c.kind, unit) for c in columns))
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False)
@@ -77,6 +88,9 @@ def render(snapshot: Snapshot, *, unit: str, color: bool = False, width: int = 1
             f"strategy {snapshot.strategy}{when}."
         )
     )
+    if shown is not None:
+        for line in table_notes(shown):
+            console.print(literal(line))
     if snapshot.failures:
         console.print(f"{plural(len(snapshot.failures), 'bucket')} failed: listed on stderr.")
     for report in snapshot.buckets:
@@ -112,9 +126,11 @@ def _breakdown_table(dimension: str, rows: list[BreakdownRow], total: int, unit:
                 literal(row.last_modified),
             )
         return table
-    for header in ("Key", "Files", "Size", "Share"):
-        table.add_column(header, justify="left" if header == "Key" else "right", overflow="fold")
+    classed = any(row.storage_class for row in rows)  # a row per (key, class): age-class
+    for header in ("Key", "Class", "Files", "Size", "Share") if classed else ("Key", "Files", "Size", "Share"):
+        table.add_column(header, justify="left" if header in ("Key", "Class") else "right", overflow="fold")
     for row in rows:
         share = f"{100 * row.bytes / total:.1f}%" if total else "-"
-        table.add_row(literal(row.key), _cell(row.objects, "count", unit), _cell(row.bytes, "bytes", unit), share)
+        cells = (_cell(row.objects, "count", unit), _cell(row.bytes, "bytes", unit), share)
+        table.add_row(literal(row.key), *((literal(row.storage_class),) if classed else ()), *cells)
     return table
