@@ -37,6 +37,7 @@ __all__ = [  # BreakdownRow is defined with the data, in model, and re-exported 
     "SIZE_EDGES",
     "SIZE_LABELS",
     "AgeBreakdown",
+    "AgeClassBreakdown",
     "Breakdown",
     "BreakdownRow",
     "BreakdownSpec",
@@ -361,6 +362,62 @@ class AgeBreakdown(_Histogram):
         return f"{len(self.cutoffs)} - ({older})"
 
 
+class AgeClassBreakdown:
+    """Objects and bytes per (LastModified age band, storage class): which classes old objects sit in.
+
+    Rows go by age band (``AGE_LABELS`` order), then class (``sort_classes``); only cells holding
+    objects are shown, as the classes are open-ended. ``s3sa advise`` reads it to find objects in
+    STANDARD older than some number of days.
+    """
+
+    dimension = "age-class"
+
+    def __init__(self, now: datetime) -> None:
+        self.age = AgeBreakdown(now)  # its bands and their SQL form
+        self.cutoffs = self.age.cutoffs
+        self.table: dict[tuple[int, str], list[int]] = {}
+
+    def add(self, key: str, size: int, storage_class: str, last_modified: str) -> None:
+        ident = (len(self.cutoffs) - bisect_left(self.cutoffs, last_modified[:19]), storage_class)
+        cell = self.table.get(ident)
+        if cell is None:
+            self.table[ident] = [1, size]
+        else:
+            cell[0] += 1
+            cell[1] += size
+
+    def sql(self, last_modified: str, storage_class: str, *, timestamp: bool = False) -> str:
+        """``<age band index>:<class>`` in SQL; ``add_group`` splits it at the first colon."""
+        return f"CAST({self.age.sql(last_modified, timestamp=timestamp)} AS VARCHAR) || ':' || {storage_class}"
+
+    def add_group(self, value: str, objects: int, size: int) -> None:
+        """Counts grouped elsewhere by what ``sql`` yields."""
+        index, _, storage_class = value.partition(":")
+        cell = self.table.setdefault((int(index), storage_class), [0, 0])
+        cell[0] += objects
+        cell[1] += size
+
+    def merge(self, other: Breakdown) -> None:
+        assert isinstance(other, AgeClassBreakdown)
+        for ident, (objects, size) in other.table.items():
+            cell = self.table.get(ident)
+            if cell is None:
+                self.table[ident] = [objects, size]
+            else:
+                cell[0] += objects
+                cell[1] += size
+
+    def rows(self) -> list[BreakdownRow]:
+        order = {code: i for i, code in enumerate(sort_classes({code for _, code in self.table}))}
+        return [
+            BreakdownRow(self.dimension, AGE_LABELS[index], objects, size, storage_class)
+            for (index, storage_class), (objects, size) in sorted(
+                self.table.items(), key=lambda item: (item[0][0], order[item[0][1]])
+            )
+            if objects
+        ]
+
+
 class _LargerKeyFirst(str):
     """Reverses string order inside the min-heap: among equal sizes the larger key is dropped first."""
 
@@ -437,6 +494,7 @@ class Columns:
     key: str = "k"
     size: str = "s"
     last_modified: str = "m"
+    storage_class: str = "c"
     timestamps: bool = False  # last_modified is a TIMESTAMP column (Parquet, ORC), not ISO-8601 text (CSV)
 
 
@@ -507,6 +565,16 @@ register(
         make=lambda spec: AgeBreakdown(spec.now or datetime.now(UTC)),
         sql=lambda breakdown, columns: breakdown.sql(columns.last_modified, timestamp=columns.timestamps),
         labels=AGE_LABELS,
+    )
+)
+register(
+    Dimension(
+        "age-class",
+        make=lambda spec: AgeClassBreakdown(spec.now or datetime.now(UTC)),
+        sql=lambda breakdown, columns: breakdown.sql(
+            columns.last_modified, columns.storage_class, timestamp=columns.timestamps
+        ),
+        title="by age and storage class",
     )
 )
 register(

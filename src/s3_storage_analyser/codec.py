@@ -41,7 +41,29 @@ def usage_to_dict(usage: Usage) -> dict[str, Any]:
         "breakdowns": [
             [r.dimension, r.key, r.objects, r.bytes, r.storage_class, r.last_modified] for r in usage.breakdowns
         ],
+        **{name: dict(getattr(usage, name)) for name in SMALL_COUNTS},
     }
+
+
+# Objects under 128 KiB per class and their bytes (listing and inventory): absent from snapshots stored before.
+SMALL_COUNTS = (
+    "small_objects_by_class",
+    "small_bytes_by_class",
+    "noncurrent_small_objects_by_class",
+    "noncurrent_small_bytes_by_class",
+)
+
+
+def _counts(data: dict[str, Any], name: str) -> dict[str, int]:
+    """A stored map of counts (class -> objects or bytes), checked: a stored snapshot is read as untrusted
+    input, so each key must be a string and each value a non-negative integer (not a bool, float or text)."""
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ValueError(f"stored usage: {name} is {type(value).__name__}, not an object")
+    for key, count in value.items():
+        if not isinstance(key, str) or type(count) is not int or count < 0:
+            raise ValueError(f"stored usage: {name}[{key!r}] = {count!r} is not a non-negative integer")
+    return dict(value)
 
 
 def usage_from_dict(data: dict[str, Any]) -> Usage:
@@ -59,6 +81,10 @@ def usage_from_dict(data: dict[str, Any]) -> Usage:
         oldest_incomplete_upload=_parse_time(data.get("oldest_incomplete_upload")),
         measured=frozenset(data.get("measured", ())),
         breakdowns=tuple(BreakdownRow(*row) for row in data.get("breakdowns", ())),
+        small_objects_by_class=_counts(data, "small_objects_by_class"),
+        small_bytes_by_class=_counts(data, "small_bytes_by_class"),
+        noncurrent_small_objects_by_class=_counts(data, "noncurrent_small_objects_by_class"),
+        noncurrent_small_bytes_by_class=_counts(data, "noncurrent_small_bytes_by_class"),
     )
 
 

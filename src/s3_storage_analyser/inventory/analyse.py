@@ -33,8 +33,9 @@ import duckdb
 
 from ..aggregate import DIMENSIONS, BreakdownSpec, Columns, TopObjects
 from ..errors import InventoryError
-from ..listing.tally import Tally
+from ..listing.tally import SMALL_OBJECTS, Tally
 from ..model import Usage
+from ..storage_classes import SMALL_OBJECT_BYTES
 from .fields import quote_identifier
 from .manifest import Manifest
 
@@ -368,6 +369,7 @@ def analyse(
     values = "".join(f", {n}" for n in names)
     try:
         top = ""
+        under = f"WHERE s < {int(SMALL_OBJECT_BYTES)}"  # objects some classes bill as 128 KiB
         if spec.top_objects:
             n = int(spec.top_objects)
             threshold = _top_threshold(con, base, scope, n, params)
@@ -376,7 +378,8 @@ def analyse(
             top = f", min_by({{'k': k, 's': s, 'c': c, 'm': m}}, {order}, {n}) FILTER (WHERE cur AND s >= {threshold})"
         sql = (
             f"WITH base AS ({base}), tagged AS (SELECT {tagged} FROM base WHERE {scope}) "
-            f"SELECT GROUPING(c){flags}, c, cur, dm, t{values}, count(*), sum(s)::HUGEINT{top} "
+            f"SELECT GROUPING(c){flags}, c, cur, dm, t{values}, count(*), sum(s)::HUGEINT, "
+            f"count(*) FILTER ({under}), sum(s) FILTER ({under})::HUGEINT{top} "
             f"FROM tagged GROUP BY GROUPING SETS ({sets})"
         )
         rows = con.execute(sql, params).fetchall()
@@ -386,6 +389,7 @@ def analyse(
         raise InventoryError(f"DuckDB could not count the report: {_shown_error(exc, source.shown)}") from exc
 
     tally = Tally(breakdowns=breakdowns)
+    tally.measured.add(SMALL_OBJECTS)
     if source.has_versions:
         tally.measured.add("versions")
     top_objects = next((b for b in breakdowns if isinstance(b, TopObjects)), None)
@@ -395,9 +399,10 @@ def analyse(
         count, size = int(row[5 + 2 * width]), int(row[6 + 2 * width])
         if row[0] == 0:  # the (class, current, delete marker, tier) set: every row once
             storage, current, marker, tier_name = row[1 + width : 5 + width]
-            _add_totals(tally, storage_types, storage, bool(current), bool(marker), tier_name, count, size)
+            small = (int(row[7 + 2 * width]), int(row[8 + 2 * width] or 0))
+            _add_totals(tally, storage_types, storage, bool(current), bool(marker), tier_name, count, size, small)
             if top_objects is not None:
-                for item in row[7 + 2 * width] or ():
+                for item in row[9 + 2 * width] or ():
                     top_objects.add(item["k"], int(item["s"]), item["c"], _shown_time(item["m"]))
             continue
         index = next(i for i in range(width) if row[1 + i] == 0)
@@ -438,13 +443,24 @@ def _add_totals(
     tier: str | None,
     count: int,
     size: int,
+    small: tuple[int, int] = (0, 0),
 ) -> None:
+    """One (class, current, delete marker, tier) group's counts; ``small``: the objects and bytes of those
+    under ``SMALL_OBJECT_BYTES`` among them."""
     if marker:
         tally.delete_markers += count
         return
     objects, sizes = (tally.objects, tally.bytes) if current else (tally.noncurrent_objects, tally.noncurrent_bytes)
     objects[storage] = objects.get(storage, 0) + count
     sizes[storage] = sizes.get(storage, 0) + size
+    if small[0]:
+        small_objects, small_sizes = (
+            (tally.small_objects, tally.small_bytes)
+            if current
+            else (tally.noncurrent_small_objects, tally.noncurrent_small_bytes)
+        )
+        small_objects[storage] = small_objects.get(storage, 0) + small[0]
+        small_sizes[storage] = small_sizes.get(storage, 0) + small[1]
     if current and tier and storage == "INTELLIGENT_TIERING":
         name = IT_TIER_STORAGE_TYPES.get(tier, f"IntelligentTiering{tier.title()}Storage")
         storage_types[name] = storage_types.get(name, 0) + size

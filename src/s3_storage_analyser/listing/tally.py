@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 
 from ..aggregate import Breakdown, BreakdownSpec, merge_all
 from ..model import Usage
+from ..storage_classes import SMALL_OBJECT_BYTES
 from .pages import ObjectPage, VersionPage, decode_key
+
+# "small-objects" in ``measured``: objects under SMALL_OBJECT_BYTES were counted per class (pricing tells a
+# snapshot that counted them from an older one, or one from CloudWatch, that did not). The listing worker
+# and the inventory analysis add it, as the worker adds "versions" for a listing that found no version.
+SMALL_OBJECTS = "small-objects"
+
+
+_SIZE, _CLASS = itemgetter(2), itemgetter(3)  # of a listing page's entry
 
 
 def _add(table: dict[str, int], key: str, value: int) -> None:
@@ -22,6 +33,11 @@ class Tally:
     bytes: dict[str, int] = field(default_factory=dict)
     noncurrent_objects: dict[str, int] = field(default_factory=dict)
     noncurrent_bytes: dict[str, int] = field(default_factory=dict)
+    # the part of the four above in objects strictly smaller than SMALL_OBJECT_BYTES (128 KiB)
+    small_objects: dict[str, int] = field(default_factory=dict)
+    small_bytes: dict[str, int] = field(default_factory=dict)
+    noncurrent_small_objects: dict[str, int] = field(default_factory=dict)
+    noncurrent_small_bytes: dict[str, int] = field(default_factory=dict)
     delete_markers: int = 0
     uploads: int = 0
     upload_parts: int = 0
@@ -38,15 +54,34 @@ class Tally:
         """Count the first ``count`` entries of a page (the rest lie past the range's end)."""
         entries = page.entries if count == len(page.entries) else page.entries[:count]
         objects, sizes = self.objects, self.bytes
+        small_objects, small_sizes, small = self.small_objects, self.small_bytes, SMALL_OBJECT_BYTES
         if not self.breakdowns:
-            for _key, _modified, size, storage in entries:
-                objects[storage] = objects.get(storage, 0) + 1
-                sizes[storage] = sizes.get(storage, 0) + size
+            # Sizes are gathered per class, then summed in C (sum, len) with one comprehension for the small
+            # ones: cheaper than four dict updates per object. Most pages hold a single class, gathered in C.
+            storage = entries[0][3] if entries else ""
+            classes = list(map(_CLASS, entries))
+            groups: dict[str, list[int]]
+            if classes.count(storage) == len(classes):
+                groups = {storage: list(map(_SIZE, entries))} if entries else {}
+            else:
+                groups = defaultdict(list)
+                for _key, _modified, size, storage in entries:
+                    groups[storage].append(size)
+            for storage, values in groups.items():
+                objects[storage] = objects.get(storage, 0) + len(values)
+                sizes[storage] = sizes.get(storage, 0) + sum(values)
+                smalls = [size for size in values if size < small]
+                if smalls:
+                    small_objects[storage] = small_objects.get(storage, 0) + len(smalls)
+                    small_sizes[storage] = small_sizes.get(storage, 0) + sum(smalls)
             return
         breakdowns = self.breakdowns
         for (_raw, modified, size, storage), key in zip(entries, page.keys(), strict=False):
             objects[storage] = objects.get(storage, 0) + 1
             sizes[storage] = sizes.get(storage, 0) + size
+            if size < small:
+                small_objects[storage] = small_objects.get(storage, 0) + 1
+                small_sizes[storage] = small_sizes.get(storage, 0) + size
             for breakdown in breakdowns:
                 breakdown.add(key, size, storage, modified)
 
@@ -61,6 +96,9 @@ class Tally:
             elif latest:
                 _add(self.objects, storage, 1)
                 _add(self.bytes, storage, size)
+                if size < SMALL_OBJECT_BYTES:
+                    _add(self.small_objects, storage, 1)
+                    _add(self.small_bytes, storage, size)
                 if self.breakdowns:
                     key = decode_key(raw, encoded)
                     for breakdown in self.breakdowns:
@@ -68,6 +106,9 @@ class Tally:
             else:
                 _add(self.noncurrent_objects, storage, 1)
                 _add(self.noncurrent_bytes, storage, size)
+                if size < SMALL_OBJECT_BYTES:
+                    _add(self.noncurrent_small_objects, storage, 1)
+                    _add(self.noncurrent_small_bytes, storage, size)
 
     def add_upload(self, initiated: str, part_sizes: list[int]) -> None:
         self.measured.add("uploads")
@@ -83,6 +124,10 @@ class Tally:
             (self.bytes, other.bytes),
             (self.noncurrent_objects, other.noncurrent_objects),
             (self.noncurrent_bytes, other.noncurrent_bytes),
+            (self.small_objects, other.small_objects),
+            (self.small_bytes, other.small_bytes),
+            (self.noncurrent_small_objects, other.noncurrent_small_objects),
+            (self.noncurrent_small_bytes, other.noncurrent_small_bytes),
         ):
             for key, value in theirs.items():
                 _add(mine, key, value)
@@ -114,6 +159,10 @@ class Tally:
             oldest_incomplete_upload=_parse_time(self.oldest_upload),
             measured=frozenset(self.measured),
             breakdowns=rows,
+            small_objects_by_class=dict(self.small_objects),
+            small_bytes_by_class=dict(self.small_bytes),
+            noncurrent_small_objects_by_class=dict(self.noncurrent_small_objects),
+            noncurrent_small_bytes_by_class=dict(self.noncurrent_small_bytes),
         )
 
 

@@ -24,7 +24,7 @@ from .lifeline import Tether, hold
 from .pages import PageError, VersionPage, decode_key
 from .ranges import KeyRange, alphabet_of
 from .rawclient import RawLister
-from .tally import Tally
+from .tally import SMALL_OBJECTS, Tally
 
 log = logging.getLogger("s3_storage_analyser.listing")
 LIST_OBJECTS, LIST_VERSIONS, LIST_UPLOADS = "ListObjectsV2", "ListObjectVersions", "ListMultipartUploads"
@@ -121,6 +121,7 @@ class SliceRunner:
             )
             token = page.next_token
             count = len(keys)
+            tally.measured.add(SMALL_OBJECTS)  # counted, even where there is nothing to count
             if not count:
                 return SliceResult(task, tally, None, pages, alphabet)
             if alphabet is None and task.after is None:
@@ -202,6 +203,7 @@ class SliceRunner:
             )
             count = len(keys)
             tally.measured.add("versions")
+            tally.measured.add(SMALL_OBJECTS)
             if not count:
                 return SliceResult(task, tally, None, pages, alphabet)
             if alphabet is None and task.after is None:
