@@ -379,6 +379,20 @@ class Aws:
         except bex.BotoCoreError as exc:
             raise translate(exc, what="s3:GetBucketLocation", bucket=name, endpoint=self.endpoint_url) from exc
 
+    def lifecycle_rules(self, bucket: str, region: str | None = None) -> list[dict[str, Any]] | None:
+        """The bucket's lifecycle rules as S3 returns them, or None when it has no configuration
+        (NoSuchLifecycleConfiguration). Refused, it raises AccessDeniedError, which the caller names for
+        that bucket and goes on; any other error comes out translated too."""
+        s3 = self.client("s3", region)
+        with self.translating("s3:GetBucketLifecycleConfiguration", bucket=bucket):
+            try:
+                answer = s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+            except bex.ClientError as exc:
+                if error_code(exc) == "NoSuchLifecycleConfiguration":
+                    return None
+                raise
+        return [dict(rule) for rule in answer.get("Rules", [])]
+
 
 def error_code(exc: bex.ClientError) -> str:
     err = exc.response.get("Error", {})

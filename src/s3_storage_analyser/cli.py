@@ -21,6 +21,7 @@ from click.core import ParameterSource
 from click.shell_completion import CompletionItem
 
 from . import __version__
+from .advise_cli import advise_command
 from .aws import Aws
 from .config import (
     DB_SETTING,
@@ -496,6 +497,7 @@ def diff_command(before: int | None, after: int | None, db: str | None, fmt: str
 
 
 main.add_command(prices_group)
+main.add_command(advise_command)
 
 
 @main.command("serve")
