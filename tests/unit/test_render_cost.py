@@ -338,3 +338,120 @@ def test_an_empty_report_has_a_cost_of_zero() -> None:
 def test_dates_of_the_prices_are_shown() -> None:
     assert date(2026, 7, 1) in {s.date for s in COST.sources}
     assert "(2026-07-01)" in render(SNAPSHOT, "table", cost=COST)
+
+
+# --- diff and history -------------------------------------------------------------------------
+
+
+def _grown() -> Snapshot:
+    """PRICED a month later: big grew by 100 GiB of Standard, tiny was deleted, a new bucket appeared."""
+    big = PRICED.buckets[0]
+    usage = replace(
+        big.usage,
+        bytes_by_class={**big.usage.bytes_by_class, "STANDARD": big.usage.bytes_by_class["STANDARD"] + 100 * GIB},
+    )
+    new = BucketReport(Bucket("new", "us-east-1"), Usage(objects=1, bytes_by_class={"STANDARD": GIB}))
+    return replace(
+        PRICED, taken_at=datetime(2024, 6, 6, tzinfo=UTC), buckets=(replace(big, usage=usage), PRICED.buckets[2], new)
+    )
+
+
+GROWN = _grown()
+GROWN_COST = cost_snapshot(GROWN, BOOK)
+
+
+def _diff(fmt: str, before: Snapshot = PRICED, after: Snapshot = GROWN) -> str:
+    from s3_storage_analyser.diff import diff
+    from s3_storage_analyser.render.diff import render_diff
+
+    pair = (cost_snapshot(before, BOOK), cost_snapshot(after, BOOK))
+    return render_diff(diff(before, after), (1, before), (2, after), fmt, None, cost=pair)
+
+
+def test_diff_json_has_the_cost_change_next_to_the_bytes_change() -> None:
+    data = json.loads(_diff("json"))
+    rows = {(c["Bucket"], c["StorageClass"]): c for c in data["Changes"]}
+    big, tiny, new = rows[("big", "ALL")], rows[("tiny", "ALL")], rows[("new", "ALL")]
+    assert big["CostBefore"] == money(PRICED_COST.buckets["big"].priced)
+    assert big["CostAfter"] == money(GROWN_COST.buckets["big"].priced)
+    assert Decimal(big["CostChange"]) == Decimal(big["CostAfter"]) - Decimal(big["CostBefore"]) > 0
+    assert (tiny["CostAfter"], new["CostBefore"]) == ("0.000000", "0.000000")  # deleted / created: absent is 0
+    assert Decimal(tiny["CostChange"]) == -PRICED_COST.buckets["tiny"].priced
+    std = rows[("big", "STANDARD")]
+    assert std["CostBefore"] == money(PRICED_COST.buckets["big"].by_class["STANDARD"])
+    assert data["Before"]["CostPerMonth"] == money(PRICED_COST.priced)
+    assert data["After"]["CostPerMonth"] == money(GROWN_COST.priced)
+    assert data["Currency"] == "USD"
+    assert data["Prices"] == [
+        {"Source": s.name, "Date": s.date.isoformat(), "Kind": s.kind} for s in GROWN_COST.sources
+    ]
+    total_change = sum(Decimal(c["CostChange"]) for c in data["Changes"] if c["StorageClass"] == "ALL")
+    assert total_change == Decimal(data["After"]["CostPerMonth"]) - Decimal(data["Before"]["CostPerMonth"])
+
+
+def test_diff_table_and_tsv_with_cost() -> None:
+    text = _diff("table")
+    assert text.splitlines()[1].endswith("Change%  Cost/month  Cost change")
+    assert PRICED_COST.total is not None and GROWN_COST.total is not None
+    change = signed_money(GROWN_COST.total - PRICED_COST.total)
+    assert f"Cost change: {change} per month" in text
+    assert f"Both snapshots priced with the same prices: {GROWN_COST.describe_sources()}." in text
+    assert [line for line in text.splitlines() if line != line.rstrip()] == []
+    rows = _rows(_diff("tsv"), "tsv")
+    assert list(rows[0])[-4:] == ["CostBefore", "CostAfter", "CostChange", "Prices"]
+    assert all(EXACT.fullmatch(r["CostAfter"]) for r in rows)
+    lines = [json.loads(line) for line in _diff("ndjson").splitlines()]
+    assert all("CostChange" in line and line["Prices"] for line in lines)
+
+
+def test_diff_with_an_unpriced_bucket_says_unknown() -> None:
+    text = _diff("table", SNAPSHOT, SNAPSHOT)
+    archive = next(line for line in text.splitlines() if line.startswith("archive-eu") and " ALL " in line)
+    assert archive.split()[-2:] == ["unknown", "unknown"]
+    assert "Cost change: unknown" in text
+    data = json.loads(_diff("json", SNAPSHOT, SNAPSHOT))
+    rows = {(c["Bucket"], c["StorageClass"]): c for c in data["Changes"]}
+    assert rows[("archive-eu", "ALL")]["CostChange"] is None
+    assert rows[("archive-eu", "FooBarStorage")]["CostAfter"] is None
+    assert rows[("archive-eu", "GLACIER")]["CostChange"] == "0.000000"
+    assert rows[("logs", "ALL")]["CostChange"] == "0.000000"
+    assert data["After"]["CostPerMonth"] is None
+
+
+def test_diff_without_cost_is_unchanged() -> None:
+    from s3_storage_analyser.diff import diff
+    from s3_storage_analyser.render.diff import render_diff
+
+    for fmt in ("table", "tsv", "json", "ndjson"):
+        plain = render_diff(diff(PRICED, GROWN), (1, PRICED), (2, GROWN), fmt, None)
+        assert (
+            "Cost" not in plain
+            and render_diff(diff(PRICED, GROWN), (1, PRICED), (2, GROWN), fmt, None, cost=None) == plain
+        )
+
+
+def test_history_lists_each_snapshots_cost() -> None:
+    from s3_storage_analyser.render.history import price_history, render_history
+    from s3_storage_analyser.store import SnapshotSummary
+
+    snapshots = {1: PRICED, 2: GROWN, 3: SNAPSHOT}
+    rows = [
+        SnapshotSummary(i, s.taken_at, s.strategy, len(s.buckets), s.total.objects, s.total.bytes, len(s.failures))
+        for i, s in snapshots.items()
+    ]
+    costs = price_history([1, 2, 3], snapshots.__getitem__, BOOK)
+    data = json.loads(render_history(rows, "json", cost=costs))["Snapshots"]
+    assert [d["CostPerMonth"] for d in data] == [money(PRICED_COST.priced), money(GROWN_COST.priced), None]
+    assert data[2]["PricedPerMonth"] == money(COST.priced)
+    assert data[0]["Prices"] == [{"Source": s.name, "Date": s.date.isoformat(), "Kind": s.kind} for s in BOOK.sources]
+    table = render_history(rows, "table", cost=costs)
+    assert table.splitlines()[0].split()[-1] == "Cost/month"
+    assert table.splitlines()[1].endswith(humanise_money(PRICED_COST.priced))
+    assert table.splitlines()[3].endswith(f"≥{humanise_money(COST.priced)}")
+    assert f"Prices (the same for every snapshot): {COST.describe_sources()}." in table
+    tsv = _rows(render_history(rows, "tsv", cost=costs), "tsv")
+    assert [r["Cost/month"] for r in tsv] == [money(PRICED_COST.priced), money(GROWN_COST.priced), ""]
+    assert render_history(rows, "tsv") == render_history(rows, "tsv", cost=None)
+    assert "Cost" not in render_history(rows, "table")
+    unpriced = json.loads(render_history(rows, "ndjson", cost={1: costs[1]}).splitlines()[1])
+    assert unpriced["CostPerMonth"] is None  # a snapshot left out is unknown, not 0
