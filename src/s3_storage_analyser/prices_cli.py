@@ -7,7 +7,6 @@ show`` reads no AWS: it layers ``--prices FILE`` over the cache over the shipped
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Sequence
 
 import click
@@ -16,8 +15,8 @@ from rich.table import Table
 
 from .aws import Aws, AwsOptions, check_endpoint_url, check_region
 from .errors import AwsError, UsageError
-from .pricing.book import FORMAT, Price, PriceBook, PriceSource
-from .pricing.pricelist import PRICING_REGION, SOURCE_NAME, fetch, write_cache
+from .pricing.book import ANY_REGION, Price, PriceBook, PriceSource, PriceTable, table_to_json
+from .pricing.pricelist import PRICING_REGION, SOURCE_NAME, fetch, plain, write_cache
 from .render.delimited import write_rows
 from .render.table import strip_trailing
 from .safetext import printable
@@ -106,55 +105,60 @@ def update_command(
 
 
 def effective(book: PriceBook, regions: Sequence[str]) -> list[Price]:
-    """Every (region, item) some source prices, as the book prices it: the first source that has it wins."""
+    """Every (region, item) some source prices, as the first source that has it prices it (before any
+    discount: ``Price.tiers`` as the source gives them)."""
     pairs = {key for table in book.tables for key in table.prices}
     shown_regions = sorted({region for region, _item in pairs} if not regions else set(regions))
     items = sorted({item for _region, item in pairs})
     found = []
     for region in shown_regions:
         for item in items:
-            price = book.price(region, item)
-            if price is not None:
-                found.append(price)
+            for table in book.tables:  # as PriceBook.price looks them up, but before the discount
+                tiers = table.prices.get((region, item)) or table.prices.get((ANY_REGION, item))
+                if tiers:
+                    found.append(Price(item, region, tiers, table.source))
+                    break
     return found
 
 
-def _source_dict(source: PriceSource) -> dict[str, str]:
-    return {"name": source.name, "date": source.date.isoformat(), "kind": source.kind, "discount": str(source.discount)}
+def as_prices_file(prices: Sequence[Price], book: PriceBook) -> str:
+    """The effective prices in the prices file format (``--prices`` reads it back to the same prices): each
+    row as its source gives it, the book's discount once, the newest source's date."""
+    used = [source for source in book.sources if any(p.source == source for p in prices)]
+    source = PriceSource(
+        "Effective prices from " + ", ".join(f"{s.kind} {s.date.isoformat()}" for s in used),
+        max(s.date for s in used),
+        "file",
+        book.discount,
+    )
+    rows = {(p.region, p.item): p.tiers for p in prices}
+    return table_to_json(PriceTable(source, rows))
 
 
 def render_prices(prices: Sequence[Price], book: PriceBook, fmt: str) -> str:
+    if fmt == "json":
+        return as_prices_file(prices, book)
+    keep = 1 - book.discount
     rows = [
-        (p.region, p.item, str(tier.from_gb), str(tier.usd), unit_of(p.item), p.source.name, p.source.date.isoformat())
+        (p.region, p.item, plain(tier.from_gb), plain(tier.usd * keep), unit_of(p.item), p.source.name, p.source.date)
         for p in prices
         for tier in p.tiers
     ]
-    if fmt == "json":
-        document = {
-            "format": FORMAT,
-            "currency": "USD",
-            "sources": [_source_dict(source) for source in book.sources],
-            "discount": str(book.discount),
-            "prices": [
-                {"region": r, "item": i, "from_gb": f, "usd": u, "unit": n, "source": s, "date": d}
-                for r, i, f, u, n, s, d in rows
-            ],
-        }
-        return json.dumps(document, indent=1, ensure_ascii=True) + "\n"
     if fmt == "csv":
-        return write_rows([("region", "item", "from_gb", "usd", "unit", "source", "date"), *rows], "csv")
+        names = ("region", "item", "from_gb", "usd", "unit", "source", "date")
+        return write_rows([names, *((*row[:-1], row[-1].isoformat()) for row in rows)], "csv")
     table = Table(box=None, header_style="bold", pad_edge=False)
     for header in ("Region", "Item", "From", "USD", "Per", "Source"):
         table.add_column(header, justify="right" if header in ("From", "USD") else "left")
     kinds = {p.source.name: p.source.kind for p in prices}
     for region, item, start, usd, unit, source, when in rows:
-        table.add_row(region, item, start, usd, unit, f"{kinds[source]} {when}")
+        table.add_row(region, item, start, usd, unit, f"{kinds[source]} {when.isoformat()}")
     buffer = io.StringIO()
     Console(file=buffer, width=100_000, no_color=True, highlight=False).print(table)
     notes = [f"{source.kind}: {source.describe()}" for source in book.sources if source.name in kinds]
     if book.discount:
-        notes.append(f"Prices shown with the discount {book.discount * 100:f}% already taken off.")
-    notes.append("Tiered items start each tier at From (GB-months for storage, the Per unit otherwise).")
+        notes.append(f"USD is after the discount of {book.discount * 100:f}% the prices file gives.")
+    notes.append("A tiered item's tier starts at From (GB-months for storage, the Per unit otherwise).")
     return strip_trailing(buffer.getvalue()) + "".join(printable(note) + "\n" for note in notes)
 
 

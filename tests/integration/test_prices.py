@@ -3,6 +3,8 @@ own pricing client parses, and ``s3sa prices show`` over the layered sources."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -256,30 +258,40 @@ def test_an_item_priced_twice_differently_is_left_out_and_named(cli: Any, pricin
 # --- prices show -------------------------------------------------------------------------------------
 
 
+def _csv_rows(text: str) -> dict[tuple[str, str, str], dict[str, str]]:
+    return {(r["region"], r["item"], r["from_gb"]): r for r in csv.DictReader(io.StringIO(text))}
+
+
 def test_show_layers_file_over_cache_over_shipped(cli: Any, pricing: FakePricing, tmp_path: Path) -> None:
     catalogue(pricing)
     assert update(cli, pricing, tmp_path / "cache").code == 0
     prices_file = tmp_path / "negotiated.csv"
     prices_file.write_text(
-        "# source: ACME negotiated rates\n# date: 2026-09-01\n"
+        "# source: ACME negotiated rates\n# date: 2026-09-01\n# discount: 0.10\n"
         "region,item,from_gb,usd\neu-west-1,storage/STANDARD,0,0.02\n"
     )
-    result = cli(
-        "prices", "show", "--prices", str(prices_file), "--cache-dir", str(tmp_path / "cache"),
-        "--region", "eu-west-1", "--region", "ap-southeast-1", "--fmt", "json",
-    )  # fmt: skip
+    flags = ("--prices", str(prices_file), "--cache-dir", str(tmp_path / "cache"))
+    regions = ("--region", "eu-west-1", "--region", "ap-southeast-1")
+    result = cli("prices", "show", *flags, *regions, "--fmt", "csv")
     assert result.code == 0, result.stderr
-    document = json.loads(result.stdout)
-    assert [s["kind"] for s in document["sources"]] == ["file", "pricelist", "shipped"]
-    rows = {(r["region"], r["item"], r["from_gb"]): r for r in document["prices"]}
+    rows = _csv_rows(result.stdout)
     standard = rows[("eu-west-1", "storage/STANDARD", "0")]
-    assert (standard["usd"], standard["source"], standard["date"]) == ("0.02", "ACME negotiated rates", "2026-09-01")
+    # 10% off every price the report uses, the file's own too.
+    assert (standard["usd"], standard["source"], standard["date"]) == ("0.018", "ACME negotiated rates", "2026-09-01")
     assert ("eu-west-1", "storage/STANDARD", "51200") not in rows  # the file's one tier replaces all three
     gmd = rows[("eu-west-1", "cloudwatch/GetMetricData", "0")]
-    assert (gmd["usd"], gmd["source"], gmd["unit"]) == ("0.01", "AWS Price List API", "1,000 metrics")
+    assert (gmd["usd"], gmd["source"], gmd["unit"]) == ("0.009", "AWS Price List API", "1,000 metrics")
     singapore = rows[("ap-southeast-1", "storage/STANDARD", "0")]  # only the shipped table prices it
-    assert (singapore["usd"], singapore["date"]) == ("0.025", "2026-07-01")
-    assert {r["region"] for r in document["prices"]} == {"eu-west-1", "ap-southeast-1"}
+    assert (singapore["usd"], singapore["date"]) == ("0.0225", "2026-07-01")
+    assert {region for region, _item, _from in rows} == {"eu-west-1", "ap-southeast-1"}
+    # --fmt json is a prices file: read back with --prices alone, it gives the same prices.
+    document = cli("prices", "show", *flags, *regions, "--fmt", "json")
+    assert document.code == 0, document.stderr
+    assert json.loads(document.stdout)["discount"] == "0.10"
+    (tmp_path / "effective.json").write_text(document.stdout)
+    alone = ("--prices", str(tmp_path / "effective.json"), "--cache-dir", str(tmp_path / "empty"))
+    again = _csv_rows(cli("prices", "show", *alone, *regions, "--fmt", "csv").stdout)
+    assert {k: r["usd"] for k, r in again.items() if k in rows} == {k: r["usd"] for k, r in rows.items()}
 
 
 def test_show_table_and_csv(cli: Any, pricing: FakePricing, tmp_path: Path) -> None:
