@@ -161,6 +161,9 @@ def generate() -> str:
         command = main.commands[name]
         summary = _cell((command.help or "").split("\n\n")[0])
         lines += ["", f"### `s3-storage-analyser {name}`", "", summary, "", *_rows(command, settings)]
+        for sub_name, sub in sorted(getattr(command, "commands", {}).items()):  # a group's commands (prices)
+            sub_summary = _cell((sub.help or "").split("\n\n")[0])
+            lines += ["", f"### `s3-storage-analyser {name} {sub_name}`", "", sub_summary, "", *_rows(sub, settings)]
     lines += ["", END]
     return "\n".join(lines)
 
