@@ -79,6 +79,8 @@ def update_command(
     if endpoint_url is not None:
         check_endpoint_url(endpoint_url)
     aws = Aws(AwsOptions(endpoint_url=endpoint_url, profile=profile, region=PRICING_REGION))
+    scope = ", ".join(wanted) if wanted else "every region: a minute or two"
+    click.echo(f"Reading S3 prices from the {SOURCE_NAME} ({scope})...", err=True)
     table, translation = fetch(aws, wanted)
     if not table.prices:
         where = f" for {', '.join(wanted)}" if wanted else ""
