@@ -60,8 +60,8 @@ def toy() -> Iterator[Dimension]:
     DIMENSIONS.update(before)
 
 
-def test_the_registry_holds_the_five_dimensions_in_cli_order() -> None:
-    assert list(DIMENSIONS) == ["prefix", "storage-class", "age", "size", "extension"]
+def test_the_registry_holds_the_six_dimensions_in_cli_order() -> None:
+    assert list(DIMENSIONS) == ["prefix", "storage-class", "age", "age-class", "size", "extension"]
     assert DIMENSIONS["age"].labels == AGE_LABELS and DIMENSIONS["size"].labels == SIZE_LABELS
     assert dimensions_shaped_by("limit") == ("prefix", "extension")
     assert dimensions_shaped_by("depth") == dimensions_shaped_by("delimiter") == ("prefix",)
