@@ -83,6 +83,11 @@ REPLACES_NOTE = (
     "(it keeps the bucket's own rules), not a rule on its own."
 )
 
+NOT_READ_NOTE = (
+    "Lifecycle rules were not read (the service reads none): rules are suggested whether or not the bucket has "
+    "them, and buckets without rules are not named; `s3sa advise` reads them."
+)
+
 
 @dataclass(frozen=True)
 class Lifecycle:
@@ -322,8 +327,10 @@ class _Context:
     def caveats_for(self, kind: str, extra: Sequence[str] = ()) -> tuple[str, ...]:
         _, partial = _covered(kind, self.lifecycle)
         found = [*extra, *partial]
-        if self.lifecycle.status == "denied":
+        if self.lifecycle.status in ("denied", "error"):
             found.append("The bucket's lifecycle rules could not be read: it may have such a rule already.")
+        elif self.lifecycle.status == "not-read":
+            found.append("The bucket's lifecycle rules were not read (s3sa advise reads them): it may have this rule.")
         return tuple(found)
 
     def wants(self, kind: str) -> bool:
@@ -768,6 +775,8 @@ def advise(
         buckets.append(BucketAdvice(report.bucket.name, report.bucket.region, lifecycle, tuple(findings)))
     buckets = [_with_configuration(b) for b in buckets]
     notes = [ESTIMATE_NOTE]
+    if any(b.lifecycle.status == "not-read" for b in buckets):
+        notes.append(NOT_READ_NOTE)
     if any(b.configuration for b in buckets):
         notes.append(REPLACES_NOTE)
     return Advice(

@@ -6,8 +6,10 @@ import json
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from ..pricing.advise import Advice, BucketAdvice, Finding, jsonable
-from ..pricing.cost import MICRO
+from ..model import Snapshot
+from ..pricing.advise import Advice, BucketAdvice, Finding, advise, jsonable
+from ..pricing.book import PriceBook
+from ..pricing.cost import MICRO, SnapshotCost
 from ..safetext import printable
 from .columns import format_instant
 from .jsonfmt import dumps
@@ -155,3 +157,9 @@ def render_advice(advice: Advice, fmt: str) -> str:
     if fmt == "table":
         return render_table(advice)
     return dumps(advice_dict(advice), indent=2 if fmt == "json_pretty" else None) + "\n"
+
+
+def stored_advice_json(snapshot: Snapshot, cost: SnapshotCost, book: PriceBook, *, indent: int | None = None) -> str:
+    """The service's advice for a stored snapshot: its findings under the book, lifecycle rules not read
+    (a GET never calls AWS), so the rules are suggested with that caveat."""
+    return dumps(advice_dict(advise(snapshot, cost, book, {})), indent=indent) + "\n"
