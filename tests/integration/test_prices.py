@@ -173,6 +173,17 @@ def test_access_denied_names_the_permission(cli: Any, pricing: FakePricing, tmp_
     assert read_cache(str(tmp_path)) is None
 
 
+def test_no_credentials_is_the_credentials_error(
+    cli: Any, pricing: FakePricing, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    result = update(cli, pricing, tmp_path)
+    assert result.code == 1
+    assert "No AWS credentials were found" in result.stderr
+    assert not pricing.requests
+
+
 def test_endpoint_from_the_environment(cli: Any, pricing: FakePricing, tmp_path: Path, monkeypatch: Any) -> None:
     catalogue(pricing)
     monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", pricing.url)

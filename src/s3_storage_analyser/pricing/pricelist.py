@@ -141,7 +141,7 @@ def _invalid(where: str, what: str) -> AwsError:
     return AwsError(
         f"The AWS Price List answer is not usable ({where}): {what}.",
         code=INVALID,
-        hint="Retry `s3sa prices update` later; the shipped prices (or --prices FILE) are used meanwhile.",
+        hint="Nothing was cached: reports keep the prices cached before (or the shipped ones). Retry later.",
     )
 
 
