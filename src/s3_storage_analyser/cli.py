@@ -441,11 +441,19 @@ def _env_fmt(fmt: str, allowed: Sequence[str] = _HISTORY_FORMATS) -> str:
 @DB_SETTING.option()
 @_history_fmt
 @click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True, help="Newest N snapshots.")
-def history_command(db: str | None, fmt: str, limit: int) -> None:
-    """Stored snapshots: when, strategy, buckets, totals."""
+@cost_options
+def history_command(db: str | None, fmt: str, limit: int, prices: str | None, no_cost: bool) -> None:
+    """Stored snapshots: when, strategy, buckets, totals, and each one's monthly cost at today's prices."""
     fmt = _env_fmt(fmt)
+    book = price_book(prices, no_cost)
     store = _open_store(db, read_only=True)
-    click.echo(render_history(store.history(limit), fmt), nl=False)
+    rows = store.history(limit)
+    cost = None
+    if book is not None:
+        from .render.costs import price_history
+
+        cost = price_history((row.id for row in rows), store.load, book)
+    click.echo(render_history(rows, fmt, cost=cost), nl=False)
 
 
 @main.command("show")
@@ -487,13 +495,26 @@ def show_command(
 @DB_SETTING.option()
 @_history_fmt
 @_unit
-def diff_command(before: int | None, after: int | None, db: str | None, fmt: str, unit: str | None) -> None:
-    """Growth per bucket and storage class between snapshots A and B (default: the last two)."""
+@cost_options
+def diff_command(
+    before: int | None,
+    after: int | None,
+    db: str | None,
+    fmt: str,
+    unit: str | None,
+    prices: str | None,
+    no_cost: bool,
+) -> None:
+    """Growth per bucket and storage class between snapshots A and B (default: the last two), in bytes and
+    in monthly cost (both priced with the same prices, so the change is the storage's, not the prices')."""
     fmt, parsed_unit = _env_fmt(fmt), parse_unit(unit) if unit else None
+    book = price_book(prices, no_cost)
     store = _open_store(db, read_only=True)
     before, after = store.diff_pair(before, after)
     old, new = store.load(before), store.load(after)
-    click.echo(render_diff(diff(old, new), (before, old), (after, new), fmt, parsed_unit), nl=False)
+    old_cost, new_cost = costed(old, book), costed(new, book)
+    pair = (old_cost, new_cost) if old_cost is not None and new_cost is not None else None
+    click.echo(render_diff(diff(old, new), (before, old), (after, new), fmt, parsed_unit, cost=pair), nl=False)
 
 
 main.add_command(prices_group)
@@ -539,6 +560,7 @@ main.add_command(advise_command)
 )
 @DB_SETTING.option()
 @scan_options
+@cost_options
 def serve_command(
     host: str,
     port: int,
@@ -568,6 +590,7 @@ def serve_command(
     every = parse_duration(interval)
     args = ReportArgs.from_flags(flags)
     args.scan.validate()
+    book = price_book(args.prices, args.no_cost, args.scan.cache_dir)
     auth = load_auth(host, Path(token_file) if token_file else None, no_auth)
     limits = Limits(header_timeout=read_timeout, body_timeout=read_timeout, max_connections=max_connections)
     # Bind before the history is opened and before any scan: a busy port or a bad host ends here.
@@ -588,6 +611,7 @@ def serve_command(
         metrics_auth=metrics_auth,
         initial_scan=not no_initial_scan,
         limits=limits,
+        book=book,
     )
 
 

@@ -135,3 +135,29 @@ def test_show_prices_a_stored_snapshot_with_the_prices_given_now(
     assert Decimal(data["Cost"]["PerMonth"]) > 0
     bare = cli("show", "--db", db, "--fmt", "json", "--no-cost")
     assert "Cost" not in json.loads(bare.stdout)
+
+
+def test_history_and_diff_price_both_snapshots_with_the_same_prices(
+    cli: Cli, account: str, prices_file: Path, tmp_path: Path
+) -> None:
+    db = str(tmp_path / "history.sqlite3")
+    first = cli("--endpoint-url", account, "--strategy", "list", "--save", "--db", db, "-q", "--no-cost")
+    assert first.code == EXIT_OK, first.stderr
+    hot = make_bucket(account, "hot")
+    hot.put_object(Bucket="hot", Key="more", Body=b"m" * 1024 * KIB)  # one MiB more of Standard
+    second = cli("--endpoint-url", account, "--strategy", "list", "--save", "--db", db, "-q", "--no-cost")
+    assert second.code == EXIT_OK, second.stderr
+
+    history = json.loads(cli("history", "--db", db, "--fmt", "json", "--prices", str(prices_file)).stdout)
+    costs = {s["Id"]: Decimal(s["CostPerMonth"]) for s in history["Snapshots"]}
+    rate = Decimal("0.02") * Decimal("0.9")
+    # Each amount is rounded to a micro-dollar on its own: the change is that of hot's rounded amounts.
+    one_mib = _usd(4 * 1024 * KIB / GIB * rate) - _usd(3 * 1024 * KIB / GIB * rate)
+    assert costs[2] - costs[1] == one_mib
+
+    changes = json.loads(cli("diff", "--db", db, "--fmt", "json", "--prices", str(prices_file)).stdout)["Changes"]
+    hot_all = next(c for c in changes if c["Bucket"] == "hot" and c["StorageClass"] == "ALL")
+    assert Decimal(hot_all["CostChange"]) == one_mib
+    assert Decimal(hot_all["CostAfter"]) - Decimal(hot_all["CostBefore"]) == one_mib
+    table = cli("diff", "--db", db, "--prices", str(prices_file))
+    assert table.code == EXIT_OK and "Test rates (2026-11-01)" in table.stdout

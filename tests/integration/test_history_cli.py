@@ -84,14 +84,14 @@ def test_history_lists_both_newest_first(saved_twice: dict[str, Any], cli: Any) 
     assert all(s["Buckets"] == 2 and s["Failures"] == 0 and s["Strategy"] == "cloudwatch" for s in snapshots)
     assert snapshots[0]["TakenAt"] >= snapshots[1]["TakenAt"]
 
-    table = cli("history", "--db", db)
+    table = cli("history", "--db", db, "--no-cost")
     assert table.code == 0, table.stderr
     lines = table.stdout.splitlines()
     assert lines[0].split()[:3] == ["Id", "Taken", "(UTC)"]
     assert [line.split()[0] for line in lines[1:]] == ["2", "1"]
     assert "cloudwatch" in lines[1]
 
-    tsv = cli("history", "--db", db, "--fmt", "tsv", "--limit", "1")
+    tsv = cli("history", "--db", db, "--fmt", "tsv", "--limit", "1", "--no-cost")
     assert tsv.code == 0, tsv.stderr
     rows = list(csv.reader(io.StringIO(tsv.stdout), delimiter="\t"))
     assert rows[0] == ["Id", "TakenAt", "Strategy", "Buckets", "Files", "Bytes", "Failures"]
@@ -114,7 +114,7 @@ def test_show_renders_the_saved_reports(saved_twice: dict[str, Any], cli: Any) -
 
 def test_diff_defaults_to_the_last_two(saved_twice: dict[str, Any], cli: Any) -> None:
     db = saved_twice["db"]
-    result = cli("diff", "--db", db, "--fmt", "json")
+    result = cli("diff", "--db", db, "--fmt", "json", "--no-cost")
     assert result.code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["Before"]["Id"] == 1
@@ -137,13 +137,13 @@ def test_diff_defaults_to_the_last_two(saved_twice: dict[str, Any], cli: Any) ->
     assert beta
     assert all(c["BytesChange"] == 0 for c in beta)
 
-    explicit = cli("diff", "1", "2", "--db", db, "--fmt", "json")
+    explicit = cli("diff", "1", "2", "--db", db, "--fmt", "json", "--no-cost")
     assert explicit.code == 0, explicit.stderr
     assert json.loads(explicit.stdout) == doc
 
 
 def test_diff_as_tsv(saved_twice: dict[str, Any], cli: Any) -> None:
-    result = cli("diff", "--db", saved_twice["db"], "--fmt", "tsv")
+    result = cli("diff", "--db", saved_twice["db"], "--fmt", "tsv", "--no-cost")
     assert result.code == 0, result.stderr
     rows = list(csv.reader(io.StringIO(result.stdout), delimiter="\t"))
     assert rows[0] == ["Bucket", "StorageClass", "Before", "After", "Change", "FilesBefore", "FilesAfter"]
