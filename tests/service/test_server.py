@@ -19,6 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from s3_storage_analyser.errors import UsageError
 from s3_storage_analyser.model import Failure, Snapshot
+from s3_storage_analyser.pricing.book import PriceBook, book
+from s3_storage_analyser.pricing.shipped import shipped_table
 from s3_storage_analyser.server.app import FORMATS, create_app
 from s3_storage_analyser.server.auth import AuthConfig, load_auth
 from s3_storage_analyser.server.scanner import Scanner
@@ -34,10 +36,18 @@ HEALTH_PREFIX = "s3_analyser_"
 class Service:
     """One app around a store and a scanner; ``client`` talks to it in-process."""
 
-    def __init__(self, store: Store, run_scan: Callable[[], Snapshot], *, metrics_auth: bool, token: str | None):
+    def __init__(
+        self,
+        store: Store,
+        run_scan: Callable[[], Snapshot],
+        *,
+        metrics_auth: bool,
+        token: str | None,
+        book: PriceBook | None = None,
+    ):
         self.store = store
         self.scanner = Scanner(run_scan, store, None)
-        self.app = create_app(store, self.scanner, AuthConfig(token), metrics_auth=metrics_auth)
+        self.app = create_app(store, self.scanner, AuthConfig(token), metrics_auth=metrics_auth, book=book)
         self.client = TestClient(self.app)
 
     def wait_for_scan(self, scan_id: int) -> dict[str, Any]:
@@ -69,9 +79,14 @@ def service(store: Store) -> Iterator[Callable[..., Service]]:
         metrics_auth: bool = True,
         token: str | None = TOKEN,
         start: bool = True,
+        book: PriceBook | None = None,
     ) -> Service:
         svc = Service(
-            store, run_scan or (lambda: rich_snapshot(T0 + timedelta(days=1))), metrics_auth=metrics_auth, token=token
+            store,
+            run_scan or (lambda: rich_snapshot(T0 + timedelta(days=1))),
+            metrics_auth=metrics_auth,
+            token=token,
+            book=book,
         )
         if start:
             svc.scanner.start(scan_now=False)
@@ -314,13 +329,19 @@ def test_snapshots_list(seeded: Service) -> None:
     assert_error(seeded.client.get("/api/v1/snapshots?limit=0", headers=AUTH), 400, "BadRequest")
 
 
-def test_snapshots_list_is_what_history_prints(seeded: Service, cli: Any) -> None:
-    """One shape for the same data: the API's list is ``history``'s output, in every format."""
+def test_snapshots_list_is_what_history_prints(seeded: Service, cli: Any, service: Callable[..., Service]) -> None:
+    """One shape for the same data: the API's list is ``history``'s output, in every format, with and without
+    cost (the CLI prices with the shipped table when no --prices file or Price List cache is there)."""
+    priced = service(book=book([shipped_table()]))
     for fmt in ("json", "tsv", "csv", "table"):
         printed = cli("history", "--db", str(seeded.store.path), "--fmt", fmt)
         assert printed.code == 0, printed.stderr
-        served = seeded.client.get("/api/v1/snapshots", params={"fmt": fmt}, headers=AUTH)
+        served = priced.client.get("/api/v1/snapshots", params={"fmt": fmt}, headers=AUTH)
         assert served.status_code == 200
+        assert served.text == printed.stdout, fmt
+        printed = cli("history", "--db", str(seeded.store.path), "--fmt", fmt, "--no-cost")
+        assert printed.code == 0, printed.stderr
+        served = seeded.client.get("/api/v1/snapshots", params={"fmt": fmt}, headers=AUTH)
         assert served.text == printed.stdout, fmt
     by_accept = seeded.client.get("/api/v1/snapshots", headers={**AUTH, "Accept": "text/csv"})
     assert by_accept.headers["content-type"].startswith("text/csv")

@@ -30,8 +30,11 @@ from .. import __version__
 from ..diff import diff
 from ..errors import AnalyserError, NoSnapshotError, NotFoundError
 from ..model import Snapshot
+from ..pricing.book import PriceBook
+from ..pricing.cost import SnapshotCost, cost_snapshot
 from ..render import render
 from ..render.columns import format_instant
+from ..render.costs import CostSummary
 from ..render.diff import render_diff
 from ..render.history import render_history
 from ..render.jsonfmt import dumps, snapshot_dict
@@ -42,6 +45,7 @@ from .head import HeadAsGet
 from .metrics import health_exposition, snapshot_exposition
 from .negotiate import negotiate
 from .scanner import Scanner, ScanStatus
+from .schemas import DiffJson, HistoryJson, ReportJson, json_content
 
 log = logging.getLogger("s3_storage_analyser.server")
 
@@ -91,6 +95,11 @@ _REPORT_CONTENT: dict[int | str, dict[str, Any]] = {
         "content": {media.split(";")[0]: {} for media in dict.fromkeys(MEDIA_TYPES.values())},
     }
 }
+_MEDIA = [media.split(";")[0] for media in dict.fromkeys(MEDIA_TYPES.values())]
+_ANSWER = "The answer, in the format asked (fmt, else Accept); as JSON:"
+_REPORT_JSON = json_content(ReportJson, _MEDIA, f"{_ANSWER} the report, with its monthly cost when priced")
+_HISTORY_JSON = json_content(HistoryJson, _MEDIA, f"{_ANSWER} the snapshots, each with its monthly cost when priced")
+_DIFF_JSON = json_content(DiffJson, _MEDIA, f"{_ANSWER} the changes, with the cost changes when priced")
 
 
 class _LatestCache:
@@ -136,6 +145,53 @@ class _RenderCache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return body
+
+
+class _CostCache:
+    """Each stored snapshot's cost under the service's one price book: neither ever changes, so it is kept.
+
+    Whole costs (per bucket) for the few snapshots being rendered, small summaries for the history.
+    """
+
+    def __init__(self, book: PriceBook | None, size: int = 8, summaries: int = 10_000) -> None:
+        self.book = book
+        self._size = size
+        self._max_summaries = summaries
+        self._costs: OrderedDict[int, SnapshotCost] = OrderedDict()
+        self._summaries: OrderedDict[int, CostSummary] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, snapshot_id: int, snapshot: Snapshot) -> SnapshotCost | None:
+        if self.book is None:
+            return None
+        with self._lock:
+            if snapshot_id in self._costs:
+                self._costs.move_to_end(snapshot_id)
+                return self._costs[snapshot_id]
+        cost = cost_snapshot(snapshot, self.book)  # outside the lock: pure arithmetic on the snapshot
+        with self._lock:
+            self._costs[snapshot_id] = cost
+            while len(self._costs) > self._size:
+                self._costs.popitem(last=False)
+            self._summaries[snapshot_id] = CostSummary.of(cost)
+        return cost
+
+    def summaries(self, ids: list[int], load: Callable[[int], Snapshot]) -> dict[int, CostSummary] | None:
+        """The history's costs; a snapshot not yet priced is loaded and priced once."""
+        if self.book is None:
+            return None
+        out: dict[int, CostSummary] = {}
+        for snapshot_id in ids:
+            with self._lock:
+                found = self._summaries.get(snapshot_id)
+            if found is None:
+                found = CostSummary.of(cost_snapshot(load(snapshot_id), self.book))
+                with self._lock:
+                    self._summaries[snapshot_id] = found
+                    while len(self._summaries) > self._max_summaries:
+                        self._summaries.popitem(last=False)
+            out[snapshot_id] = found
+        return out
 
 
 def _negotiate(fmt: str | None, accept: str) -> str:
@@ -193,8 +249,13 @@ _BEARER = HTTPBearer(
 )
 
 
-def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth: bool = True) -> FastAPI:
-    """Build the app around an injected store, scanner and auth (nothing global)."""
+def create_app(
+    store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth: bool = True, book: PriceBook | None = None
+) -> FastAPI:
+    """Build the app around an injected store, scanner and auth (nothing global).
+
+    With a price ``book`` every report, history, diff and /metrics answer carries the monthly cost.
+    """
     app = FastAPI(
         title="s3-storage-analyser",
         version=__version__,
@@ -205,6 +266,7 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
     )
     latest = _LatestCache(store)
     cache = _RenderCache()
+    costs = _CostCache(book)
 
     def require_token(
         request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)]
@@ -264,14 +326,16 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         return found
 
     def rendered(snapshot_id: int, snapshot: Snapshot, fmt: str) -> Response:
-        body = cache.get((snapshot_id, fmt), lambda: render(snapshot, fmt).encode())
+        body = cache.get(
+            (snapshot_id, fmt), lambda: render(snapshot, fmt, cost=costs.of(snapshot_id, snapshot)).encode()
+        )
         return Response(body, media_type=MEDIA_TYPES[fmt])
 
     @app.get(
         "/",
         dependencies=authed,
         summary="The latest report (the endpoint of 0.1)",
-        responses={**_REPORT_CONTENT, **_errors(400, 401, 503)},
+        responses={**_REPORT_JSON, **_errors(400, 401, 503)},
     )
     def classic_report(request: Request, fmt: Annotated[Format | None, Query()] = None) -> Response:
         return rendered(*current(), _negotiate(fmt, request.headers.get("accept", "")))
@@ -280,7 +344,7 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         "/api/v1/report",
         dependencies=authed,
         summary="The latest report",
-        responses={**_REPORT_CONTENT, **_errors(400, 401, 503)},
+        responses={**_REPORT_JSON, **_errors(400, 401, 503)},
     )
     def report(request: Request, fmt: Annotated[Format | None, Query()] = None) -> Response:
         return rendered(*current(), _negotiate(fmt, request.headers.get("accept", "")))
@@ -289,7 +353,7 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
         "/api/v1/snapshots",
         dependencies=authed,
         summary="Stored snapshots, newest first",
-        responses={**_REPORT_CONTENT, **_errors(400, 401)},
+        responses={**_HISTORY_JSON, **_errors(400, 401)},
     )
     def snapshots(
         request: Request,
@@ -298,25 +362,28 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
     ) -> Response:
         """What ``history`` prints, in the same shapes."""
         chosen = _negotiate(fmt, request.headers.get("accept", ""))
-        return Response(render_history(store.history(limit), chosen), media_type=MEDIA_TYPES[chosen])
+        rows = store.history(limit)
+        priced = costs.summaries([r.id for r in rows], store.load)
+        return Response(render_history(rows, chosen, cost=priced), media_type=MEDIA_TYPES[chosen])
 
     @app.get(
         "/api/v1/snapshots/{snapshot_id}",
         dependencies=authed,
         summary="One stored snapshot",
-        responses={**_REPORT_CONTENT, **_errors(400, 401, 404)},
+        responses={**_REPORT_JSON, **_errors(400, 401, 404)},
     )
     def snapshot(snapshot_id: int, fmt: Annotated[Format | None, Query()] = None) -> Response:
         found = store.load(snapshot_id)
         if fmt is None:
-            return Response(dumps({"Id": snapshot_id, **snapshot_dict(found)}), media_type="application/json")
+            body = {"Id": snapshot_id, **snapshot_dict(found, costs.of(snapshot_id, found))}
+            return Response(dumps(body), media_type="application/json")
         return rendered(snapshot_id, found, fmt)
 
     @app.get(
         "/api/v1/diff",
         dependencies=authed,
         summary="Growth between two snapshots (default: the last two)",
-        responses={**_REPORT_CONTENT, **_errors(400, 401, 404)},
+        responses={**_DIFF_JSON, **_errors(400, 401, 404)},
     )
     def growth(
         a: Annotated[int | None, Query(description="older snapshot id")] = None,
@@ -325,7 +392,9 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
     ) -> Response:
         a, b = store.diff_pair(a, b)
         before, after = store.load(a), store.load(b)
-        body = render_diff(diff(before, after), (a, before), (b, after), fmt, None)
+        old, new = costs.of(a, before), costs.of(b, after)
+        pair = (old, new) if old is not None and new is not None else None
+        body = render_diff(diff(before, after), (a, before), (b, after), fmt, None, cost=pair)
         return Response(body, media_type=MEDIA_TYPES[fmt])
 
     @app.post(
@@ -370,7 +439,9 @@ def create_app(store: Store, scanner: Scanner, auth: AuthConfig, *, metrics_auth
     )
     def metrics() -> Response:
         found = latest.get()
-        gauges = cache.get((found[0], "metrics"), lambda: snapshot_exposition(found[1])) if found else b""
+        gauges = (
+            cache.get((found[0], "metrics"), lambda: snapshot_exposition(found[1], costs.of(*found))) if found else b""
+        )
         return Response(gauges + health_exposition(scanner.health), media_type=CONTENT_TYPE_LATEST)
 
     return app

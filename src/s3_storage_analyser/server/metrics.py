@@ -9,6 +9,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from ..model import Snapshot
+from ..pricing.cost import SnapshotCost
 from ..render.prometheus import SnapshotCollector
 from .scanner import ScanHealth
 
@@ -34,10 +35,10 @@ class HealthCollector(Collector):
         yield CounterMetricFamily("s3_analyser_scans", "Scans run, failed or not.", value=self.health.scans)
 
 
-def snapshot_exposition(snapshot: Snapshot) -> bytes:
-    """The snapshot's gauges: built once per snapshot (2,000 buckets take ~150 ms to encode)."""
+def snapshot_exposition(snapshot: Snapshot, cost: SnapshotCost | None = None) -> bytes:
+    """The snapshot's gauges (and cost gauges when priced): built once per snapshot (2,000 buckets take ~150 ms)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SnapshotCollector(snapshot))
+    registry.register(SnapshotCollector(snapshot, cost))
     return generate_latest(registry)
 
 

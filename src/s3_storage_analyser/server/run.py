@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from ..aws import Aws, AwsOptions
+from ..pricing.book import PriceBook
 from ..report import ScanOptions, scan
 from ..store import Store
 from .app import create_app
@@ -56,11 +57,15 @@ def serve(
     metrics_auth: bool = True,
     initial_scan: bool = True,
     limits: Limits | None = None,
+    book: PriceBook | None = None,
 ) -> None:
-    """Serve on an already bound ``listener`` until SIGINT/SIGTERM; the scanner starts only once it is bound."""
+    """Serve on an already bound ``listener`` until SIGINT/SIGTERM; the scanner starts only once it is bound.
+
+    With a price ``book`` the answers carry each snapshot's monthly cost.
+    """
     aws = Aws(aws_options)
     scanner = Scanner(lambda: scan(aws, options), store, interval)
-    app = create_app(store, scanner, auth, metrics_auth=metrics_auth)
+    app = create_app(store, scanner, auth, metrics_auth=metrics_auth, book=book)
     server = uvicorn.Server(uvicorn_config(app, limits or Limits()))
     host, port = listener.getsockname()[:2]
     log.info(
