@@ -154,6 +154,7 @@ class FakePricing:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out as two writes: no delayed-ACK stall
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
