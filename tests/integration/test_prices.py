@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from s3_storage_analyser.pricing.pricelist import read_cache
+from support.aws import make_bucket
 from support.fakepricing import FakePricing, product
 
 NEWEST = "2026-08-15T12:00:00Z"
@@ -336,3 +337,21 @@ def test_a_corrupt_cache_says_to_update_again(cli: Any, tmp_path: Path) -> None:
     result = cli("prices", "show", "--cache-dir", str(tmp_path))
     assert result.code == 2
     assert "is corrupt" in result.stderr and "Rerun `s3sa prices update`" in result.stderr
+
+
+def test_a_report_prices_with_the_cache(
+    cli: Any, pricing: FakePricing, aws_url: str, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """What `prices update` cached is what a report prices with, and names (S3SA_CACHE_DIR: the report's
+    --cache-dir is the inventory strategy's flag)."""
+    pricing.add(product("eu-west-1", "EU-TimedStorage-ByteHrs", "GB-Mo", "0.5000000000"))
+    assert update(cli, pricing, tmp_path).code == 0
+    make_bucket(aws_url, "priced-bucket", "eu-west-1").put_object(
+        Bucket="priced-bucket", Key="k", Body=b"x" * 1_000_000
+    )
+    monkeypatch.setenv("S3SA_CACHE_DIR", str(tmp_path))
+    result = cli("report", "--strategy", "list", "--endpoint-url", aws_url, "--fmt", "json")
+    assert result.code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["Buckets"][0]["CostPerMonth"] == "0.000466"  # 1,000,000 / 2^30 GB x $0.5
+    assert document["Cost"]["Prices"] == [{"Source": "AWS Price List API", "Date": "2026-07-01", "Kind": "pricelist"}]
