@@ -61,6 +61,7 @@ FORMATS = ("CSV", "Parquet", "ORC")
 NO_CLASS_FIELDS = tuple(f for f in ALL_FIELDS if f != "StorageClass")
 BREAKDOWN_FLAGS = (
     *("--by", "prefix", "--by", "size", "--by", "age", "--by", "extension", "--by", "storage-class"),
+    *("--by", "age-class"),
     *("--top", "5", "--depth", "2", "--limit", "4"),
 )
 
@@ -184,6 +185,15 @@ def as_unclassed(listed: dict[str, Any]) -> dict[str, Any]:
     breakdowns = dict(listed["Breakdowns"])
     breakdowns["storage-class"] = [{"Key": "STANDARD", "Files": listed["Files"], "Bytes": listed["Bytes"]}]
     breakdowns["top"] = [{**row, "StorageClass": "STANDARD"} for row in breakdowns["top"]]
+    bands: dict[str, list[int]] = {}  # age-class: every class is STANDARD, so one row per band
+    for row in breakdowns["age-class"]:
+        cell = bands.setdefault(row["Key"], [0, 0])
+        cell[0] += row["Files"]
+        cell[1] += row["Bytes"]
+    breakdowns["age-class"] = [
+        {"Key": band, "StorageClass": "STANDARD", "Files": files, "Bytes": size}
+        for band, (files, size) in bands.items()
+    ]
     out["Breakdowns"] = breakdowns
     return out
 
