@@ -185,6 +185,15 @@ def test_no_credentials_is_the_credentials_error(
     assert not pricing.requests
 
 
+def test_a_throttled_call_is_retried(cli: Any, pricing: FakePricing, tmp_path: Path) -> None:
+    catalogue(pricing)
+    pricing.throttle = 1
+    result = update(cli, pricing, tmp_path, "--region", "us-east-1")
+    assert result.code == 0, result.stderr
+    assert pricing.requests[0] == pricing.requests[1]  # the same page asked for again
+    assert cached(tmp_path)[("us-east-1", "requests/LIST")] == [("0", "0.005")]
+
+
 def test_endpoint_from_the_environment(cli: Any, pricing: FakePricing, tmp_path: Path, monkeypatch: Any) -> None:
     catalogue(pricing)
     monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", pricing.url)

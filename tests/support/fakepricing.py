@@ -99,6 +99,7 @@ class FakePricing:
     deny: bool = False
     # "huge-page": a page of more entries than MaxResults; "stuck-token": the same NextToken forever.
     hostile: str | None = None
+    throttle: int = 0  # answer this many requests with ThrottlingException first (botocore retries them)
     entries: list[Entry] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
@@ -135,6 +136,9 @@ class FakePricing:
                 "Message": "User: arn:aws:iam::123456789012:user/reader is not authorized to perform: "
                 "pricing:GetProducts",
             }
+        if self.throttle > 0:
+            self.throttle -= 1
+            return 400, {"__type": "ThrottlingException", "Message": "Rate exceeded"}
         found = self.matching(request)
         limit = int(request.get("MaxResults", 100))
         if self.hostile == "huge-page":
