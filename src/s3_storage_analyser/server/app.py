@@ -444,6 +444,23 @@ def create_app(
         )
         return Response(gauges + health_exposition(scanner.health), media_type=CONTENT_TYPE_LATEST)
 
+    @app.get(
+        "/api/v1/advice",
+        dependencies=authed,
+        summary="Savings for the latest snapshot, with the lifecycle rules that get them (estimates, as s3sa advise)",
+        responses={200: {"description": "The advice (JSON)", "content": {"application/json": {}}}, **_errors(401, 503)},
+    )
+    def advice() -> Response:
+        """Lifecycle rules are not read (a GET calls no AWS): each suggested rule says it may exist already."""
+        from ..render.advice import stored_advice_json
+
+        snapshot_id, snapshot = current()
+        cost = costs.of(snapshot_id, snapshot)
+        if cost is None or book is None:
+            raise NotFoundError("The service runs with --no-cost: there is no advice without prices.")
+        body = cache.get((snapshot_id, "advice"), lambda: stored_advice_json(snapshot, cost, book).encode())
+        return Response(body, media_type="application/json")
+
     return app
 
 
