@@ -382,9 +382,10 @@ def fetch(aws: Aws, regions: Sequence[str] = (), *, today: date | None = None) -
 
 
 def default_cache_dir() -> Path:
-    from ..inventory.fetch import default_cache_dir as inventory_default  # one default for --cache-dir
-
-    return inventory_default()
+    """The tool's cache root (``$XDG_CACHE_HOME/s3-storage-analyser``): the prices sit beside the
+    inventory's cache, not inside it."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "s3-storage-analyser"
 
 
 def cache_path(cache_dir: str | None) -> Path:
