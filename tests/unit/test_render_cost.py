@@ -25,7 +25,7 @@ from s3_storage_analyser.pricing.shipped import shipped_table
 from s3_storage_analyser.render import FORMATS, render
 from s3_storage_analyser.render.costs import humanise_money, signed_money
 from support.golden import golden
-from unit.test_render import GOLDEN_NAMES, SNAPSHOT
+from support.report_fixture import GOLDEN_NAMES, SNAPSHOT
 
 BOOK: PriceBook = book([shipped_table()])
 COST: SnapshotCost = cost_snapshot(SNAPSHOT, BOOK)
