@@ -80,7 +80,8 @@ ESTIMATE_NOTE = (
 )
 REPLACES_NOTE = (
     "PutBucketLifecycleConfiguration replaces a bucket's whole configuration: apply the configuration shown "
-    "(it keeps the bucket's own rules), not a rule on its own."
+    "(it keeps the bucket's own rules), not a rule on its own; it leaves TransitionDefaultMinimumObjectSize at "
+    "S3's default (objects under 128 KiB are not transitioned)."
 )
 
 NOT_READ_NOTE = (
@@ -732,7 +733,7 @@ def _unavailable(snapshot: Snapshot, has_ages: bool) -> dict[str, str]:
     if "versions" not in measured:
         missing["noncurrent-versions"] = NEEDS["noncurrent-versions"]
         missing["delete-markers"] = NEEDS["delete-markers"]
-    counted = "small-objects" in measured or any(r.usage.storage_types for r in snapshot.buckets)
+    counted = "small-objects" in measured or snapshot.strategy == "cloudwatch"
     if not counted and snapshot.buckets:
         missing["small-objects"] = NEEDS["small-objects"]
     if not has_ages:
@@ -760,7 +761,7 @@ def advise(
             lifecycle,
             snapshot.taken_at,
             older_than,
-            bool(report.usage.storage_types),
+            snapshot.strategy == "cloudwatch",  # (an inventory's Intelligent-Tiering tiers fill storage_types too)
             {str(rule.get("ID")) for rule in lifecycle.rules if rule.get("ID")},
         )
         findings: list[Finding] = [f for f in (_uploads(ctx), _noncurrent(ctx), _delete_markers(ctx)) if f is not None]

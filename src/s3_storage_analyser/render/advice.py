@@ -119,7 +119,7 @@ def _finding_lines(finding: Finding) -> list[str]:
 
 def render_table(advice: Advice) -> str:
     lines = [
-        f"Savings (estimates, USD per month) from a {advice.strategy} snapshot of {format_instant(advice.taken_at)}",
+        f"Savings (estimates, USD per month) from the {advice.strategy} snapshot of {format_instant(advice.taken_at)}",
         f"prices: {printable(advice.describe_sources())}",
         "",
     ]
