@@ -19,7 +19,9 @@ REGIONS = {spec.name: spec.region for spec in DEMO_BUCKETS}
 
 
 def _advise(cli: Cli, url: str, *args: str) -> tuple[int, dict[str, Any], str]:
-    result = cli("advise", "--endpoint-url", url, "--fmt", "json", "-q", "--processes", "0", *args)
+    listing = () if "--strategy" in args else ("--processes", "0")
+    result = cli("advise", "--endpoint-url", url, "--fmt", "json", "-q", *listing, *args)
+    assert result.stdout, result.stderr
     return result.code, json.loads(result.stdout), result.stderr
 
 
@@ -129,3 +131,20 @@ def test_advise_table_and_cloudwatch(aws_url: str, cli: Cli) -> None:
     assert named == {"incomplete-uploads", "noncurrent-versions", "delete-markers", "standard-old"}
     refused = cli("advise", "--endpoint-url", aws_url, "--strategy", "cloudwatch", "--older-than", "30")
     assert refused.code == 2 and "--older-than applies only to --strategy list or inventory" in refused.stderr
+
+
+def test_advise_from_s3_inventory_reports(aws_url: str, cli: Cli) -> None:
+    from s3_storage_analyser.demo.inventories import publish_demo_inventories
+
+    seed_account(aws_url, scale=0.1)
+    publish_demo_inventories(aws_url)
+    code, data, err = _advise(cli, aws_url, "--strategy", "inventory", "--prefix", "acme-[cdw]*")
+    assert code == 0, err
+    assert data["Strategy"] == "inventory"
+    # inventory reports list no unfinished upload: named, not guessed
+    assert [u["Kind"] for u in data["Unavailable"]] == ["incomplete-uploads"]
+    kinds = _kinds(data)
+    assert {"noncurrent-versions", "delete-markers", "standard-old"} <= set(kinds["acme-contracts"])
+    assert "archive-overhead" in kinds["acme-db-backups"]
+    old = next(f for f in data["Buckets"][0]["Findings"] if f["Kind"] == "standard-old")
+    assert old["Evidence"]["objects"] > 0 and old["Evidence"]["older_than_days"] == 90
