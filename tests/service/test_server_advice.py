@@ -56,6 +56,7 @@ def test_advice_for_the_latest_snapshot(store: Store) -> None:
     assert kinds[:3] == ["incomplete-uploads", "noncurrent-versions", "delete-markers"]
     assert alpha["Lifecycle"] == "not-read"
     assert Decimal(data["EstimatedMonthlySaving"]) > 0
+    assert {f["Bucket"] for f in data["Failures"]} == {"gamma", "delta"}  # not measured: named, no advice
     assert NOT_READ_NOTE in data["Notes"]  # a GET reads no lifecycle rule from AWS, and says so
 
 

@@ -35,7 +35,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from ..aggregate import AGE_EDGES_DAYS, AGE_LABELS
-from ..model import BucketReport, Snapshot, Usage
+from ..model import BucketReport, Failure, Snapshot, Usage
 from ..storage_classes import SMALL_OBJECT_BYTES
 from .book import PriceBook, PriceSource, storage_item
 from .cost import ARCHIVE_CLASSES, GB, MICRO, MIN_DAYS, MIN_SIZE_CLASSES, ZERO, BucketCost, SnapshotCost
@@ -176,6 +176,7 @@ class Advice:
     discount: Decimal = ZERO
     unavailable: Mapping[str, str] = field(default_factory=dict)  # finding kind -> what it needs
     notes: tuple[str, ...] = ()
+    failures: tuple[Failure, ...] = ()  # buckets the scan could not measure: no advice for them
 
     @property
     def saving(self) -> Decimal:
@@ -789,6 +790,7 @@ def advise(
         cost.discount,
         _unavailable(snapshot, has_ages),
         (*notes, *cost.notes),
+        snapshot.failures,
     )
 
 

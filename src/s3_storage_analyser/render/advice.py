@@ -12,7 +12,7 @@ from ..pricing.book import PriceBook
 from ..pricing.cost import MICRO, SnapshotCost
 from ..safetext import printable
 from .columns import format_instant
-from .jsonfmt import dumps
+from .jsonfmt import dumps, failure_dict
 
 ADVICE_FORMATS: tuple[str, ...] = ("table", "json", "json_pretty")
 
@@ -87,6 +87,7 @@ def advice_dict(advice: Advice) -> dict[str, Any]:
         "EstimatedMonthlySaving": money(advice.saving),
         "Buckets": [bucket_dict(b) for b in advice.buckets],
         "Unavailable": [{"Kind": kind, "Needs": needs} for kind, needs in advice.unavailable.items()],
+        "Failures": [failure_dict(f) for f in advice.failures],
         "Notes": list(advice.notes),
     }
 
@@ -147,6 +148,8 @@ def render_table(advice: Advice) -> str:
             lines.append("    ]}")
         lines.append("")
     lines.append(f"Total estimated saving: {shown_money(advice.saving)}/month")
+    for failure in advice.failures:
+        lines.append(f"not measured, no advice: {printable(failure.bucket)} ({printable(failure.error)})")
     for kind, needs in advice.unavailable.items():
         lines.append(f"not found from this snapshot: {kind} (needs {needs})")
     lines += [f"note: {note}" for note in advice.notes]
