@@ -62,7 +62,8 @@ def _counts(data: dict[str, Any], name: str) -> dict[str, int]:
         raise ValueError(f"stored usage: {name} is {type(value).__name__}, not an object")
     for key, count in value.items():
         if not isinstance(key, str) or type(count) is not int or count < 0:
-            raise ValueError(f"stored usage: {name}[{key!r}] = {count!r} is not a non-negative integer")
+            shown = f"{name}[{repr(key)[:60]}] = {repr(count)[:60]}"  # bounded: the value is untrusted
+            raise ValueError(f"stored usage: {shown} is not a non-negative integer")
     return dict(value)
 
 

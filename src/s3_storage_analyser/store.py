@@ -33,6 +33,7 @@ from .errors import (  # the history's errors, drawn in errors' tree
     HistoryUnavailableError,
     HistoryWriteError,
     SnapshotNotFoundError,
+    StoreError,
     TooFewSnapshotsError,
 )
 from .model import Notice, Snapshot
@@ -407,10 +408,18 @@ class Store:
             failures = self._db.execute(
                 "SELECT detail FROM failures WHERE snapshot_id = ? ORDER BY rowid", (snapshot_id,)
             ).fetchall()
+        try:
+            reports = tuple(report_from_dict(json.loads(row[0])) for row in buckets)
+        except ValueError as exc:  # a stored value the codec refuses (a count that is not one)
+            raise StoreError(
+                f"Snapshot {snapshot_id} in {self.path} holds a value this tool never stores: {exc}.",
+                path=self.path,
+                cause="corrupt snapshot",
+            ) from exc
         return Snapshot(
             strategy=head[1],
             taken_at=datetime.fromisoformat(head[0]),
-            buckets=tuple(report_from_dict(json.loads(row[0])) for row in buckets),
+            buckets=reports,
             failures=tuple(failure_from_dict(json.loads(row[0])) for row in failures),
             breakdowns=tuple(json.loads(head[2])),
             notices=tuple(Notice(bucket, message) for bucket, message in json.loads(head[3])),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -27,11 +28,13 @@ from s3_storage_analyser.aggregate import (
     Columns,
 )
 from s3_storage_analyser.codec import SMALL_COUNTS, snapshot_from_dict, snapshot_to_dict, usage_from_dict, usage_to_dict
+from s3_storage_analyser.errors import StoreError
 from s3_storage_analyser.listing.pages import ObjectPage, VersionPage
 from s3_storage_analyser.listing.tally import Tally
 from s3_storage_analyser.model import BreakdownRow, Bucket, BucketReport, Snapshot, Usage
 from s3_storage_analyser.render import render
 from s3_storage_analyser.storage_classes import SMALL_OBJECT_BYTES
+from s3_storage_analyser.store import Store
 
 NOW = datetime(2026, 6, 15, 12, 30, 45, tzinfo=UTC)
 EDGE = SMALL_OBJECT_BYTES
@@ -301,6 +304,25 @@ def test_bad_stored_small_counts_are_refused(name: str, bad: Any) -> None:
     stored[name] = bad
     with pytest.raises(ValueError, match=name):
         usage_from_dict(stored)
+
+
+def test_a_stored_snapshot_with_a_bad_small_count_fails_to_load_named(tmp_path: Path) -> None:
+    """The history reads its JSON back through the codec: a tampered count is a StoreError, not a crash."""
+    snapshot = Snapshot("list", NOW, (BucketReport(Bucket("b", "us-east-1"), usage_with_small()),))
+    store = Store(tmp_path / "h.sqlite3")
+    try:
+        snapshot_id = store.save(snapshot)
+        assert store.load(snapshot_id) == snapshot  # stored with the small counts, read back whole
+        (detail,) = store._db.execute("SELECT detail FROM bucket_usage").fetchone()
+        stored = json.loads(detail)
+        stored["usage"]["noncurrent_small_bytes_by_class"] = {"GLACIER_IR": -5, "\x1b[31m": "x" * 10_000}
+        with store._db:
+            store._db.execute("UPDATE bucket_usage SET detail = ?", (json.dumps(stored),))
+        with pytest.raises(StoreError, match="noncurrent_small_bytes_by_class") as caught:
+            store.load(snapshot_id)
+        assert len(str(caught.value)) < 400
+    finally:
+        store.close()
 
 
 # --------------------------------------------------------------------------- renderers
