@@ -455,3 +455,20 @@ def test_history_lists_each_snapshots_cost() -> None:
     assert "Cost" not in render_history(rows, "table")
     unpriced = json.loads(render_history(rows, "ndjson", cost={1: costs[1]}).splitlines()[1])
     assert unpriced["CostPerMonth"] is None  # a snapshot left out is unknown, not 0
+
+
+def test_outside_text_in_the_cost_lines_is_inert() -> None:
+    """A hostile bucket name and region reach the notes under the table and the unpriced reasons: escaped."""
+    name, region = "evil\x1b[2J\u202e[bold]x", "zz-evil-9\x07"
+    report = BucketReport(Bucket(name, region), Usage(objects=1, bytes_by_class={"STANDARD": GIB}))
+    snapshot = Snapshot("list", datetime(2024, 1, 1, tzinfo=UTC), (report,))
+    cost = cost_snapshot(snapshot, BOOK)
+    assert cost.buckets[name].total is None  # no price in that region
+    for fmt in FORMATS:
+        out = render(snapshot, fmt, cost=cost)
+        assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out, fmt
+    data = json.loads(render(snapshot, "json", cost=cost))
+    assert data["Buckets"][0]["Bucket"] == name and data["Buckets"][0]["Unpriced"][0]["Region"] == region
+    table = render(snapshot, "table", cost=cost)
+    assert "Not priced in evil\\x1b[2J\\u202e[bold]x (STANDARD)" in table
+    assert "Prices: none found (below)." in table  # not "none needed": nothing here had a price

@@ -135,7 +135,8 @@ def shown_amount(total: Decimal | None, priced: Decimal) -> str:
 
 def table_notes(shown: ShownCost) -> list[str]:
     """The lines under a table: the prices used, what is not priced and why, the notes (each once)."""
-    lines = [f"Prices: {shown.cost.describe_sources()}."]
+    used = shown.cost.describe_sources() if shown.cost.sources or not shown.unpriced else "none found (below)"
+    lines = [f"Prices: {used}."]
     for bucket, unpriced in shown.unpriced:
         what = f" ({unpriced.storage_class})" if unpriced.storage_class else ""
         lines.append(f"Not priced in {bucket}{what}: {unpriced.reason}.")
