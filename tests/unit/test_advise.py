@@ -320,6 +320,10 @@ def test_a_transition_rule_already_there_stops_the_old_objects_finding() -> None
         "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}],
     }
     assert "standard-old" not in _kinds(_advice(_aged(), Lifecycle("rules", (rule,))))
+    # limited to objects over 1 MiB, it leaves the others in Standard: still a finding, the rule named
+    only_large = {**rule, "Filter": {"ObjectSizeGreaterThan": 2**20}}
+    found = _one(_advice(_aged(), Lifecycle("rules", (only_large,))), "standard-old")
+    assert any("'ia' does this for objects over 1048576 bytes only" in c for c in found.caveats), found.caveats
 
 
 def test_buckets_without_rules_and_unreadable_rules() -> None:

@@ -244,11 +244,25 @@ def _covered(kind: str, lifecycle: Lifecycle) -> tuple[bool, list[str]]:
         if not _does(kind, rule):
             continue
         scope = rule_scope(rule)
-        # a transition rule limited to large objects still moves every object worth moving
-        if scope is None or (kind == "standard-old" and scope.startswith("objects over") and "," not in scope):
+        if scope is None or (kind == "standard-old" and _large_objects_only(rule)):
             return True, []
         partial.append(f"rule {str(rule.get('ID') or '(no ID)')!r} does this for {scope} only")
     return False, partial
+
+
+def _large_objects_only(rule: Mapping[str, Any]) -> bool:
+    """An enabled rule for every object of 128 KiB or more: a transition rule limited so still moves every
+    object worth moving."""
+    raw = rule.get("Filter")
+    given: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    above = given.get("ObjectSizeGreaterThan")
+    return (
+        rule.get("Status") == "Enabled"
+        and not rule.get("Prefix")
+        and set(given) == {"ObjectSizeGreaterThan"}
+        and isinstance(above, int)
+        and above <= SMALL_OBJECT_BYTES
+    )
 
 
 def _active(lifecycle: Lifecycle) -> bool:
@@ -635,7 +649,7 @@ def _old_standard(ctx: _Context, has_ages: bool) -> Finding | None:
             cost_now,
             None if best is None and moved_n else ZERO,
             why,
-            tuple(caveats),
+            ctx.caveats_for("standard-old", caveats),
             options=options if moved_n else (),
         )
     rule = _rule(
@@ -653,7 +667,7 @@ def _old_standard(ctx: _Context, has_ages: bool) -> Finding | None:
         best.saving,
         f"their share of Standard's cost now less their cost in {best.storage_class}; "
         "the transition requests are paid once",
-        tuple(caveats),
+        ctx.caveats_for("standard-old", caveats),
         rule=rule,
         one_off=best.one_off,
         options=options,
