@@ -707,7 +707,8 @@ def _get_routes(app: Any) -> list[str]:
     return [r.path for r in app.routes if isinstance(r, Route) and "GET" in (r.methods or ())]
 
 
-def test_head_works_on_every_get_route(seeded: Service) -> None:
+def test_head_works_on_every_get_route(seeded: Service, service: Callable[..., Service]) -> None:
+    seeded = service(book=book([shipped_table()]))  # priced: /api/v1/advice answers only with prices
     paths = _get_routes(seeded.app)
     assert {"/", "/api/v1/report", "/healthz", "/metrics", "/docs", "/redoc", "/openapi.json"} <= set(paths)
     concrete = [p.replace("{snapshot_id}", "1").replace("{scan_id}", "1") for p in paths]
