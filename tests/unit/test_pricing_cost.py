@@ -110,6 +110,30 @@ def test_intelligent_tiering_from_a_listing_is_frequent_access_plus_monitoring_o
     assert NOTE_IT_UPPER_BOUND in result.notes
 
 
+def test_an_inventory_with_access_tiers_prices_each_tier_and_every_other_class_by_object() -> None:
+    """An inventory report's IntelligentTieringAccessTier fills storage_types beside the object counts:
+    the tiers price Intelligent-Tiering, and the other classes are still priced object by object."""
+    usage = Usage(
+        objects=1_003,
+        bytes_by_class={"INTELLIGENT_TIERING": 300 * GIB, "STANDARD_IA": 1000 * KIB},
+        objects_by_class={"INTELLIGENT_TIERING": 3, "STANDARD_IA": 1000},
+        small_objects_by_class={"STANDARD_IA": 1000},
+        small_bytes_by_class={"STANDARD_IA": 1000 * KIB},
+        storage_types={"IntelligentTieringFAStorage": 100 * GIB, "IntelligentTieringAAStorage": 200 * GIB},
+        measured=ALL,
+    )
+    result = cost_snapshot(_snapshot(("inv", "us-east-1", usage)), SHIPPED)
+    cost = result.buckets["inv"]
+    assert cost.lines[("INTELLIGENT_TIERING", "stored")] == _cents(
+        str(100 * Decimal("0.023") + 200 * Decimal("0.0036"))
+    )
+    assert cost.lines[("INTELLIGENT_TIERING", "monitoring")] == Decimal("0.000008")  # 3 / 1,000 x 0.0025
+    assert cost.lines[("STANDARD_IA", "minimum-size")] == _cents(
+        str(Decimal(1000 * 127 * KIB) / GIB * Decimal("0.0125"))
+    )
+    assert NOTE_IT_UPPER_BOUND not in result.notes
+
+
 def test_cloudwatch_storage_types_are_priced_each_at_its_own_rate() -> None:
     usage = Usage(
         objects=0,

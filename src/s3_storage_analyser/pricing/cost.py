@@ -10,9 +10,10 @@ What is billed at which rate (the notes say which of these a figure relies on):
 
 - listing and inventory price each object at its billable size: objects under 128 KiB as 128 KiB in
   Standard-IA, One Zone-IA and Glacier Instant Retrieval; 32 KiB more at the class's rate and 8 KiB at
-  Standard's per object in Glacier Flexible Retrieval and Deep Archive; Intelligent-Tiering at its Frequent
-  Access rate (listing cannot see an object's tier, so this is an upper bound) plus monitoring per object
-  of 128 KiB or more; noncurrent versions likewise when measured; unfinished uploads at Standard's rate;
+  Standard's per object in Glacier Flexible Retrieval and Deep Archive; Intelligent-Tiering at each access
+  tier's rate when an inventory report gives the tier, else at its Frequent Access rate (a listing cannot
+  see an object's tier, so this is an upper bound), plus monitoring per object of 128 KiB or more;
+  noncurrent versions likewise when measured; unfinished uploads at Standard's rate;
 - CloudWatch's StorageTypes already separate the billed overheads and Intelligent-Tiering's tiers: each is
   priced at its own rate. Intelligent-Tiering monitoring is then left out (CloudWatch counts no objects per
   class) and said so.
@@ -176,7 +177,7 @@ class SnapshotCost:
         return dict(out)
 
     def describe_sources(self) -> str:
-        """"prices: <name> (<date>)[, ...][, 10% discount]", for every output that shows a cost."""
+        """ "prices: <name> (<date>)[, ...][, 10% discount]", for every output that shows a cost."""
         text = "; ".join(s.describe() for s in self.sources) or "none needed"
         if self.discount:
             text += f"; {format_percent(self.discount)} discount"
@@ -205,6 +206,24 @@ def _class_codes(*maps: Mapping[str, int]) -> list[str]:
     return sorted({code for table in maps for code, value in table.items() if value})
 
 
+_IT_TIER_TYPES: dict[str, str] = {
+    "IntelligentTieringFAStorage": "FA",
+    "IntelligentTieringIAStorage": "IA",
+    "IntelligentTieringAIAStorage": "AIA",
+    "IntelligentTieringAAStorage": "AA",
+    "IntelligentTieringDAAStorage": "DAA",
+}
+
+
+def _inventory_tiers(storage_types: Mapping[str, int]) -> dict[str, int]:
+    """Current Intelligent-Tiering bytes per access tier, as an inventory report with the
+    IntelligentTieringAccessTier field gives them (empty if any tier is one this model does not know)."""
+    found = {t: b for t, b in storage_types.items() if t.startswith("IntelligentTiering") and b}
+    if any(t not in _IT_TIER_TYPES for t in found):
+        return {}
+    return {_IT_TIER_TYPES[t]: b for t, b in found.items()}
+
+
 def _object_charges(
     bucket: str,
     region: str,
@@ -225,13 +244,18 @@ def _object_charges(
     for code in _class_codes(objects, sizes):
         n, size = objects.get(code, 0), sizes.get(code, 0)
         if code == "INTELLIGENT_TIERING":
-            yield _Charge(bucket, region, code, stored_part, storage_item(code, "FA"), _gb(size))
+            tiers = {} if noncurrent else _inventory_tiers(usage.storage_types)
+            if tiers and sum(tiers.values()) == size:  # an inventory with IntelligentTieringAccessTier
+                for tier, nbytes in tiers.items():
+                    yield _Charge(bucket, region, code, stored_part, storage_item(code, tier), _gb(nbytes))
+            else:
+                yield _Charge(bucket, region, code, stored_part, storage_item(code, "FA"), _gb(size))
+                notes.add(NOTE_IT_UPPER_BOUND)
             monitored = n - small_n.get(code, 0) if counted_small else n
             if monitored:
                 yield _Charge(
                     bucket, region, code, "monitoring", "monitoring/INTELLIGENT_TIERING", Decimal(monitored) / 1000
                 )
-            notes.add(NOTE_IT_UPPER_BOUND)
             continue
         yield _Charge(bucket, region, code, stored_part, storage_item(code), _gb(size))
         if code in MIN_SIZE_CLASSES and counted_small:
@@ -264,7 +288,7 @@ def _cloudwatch_charges(bucket: str, region: str, usage: Usage, notes: set[str])
 def usage_charges(report: BucketReport, notes: set[str]) -> list[_Charge]:
     """What one bucket is billed for, as quantities of price items (no price applied yet)."""
     name, region, usage = report.bucket.name, report.bucket.region, report.usage
-    if usage.storage_types:
+    if usage.storage_types and not usage.objects_by_class:  # CloudWatch: bytes per storage type, no objects
         return list(_cloudwatch_charges(name, region, usage, notes))
     charges = list(_object_charges(name, region, usage, noncurrent=False, notes=notes))
     if "versions" in usage.measured:
