@@ -148,3 +148,19 @@ def test_advise_from_s3_inventory_reports(aws_url: str, cli: Cli) -> None:
     assert "archive-overhead" in kinds["acme-db-backups"]
     old = next(f for f in data["Buckets"][0]["Findings"] if f["Kind"] == "standard-old")
     assert old["Evidence"]["objects"] > 0 and old["Evidence"]["older_than_days"] == 90
+
+
+def test_a_server_without_lifecycle_support_is_named_per_bucket(
+    fault_proxy: FaultProxy, aws_url: str, cli: Cli
+) -> None:
+    _two_buckets(aws_url)
+    fault_proxy.add(
+        Rule(operation="GetBucketLifecycleConfiguration", status=501, code="NotImplemented", message="not here")
+    )
+    code, data, err = _advise(cli, fault_proxy.url)
+    assert code == 3
+    assert err.count("lifecycle rules not read") == 2 and "NotImplemented" in err
+    for bucket in data["Buckets"]:
+        assert bucket["Lifecycle"] == "error" and "NotImplemented" in bucket["LifecycleMessage"]
+        assert [f["Kind"] for f in bucket["Findings"]][-1] == "lifecycle-unreadable"
+        assert "incomplete-uploads" in [f["Kind"] for f in bucket["Findings"]]  # the rest is still reported
