@@ -178,7 +178,7 @@ class SnapshotCost:
 
     def describe_sources(self) -> str:
         """ "prices: <name> (<date>)[, ...][, 10% discount]", for every output that shows a cost."""
-        text = "; ".join(s.describe() for s in self.sources) or "none needed"
+        text = "; ".join(s.describe() for s in self.sources) or ("none found" if self.unpriced else "none needed")
         if self.discount:
             text += f"; {format_percent(self.discount)} discount"
         return text
