@@ -53,37 +53,37 @@ class Tally:
     def add_objects(self, page: ObjectPage, count: int) -> None:
         """Count the first ``count`` entries of a page (the rest lie past the range's end)."""
         entries = page.entries if count == len(page.entries) else page.entries[:count]
+        self._count_by_class(entries)
+        if self.breakdowns:
+            breakdowns = self.breakdowns
+            for (_raw, modified, size, storage), key in zip(entries, page.keys(), strict=False):
+                for breakdown in breakdowns:
+                    breakdown.add(key, size, storage, modified)
+
+    def _count_by_class(self, entries: list[tuple[str, str, int, str]]) -> None:
+        """Objects and bytes per class, and those of the small objects: the listing's hot loop.
+
+        Sizes are gathered per class, then summed in C (sum, len) with one comprehension for the
+        small ones: cheaper than four dict updates per object. Most pages hold a single class,
+        whose sizes are gathered in C too."""
+        storage = entries[0][3] if entries else ""
+        classes = list(map(_CLASS, entries))
+        groups: dict[str, list[int]]
+        if classes.count(storage) == len(classes):
+            groups = {storage: list(map(_SIZE, entries))} if entries else {}
+        else:
+            groups = defaultdict(list)
+            for _key, _modified, size, storage in entries:
+                groups[storage].append(size)
         objects, sizes = self.objects, self.bytes
         small_objects, small_sizes, small = self.small_objects, self.small_bytes, SMALL_OBJECT_BYTES
-        if not self.breakdowns:
-            # Sizes are gathered per class, then summed in C (sum, len) with one comprehension for the small
-            # ones: cheaper than four dict updates per object. Most pages hold a single class, gathered in C.
-            storage = entries[0][3] if entries else ""
-            classes = list(map(_CLASS, entries))
-            groups: dict[str, list[int]]
-            if classes.count(storage) == len(classes):
-                groups = {storage: list(map(_SIZE, entries))} if entries else {}
-            else:
-                groups = defaultdict(list)
-                for _key, _modified, size, storage in entries:
-                    groups[storage].append(size)
-            for storage, values in groups.items():
-                objects[storage] = objects.get(storage, 0) + len(values)
-                sizes[storage] = sizes.get(storage, 0) + sum(values)
-                smalls = [size for size in values if size < small]
-                if smalls:
-                    small_objects[storage] = small_objects.get(storage, 0) + len(smalls)
-                    small_sizes[storage] = small_sizes.get(storage, 0) + sum(smalls)
-            return
-        breakdowns = self.breakdowns
-        for (_raw, modified, size, storage), key in zip(entries, page.keys(), strict=False):
-            objects[storage] = objects.get(storage, 0) + 1
-            sizes[storage] = sizes.get(storage, 0) + size
-            if size < small:
-                small_objects[storage] = small_objects.get(storage, 0) + 1
-                small_sizes[storage] = small_sizes.get(storage, 0) + size
-            for breakdown in breakdowns:
-                breakdown.add(key, size, storage, modified)
+        for storage, values in groups.items():
+            objects[storage] = objects.get(storage, 0) + len(values)
+            sizes[storage] = sizes.get(storage, 0) + sum(values)
+            smalls = [size for size in values if size < small]
+            if smalls:
+                small_objects[storage] = small_objects.get(storage, 0) + len(smalls)
+                small_sizes[storage] = small_sizes.get(storage, 0) + sum(smalls)
 
     def add_versions(self, page: VersionPage, count: int) -> None:
         """Current versions count as objects; the rest as noncurrent; markers apart."""
