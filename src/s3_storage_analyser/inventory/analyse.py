@@ -362,14 +362,15 @@ def analyse(
     if key_prefix:
         params["prefix"] = key_prefix  # a bound value, like the file list
     scope = "starts_with(k, $prefix)" if key_prefix else "true"
-    tagged = ", ".join(["*", *(f"CASE WHEN cur THEN {expr} END AS g{i}" for i, (expr, _) in enumerate(groups))])
+    # sm: under 128 KiB (objects some classes bill as 128 KiB), a grouping column of the class set only
+    small = f"s < {int(SMALL_OBJECT_BYTES)} AS sm"
+    tagged = ", ".join(["*", small, *(f"CASE WHEN cur THEN {expr} END AS g{i}" for i, (expr, _) in enumerate(groups))])
     names = [f"g{i}" for i in range(len(groups))]
-    sets = ", ".join(["(c, cur, dm, t)", *(f"({n})" for n in names)])
+    sets = ", ".join(["(c, cur, dm, t, sm)", *(f"({n})" for n in names)])
     flags = "".join(f", GROUPING({n})" for n in names)
     values = "".join(f", {n}" for n in names)
     try:
         top = ""
-        under = f"WHERE s < {int(SMALL_OBJECT_BYTES)}"  # objects some classes bill as 128 KiB
         if spec.top_objects:
             n = int(spec.top_objects)
             threshold = _top_threshold(con, base, scope, n, params)
@@ -378,8 +379,7 @@ def analyse(
             top = f", min_by({{'k': k, 's': s, 'c': c, 'm': m}}, {order}, {n}) FILTER (WHERE cur AND s >= {threshold})"
         sql = (
             f"WITH base AS ({base}), tagged AS (SELECT {tagged} FROM base WHERE {scope}) "
-            f"SELECT GROUPING(c){flags}, c, cur, dm, t{values}, count(*), sum(s)::HUGEINT, "
-            f"count(*) FILTER ({under}), sum(s) FILTER ({under})::HUGEINT{top} "
+            f"SELECT GROUPING(c){flags}, c, cur, dm, t, sm{values}, count(*), sum(s)::HUGEINT{top} "
             f"FROM tagged GROUP BY GROUPING SETS ({sets})"
         )
         rows = con.execute(sql, params).fetchall()
@@ -396,17 +396,18 @@ def analyse(
     storage_types: dict[str, int] = {}
     width = len(groups)
     for row in rows:
-        count, size = int(row[5 + 2 * width]), int(row[6 + 2 * width])
-        if row[0] == 0:  # the (class, current, delete marker, tier) set: every row once
-            storage, current, marker, tier_name = row[1 + width : 5 + width]
-            small = (int(row[7 + 2 * width]), int(row[8 + 2 * width] or 0))
-            _add_totals(tally, storage_types, storage, bool(current), bool(marker), tier_name, count, size, small)
+        count, size = int(row[6 + 2 * width]), int(row[7 + 2 * width])
+        if row[0] == 0:  # the (class, current, delete marker, tier, small) set: every row once
+            storage, current, marker, tier_name, small = row[1 + width : 6 + width]
+            _add_totals(
+                tally, storage_types, storage, bool(current), bool(marker), tier_name, count, size, small=bool(small)
+            )
             if top_objects is not None:
-                for item in row[9 + 2 * width] or ():
+                for item in row[8 + 2 * width] or ():
                     top_objects.add(item["k"], int(item["s"]), item["c"], _shown_time(item["m"]))
             continue
         index = next(i for i in range(width) if row[1 + i] == 0)
-        value = row[5 + width + index]
+        value = row[6 + width + index]
         if value is not None:  # None: not a current object
             groups[index][1].add_group(value, count, size)
     usage = tally.to_usage()
@@ -443,24 +444,25 @@ def _add_totals(
     tier: str | None,
     count: int,
     size: int,
-    small: tuple[int, int] = (0, 0),
+    *,
+    small: bool,
 ) -> None:
-    """One (class, current, delete marker, tier) group's counts; ``small``: the objects and bytes of those
-    under ``SMALL_OBJECT_BYTES`` among them."""
+    """One (class, current, delete marker, tier, small) group's counts; ``small``: its objects are under
+    ``SMALL_OBJECT_BYTES``."""
     if marker:
         tally.delete_markers += count
         return
     objects, sizes = (tally.objects, tally.bytes) if current else (tally.noncurrent_objects, tally.noncurrent_bytes)
     objects[storage] = objects.get(storage, 0) + count
     sizes[storage] = sizes.get(storage, 0) + size
-    if small[0]:
+    if small:
         small_objects, small_sizes = (
             (tally.small_objects, tally.small_bytes)
             if current
             else (tally.noncurrent_small_objects, tally.noncurrent_small_bytes)
         )
-        small_objects[storage] = small_objects.get(storage, 0) + small[0]
-        small_sizes[storage] = small_sizes.get(storage, 0) + small[1]
+        small_objects[storage] = small_objects.get(storage, 0) + count
+        small_sizes[storage] = small_sizes.get(storage, 0) + size
     if current and tier and storage == "INTELLIGENT_TIERING":
         name = IT_TIER_STORAGE_TYPES.get(tier, f"IntelligentTiering{tier.title()}Storage")
         storage_types[name] = storage_types.get(name, 0) + size
