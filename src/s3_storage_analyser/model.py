@@ -87,7 +87,7 @@ class Usage:
     incomplete_upload_parts: int = 0
     incomplete_upload_bytes: int = 0
     oldest_incomplete_upload: datetime | None = None
-    measured: frozenset[str] = frozenset()  # subset of {"versions", "uploads"}
+    measured: frozenset[str] = frozenset()  # subset of {"versions", "uploads", "small-objects"}
     breakdowns: tuple[BreakdownRow, ...] = ()
     # Objects under 128 KiB (``storage_classes.SMALL_OBJECT_BYTES``), counted by listing and inventory: some
     # classes bill them as 128 KiB, and Intelligent-Tiering neither monitors nor tiers them. Empty from
@@ -193,7 +193,7 @@ class Snapshot:
 
     @property
     def measured(self) -> frozenset[str]:
-        """Hidden costs measured for at least one bucket ("versions", "uploads")."""
+        """What was measured for at least one bucket ("versions", "uploads", "small-objects")."""
         return frozenset().union(*(r.usage.measured for r in self.buckets))
 
     @property
