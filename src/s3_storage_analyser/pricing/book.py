@@ -145,7 +145,7 @@ def _decimal(raw: object, where: str, name: str) -> Decimal:
     """A plain non-negative decimal, written as a string or integer: no float, exponent, NaN or sign."""
     text = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw
     if not isinstance(text, str) or not _PLAIN_DECIMAL.fullmatch(text.strip()):
-        raise _bad(where, f"{name} must be a plain decimal such as \"0.023\", not {str(raw)[:40]!r}")
+        raise _bad(where, f'{name} must be a plain decimal such as "0.023", not {str(raw)[:40]!r}')
     try:
         return Decimal(text.strip())
     except InvalidOperation as exc:  # pragma: no cover - the pattern admits only valid decimals
@@ -212,7 +212,7 @@ def parse_json(text: str, where: str, kind: str) -> PriceTable:
     if data.get("format", FORMAT) != FORMAT:
         raise _bad(where, f"format must be {FORMAT!r}")
     if data.get("currency", "USD") != "USD":
-        raise _bad(where, "prices are in USD (currency must be \"USD\")")
+        raise _bad(where, 'prices are in USD (currency must be "USD")')
     name = data.get("source", where)
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         raise _bad(where, "source must be a short text naming where the prices come from")
