@@ -30,8 +30,9 @@ from .config import (
 )
 from .errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, AccessDeniedError, AnalyserError, UsageError
 from .model import Failure, Snapshot
-from .pricing.advise import AGE_CLASS, DEFAULT_OLDER_THAN, Advice, Lifecycle, advise
+from .pricing.advise import AGE_CLASS, DEFAULT_OLDER_THAN, Advice, advise
 from .pricing.cost import cost_snapshot
+from .pricing.lifecycle import Lifecycle
 from .progress import ProgressDisplay
 from .render.advice import ADVICE_FORMATS, render_advice
 from .report import scan

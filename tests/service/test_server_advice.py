@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from s3_storage_analyser.pricing.advise import NOT_READ_NOTE, advise
+from s3_storage_analyser.pricing.advise import advise
 from s3_storage_analyser.pricing.book import PriceBook, book
 from s3_storage_analyser.pricing.cost import cost_snapshot
+from s3_storage_analyser.pricing.lifecycle import NOT_READ_NOTE
 from s3_storage_analyser.pricing.shipped import shipped_table
 from s3_storage_analyser.render.advice import advice_dict
 from s3_storage_analyser.server.app import create_app

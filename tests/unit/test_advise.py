@@ -16,17 +16,10 @@ from typing import Any
 import pytest
 
 from s3_storage_analyser.model import BreakdownRow, Bucket, BucketReport, Snapshot, Usage
-from s3_storage_analyser.pricing.advise import (
-    AGE_CLASS,
-    Advice,
-    Finding,
-    Lifecycle,
-    advise,
-    configuration_json,
-    rule_scope,
-)
+from s3_storage_analyser.pricing.advise import AGE_CLASS, Advice, Finding, advise
 from s3_storage_analyser.pricing.book import PriceSource, book, rows_to_table
 from s3_storage_analyser.pricing.cost import cost_snapshot
+from s3_storage_analyser.pricing.lifecycle import Lifecycle, configuration_json, rule_scope
 from s3_storage_analyser.render.advice import advice_dict, render_advice
 
 GIB = 2**30

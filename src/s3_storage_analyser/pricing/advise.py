@@ -22,12 +22,12 @@ The findings (``KINDS``):
 
 A rule already in the bucket (enabled, for the whole bucket) is never suggested again. A suggested rule
 comes with the whole configuration to apply, the bucket's own rules kept in it:
-PutBucketLifecycleConfiguration replaces a bucket's configuration, it does not add to it.
+PutBucketLifecycleConfiguration replaces a bucket's configuration, it does not add to it. Reading the
+bucket's rules and writing the suggested ones is ``lifecycle``'s part; this module decides the findings.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +39,18 @@ from ..model import BucketReport, Failure, Snapshot, Usage
 from ..storage_classes import SMALL_OBJECT_BYTES
 from .book import PriceBook, PriceSource, storage_item
 from .cost import ARCHIVE_CLASSES, GB, MICRO, MIN_DAYS, MIN_SIZE_CLASSES, ZERO, BucketCost, SnapshotCost
+from .lifecycle import (
+    NOT_READ,
+    NOT_READ_NOTE,
+    REPLACES_NOTE,
+    Lifecycle,
+    configuration_to_apply,
+    covered,
+    has_enabled_rule,
+    new_rule_id,
+    transitions_into,
+    whole_bucket_rule,
+)
 
 AGE_CLASS = "age-class"  # the breakdown of objects per (age band, storage class) the standard-old finding reads
 DEFAULT_OLDER_THAN = 90
@@ -78,30 +90,6 @@ ESTIMATE_NOTE = (
     "Savings are estimates from one snapshot and the prices named: monthly, before tax, at today's prices; "
     "nothing was changed in any account."
 )
-REPLACES_NOTE = (
-    "PutBucketLifecycleConfiguration replaces a bucket's whole configuration: apply the configuration shown "
-    "(it keeps the bucket's own rules), not a rule on its own; it leaves TransitionDefaultMinimumObjectSize at "
-    "S3's default (objects under 128 KiB are not transitioned)."
-)
-
-NOT_READ_NOTE = (
-    "Lifecycle rules were not read (the service reads none): rules are suggested whether or not the bucket has "
-    "them, and buckets without rules are not named; `s3sa advise` reads them."
-)
-
-
-@dataclass(frozen=True)
-class Lifecycle:
-    """A bucket's lifecycle configuration as read: ``status`` is "rules" (``rules`` holds them, as S3 returns
-    them), "none" (NoSuchLifecycleConfiguration), "denied" (AccessDenied), "error" (``message`` says what)
-    or "not-read" (nobody asked: the service reads none)."""
-
-    status: str
-    rules: tuple[Mapping[str, Any], ...] = ()
-    message: str = ""
-
-
-NOT_READ = Lifecycle("not-read", message="lifecycle rules were not read")
 
 
 @dataclass(frozen=True)
@@ -193,82 +181,6 @@ class Advice:
         return text
 
 
-# --- reading the bucket's own rules ---------------------------------------------------------------------
-
-
-def rule_scope(rule: Mapping[str, Any]) -> str | None:
-    """None when an enabled rule applies to every object of the bucket, else what it is limited to
-    ("disabled", "prefix 'logs/'", "tags", "objects over 131072 bytes"...)."""
-    if rule.get("Status") != "Enabled":
-        return "disabled"
-    limits: list[str] = []
-    legacy = rule.get("Prefix")
-    if legacy:
-        limits.append(f"prefix {str(legacy)!r}")
-    raw = rule.get("Filter")
-    given: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    parts: list[Mapping[str, Any]] = [given]
-    if isinstance(given.get("And"), Mapping):
-        parts.append(given["And"])
-    for part in parts:
-        if part.get("Prefix"):
-            limits.append(f"prefix {str(part['Prefix'])!r}")
-        if part.get("Tag") or part.get("Tags"):
-            limits.append("tags")
-        if part.get("ObjectSizeGreaterThan") is not None:
-            limits.append(f"objects over {part['ObjectSizeGreaterThan']} bytes")
-        if part.get("ObjectSizeLessThan") is not None:
-            limits.append(f"objects under {part['ObjectSizeLessThan']} bytes")
-    return ", ".join(limits) or None
-
-
-def _does(kind: str, rule: Mapping[str, Any]) -> bool:
-    """Whether ``rule`` (enabled or not, whatever its filter) takes the action a finding's fix is."""
-    if kind == "incomplete-uploads":
-        return "AbortIncompleteMultipartUpload" in rule
-    if kind == "noncurrent-versions":
-        return any(k in rule for k in ("NoncurrentVersionExpiration", "NoncurrentVersionTransitions"))
-    if kind == "delete-markers":
-        expiration = rule.get("Expiration")
-        return isinstance(expiration, Mapping) and expiration.get("ExpiredObjectDeleteMarker") is True
-    if kind == "standard-old":
-        transitions = rule.get("Transitions") or ([rule["Transition"]] if "Transition" in rule else [])
-        return any(isinstance(t, Mapping) and t.get("StorageClass") not in (None, "STANDARD") for t in transitions)
-    return False
-
-
-def _covered(kind: str, lifecycle: Lifecycle) -> tuple[bool, list[str]]:
-    """(an enabled whole-bucket rule does it, the rules that do it only in part, named with their limits)."""
-    partial: list[str] = []
-    for rule in lifecycle.rules:
-        if not _does(kind, rule):
-            continue
-        scope = rule_scope(rule)
-        if scope is None or (kind == "standard-old" and _large_objects_only(rule)):
-            return True, []
-        partial.append(f"rule {str(rule.get('ID') or '(no ID)')!r} does this for {scope} only")
-    return False, partial
-
-
-def _large_objects_only(rule: Mapping[str, Any]) -> bool:
-    """An enabled rule for every object of 128 KiB or more: a transition rule limited so still moves every
-    object worth moving."""
-    raw = rule.get("Filter")
-    given: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    above = given.get("ObjectSizeGreaterThan")
-    return (
-        rule.get("Status") == "Enabled"
-        and not rule.get("Prefix")
-        and set(given) == {"ObjectSizeGreaterThan"}
-        and isinstance(above, int)
-        and above <= SMALL_OBJECT_BYTES
-    )
-
-
-def _active(lifecycle: Lifecycle) -> bool:
-    return any(rule.get("Status") == "Enabled" for rule in lifecycle.rules)
-
-
 # --- arithmetic -------------------------------------------------------------------------------------------
 
 
@@ -294,19 +206,6 @@ def _share(cost: BucketCost, storage_class: str, part: str, numerator: int, deno
 
 def _days(now: datetime, then: datetime | None) -> int | None:
     return None if then is None else max(0, (now - then).days)
-
-
-def _rule_id(base: str, taken: set[str]) -> str:
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}-{n}"
-    taken.add(name)
-    return name
-
-
-def _rule(rule_id: str, **actions: Any) -> dict[str, Any]:
-    return {"ID": rule_id, "Filter": {"Prefix": ""}, "Status": "Enabled", **actions}
 
 
 def _unpriced_why(book: PriceBook, region: str, item: str) -> str:
@@ -341,7 +240,7 @@ class _Context:
         return self.report.bucket.region
 
     def caveats_for(self, kind: str, extra: Sequence[str] = ()) -> tuple[str, ...]:
-        _, partial = _covered(kind, self.lifecycle)
+        _, partial = covered(kind, self.lifecycle)
         found = [*extra, *partial]
         if self.lifecycle.status in ("denied", "error"):
             found.append("The bucket's lifecycle rules could not be read: it may have such a rule already.")
@@ -350,8 +249,8 @@ class _Context:
         return tuple(found)
 
     def wants(self, kind: str) -> bool:
-        covered, _ = _covered(kind, self.lifecycle)
-        return not covered
+        done, _ = covered(kind, self.lifecycle)
+        return not done
 
 
 def _uploads(ctx: _Context) -> Finding | None:
@@ -377,8 +276,8 @@ def _uploads(ctx: _Context) -> Finding | None:
         )
     else:
         saving, basis = ZERO, f"none now: no upload is {UPLOAD_DAYS} days old yet; the rule stops them piling up"
-    rule = _rule(
-        _rule_id("s3sa-abort-incomplete-uploads", ctx.rule_ids),
+    rule = whole_bucket_rule(
+        new_rule_id("s3sa-abort-incomplete-uploads", ctx.rule_ids),
         AbortIncompleteMultipartUpload={"DaysAfterInitiation": UPLOAD_DAYS},
     )
     return Finding(
@@ -415,8 +314,8 @@ def _noncurrent(ctx: _Context) -> Finding | None:
     ]
     if minimums:
         caveats.append(f"Minimum storage durations still apply to versions deleted earlier ({', '.join(minimums)}).")
-    rule = _rule(
-        _rule_id("s3sa-expire-noncurrent-versions", ctx.rule_ids),
+    rule = whole_bucket_rule(
+        new_rule_id("s3sa-expire-noncurrent-versions", ctx.rule_ids),
         NoncurrentVersionExpiration={"NoncurrentDays": NONCURRENT_DAYS},
     )
     return Finding(
@@ -438,8 +337,8 @@ def _delete_markers(ctx: _Context) -> Finding | None:
     usage = ctx.usage
     if "versions" not in usage.measured or not usage.delete_markers or not ctx.wants("delete-markers"):
         return None
-    rule = _rule(
-        _rule_id("s3sa-remove-expired-delete-markers", ctx.rule_ids),
+    rule = whole_bucket_rule(
+        new_rule_id("s3sa-remove-expired-delete-markers", ctx.rule_ids),
         Expiration={"ExpiredObjectDeleteMarker": True},
     )
     return Finding(
@@ -473,7 +372,7 @@ def _small_objects(ctx: _Context) -> list[Finding]:
         ]
         caveats += [
             f"{note}: add ObjectSizeGreaterThan 131072 to its Filter so that small objects stay in Standard."
-            for note in _transitions_into(ctx.lifecycle, code)
+            for note in transitions_into(ctx.lifecycle, code)
         ]
         if ctx.cloudwatch or not counted:
             padding = usage.storage_types.get(_padding_type(code), 0)
@@ -526,19 +425,6 @@ def _padding_type(code: str) -> str:
         "ONEZONE_IA": "OneZoneIASizeOverhead",
         "GLACIER_IR": "GlacierInstantRetrievalSizeOverhead",
     }[code]
-
-
-def _transitions_into(lifecycle: Lifecycle, code: str) -> list[str]:
-    """The bucket's enabled rules that move objects of any size into ``code``."""
-    found = []
-    for rule in lifecycle.rules:
-        scope = rule_scope(rule) or ""
-        if scope == "disabled" or "objects over" in scope:
-            continue
-        transitions = rule.get("Transitions") or []
-        if any(isinstance(t, Mapping) and t.get("StorageClass") == code for t in transitions):
-            found.append(f"rule {str(rule.get('ID') or '(no ID)')!r} moves objects of any size into {code}")
-    return found
 
 
 def _copy_back_command(bucket: str, code: str) -> str:
@@ -652,8 +538,8 @@ def _old_standard(ctx: _Context, has_ages: bool) -> Finding | None:
             ctx.caveats_for("standard-old", caveats),
             options=options if moved_n else (),
         )
-    rule = _rule(
-        _rule_id(f"s3sa-standard-to-{best.storage_class.lower().replace('_', '-')}-after-{edge}-days", ctx.rule_ids),
+    rule = whole_bucket_rule(
+        new_rule_id(f"s3sa-standard-to-{best.storage_class.lower().replace('_', '-')}-after-{edge}-days", ctx.rule_ids),
         Transitions=[{"Days": edge, "StorageClass": best.storage_class}],
     )
     return Finding(
@@ -716,12 +602,12 @@ def _no_lifecycle(ctx: _Context, findings: list[Finding]) -> Finding | None:
             None,
             "not a saving: the rules suggested may exist already",
         )
-    if status not in ("none", "rules") or _active(ctx.lifecycle):
+    if status not in ("none", "rules") or has_enabled_rule(ctx.lifecycle):
         return None
     rule = None
     if not any(f.kind == "incomplete-uploads" for f in findings) and ctx.wants("incomplete-uploads"):
-        rule = _rule(
-            _rule_id("s3sa-abort-incomplete-uploads", ctx.rule_ids),
+        rule = whole_bucket_rule(
+            new_rule_id("s3sa-abort-incomplete-uploads", ctx.rule_ids),
             AbortIncompleteMultipartUpload={"DaysAfterInitiation": UPLOAD_DAYS},
         )
     what = "has no lifecycle configuration" if status == "none" else "has no enabled lifecycle rule"
@@ -809,24 +695,7 @@ def advise(
 
 
 def _with_configuration(advice: BucketAdvice) -> BucketAdvice:
-    suggested = advice.suggested_rules
-    if not suggested:
+    applied = configuration_to_apply(advice.lifecycle, advice.suggested_rules)
+    if applied is None:
         return advice
-    configuration = {"Rules": [jsonable(rule) for rule in (*advice.lifecycle.rules, *suggested)]}
-    return BucketAdvice(advice.bucket, advice.region, advice.lifecycle, advice.findings, configuration)
-
-
-def jsonable(value: Any) -> Any:
-    """A rule as read (botocore gives an Expiration Date as a datetime) in the form JSON and the aws cli take."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def configuration_json(configuration: Mapping[str, Any]) -> str:
-    """The file ``--lifecycle-configuration file://...`` reads."""
-    return json.dumps(jsonable(configuration), indent=2) + "\n"
+    return BucketAdvice(advice.bucket, advice.region, advice.lifecycle, advice.findings, applied)

@@ -7,9 +7,10 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from ..model import Snapshot
-from ..pricing.advise import Advice, BucketAdvice, Finding, advise, jsonable
+from ..pricing.advise import Advice, BucketAdvice, Finding, advise
 from ..pricing.book import PriceBook
 from ..pricing.cost import MICRO, SnapshotCost
+from ..pricing.lifecycle import jsonable
 from ..safetext import printable
 from .columns import format_instant
 from .jsonfmt import dumps, failure_dict
