@@ -205,6 +205,36 @@ def test_small_objects_in_standard_ia_pay_for_bytes_they_do_not_hold() -> None:
     assert found.rule is None and found.command is not None and "--storage-class STANDARD" in found.command
 
 
+def test_the_table_humanises_sizes_and_separates_thousands_and_json_keeps_the_integers() -> None:
+    usage = Usage(
+        objects=8192,
+        bytes_by_class={"STANDARD_IA": GIB // 4},
+        objects_by_class={"STANDARD_IA": 8192},
+        small_objects_by_class={"STANDARD_IA": 8192},
+        small_bytes_by_class={"STANDARD_IA": GIB // 4},
+        measured=LISTED,
+    )
+    advice = _advice(usage, Lifecycle("rules", ({"ID": "x", "Status": "Disabled", **ABORT},)))
+    table = render_advice(advice, "table")
+    assert (
+        "8,192 object(s) under 128 KiB in STANDARD_IA hold 256 MiB (268,435,456 bytes) and are billed as "
+        "1.0 GiB (1,073,741,824 bytes)"
+    ) in table
+    assert "b (us-east-1): 1 lifecycle rule\n" in table
+    assert "268435456" not in table and "8192 " not in table
+    (finding,) = json.loads(render_advice(advice, "json"))["Buckets"][0]["Findings"][:1]
+    assert finding["Evidence"] == {
+        "storage_class": "STANDARD_IA",
+        "objects": 8192,
+        "bytes": GIB // 4,
+        "billed_bytes": GIB,
+    }
+    uploads = _one(
+        _advice(Usage(incomplete_uploads=1, incomplete_upload_bytes=1000, measured=LISTED)), "incomplete-uploads"
+    )
+    assert uploads.summary.startswith("1 incomplete multipart upload(s) hold 1,000 bytes of parts")
+
+
 def test_small_objects_near_128_kib_are_cheaper_where_they_are() -> None:
     # 1,024 objects of 120 KiB in Standard-IA: 128 MiB billed at 0.01 is less than 120 MiB at 0.02
     usage = Usage(

@@ -37,6 +37,7 @@ from typing import Any
 from ..aggregate import AGE_EDGES_DAYS, AGE_LABELS
 from ..model import BucketReport, Failure, Snapshot, Usage
 from ..storage_classes import SMALL_OBJECT_BYTES
+from ..units import humanise
 from .book import PriceBook, PriceSource, storage_item
 from .cost import ARCHIVE_CLASSES, GB, MICRO, MIN_DAYS, MIN_SIZE_CLASSES, ZERO, BucketCost, SnapshotCost
 from .lifecycle import (
@@ -204,6 +205,11 @@ def _share(cost: BucketCost, storage_class: str, part: str, numerator: int, deno
     return _q(cost.lines.get((storage_class, part), ZERO) * numerator / denominator)
 
 
+def _size(nbytes: int) -> str:
+    """A size in a finding's words: humanised, with the exact bytes (``Evidence`` keeps the integers)."""
+    return f"{nbytes:,} bytes" if nbytes < 1024 else f"{humanise(nbytes)} ({nbytes:,} bytes)"
+
+
 def _days(now: datetime, then: datetime | None) -> int | None:
     return None if then is None else max(0, (now - then).days)
 
@@ -270,7 +276,7 @@ def _uploads(ctx: _Context) -> Finding | None:
         saving, basis = (
             cost_now,
             (
-                f"at most what the uploads cost now: the oldest is {age} days old, and uploads started in the "
+                f"at most what the uploads cost now: the oldest is {age:,} days old, and uploads started in the "
                 f"last {UPLOAD_DAYS} days are kept until they are {UPLOAD_DAYS} days old"
             ),
         )
@@ -284,8 +290,8 @@ def _uploads(ctx: _Context) -> Finding | None:
         ctx.bucket,
         ctx.region,
         "incomplete-uploads",
-        f"{usage.incomplete_uploads} incomplete multipart upload(s) hold {usage.incomplete_upload_bytes} bytes "
-        "of parts nobody can read",
+        f"{usage.incomplete_uploads:,} incomplete multipart upload(s) hold "
+        f"{_size(usage.incomplete_upload_bytes)} of parts nobody can read",
         evidence,
         cost_now,
         saving,
@@ -322,7 +328,7 @@ def _noncurrent(ctx: _Context) -> Finding | None:
         ctx.bucket,
         ctx.region,
         "noncurrent-versions",
-        f"{usage.noncurrent_objects} noncurrent version(s) hold {usage.noncurrent_bytes} bytes",
+        f"{usage.noncurrent_objects:,} noncurrent version(s) hold {_size(usage.noncurrent_bytes)}",
         {"versions": usage.noncurrent_objects, "bytes": usage.noncurrent_bytes},
         cost_now,
         cost_now,
@@ -345,7 +351,7 @@ def _delete_markers(ctx: _Context) -> Finding | None:
         ctx.bucket,
         ctx.region,
         "delete-markers",
-        f"{usage.delete_markers} delete marker(s)",
+        f"{usage.delete_markers:,} delete marker(s)",
         {"delete_markers": usage.delete_markers},
         None,
         None,
@@ -381,7 +387,7 @@ def _small_objects(ctx: _Context) -> list[Finding]:
                     ctx.bucket,
                     ctx.region,
                     "small-objects",
-                    f"objects under 128 KiB in {code} are billed for {padding} bytes they do not hold",
+                    f"objects under 128 KiB in {code} are billed for {_size(padding)} they do not hold",
                     {"storage_class": code, "padding_bytes": padding},
                     padding_cost,
                     None,
@@ -406,7 +412,8 @@ def _small_objects(ctx: _Context) -> list[Finding]:
                 ctx.bucket,
                 ctx.region,
                 "small-objects",
-                f"{n} object(s) under 128 KiB in {code} hold {nbytes} bytes and are billed as {n * SMALL_OBJECT_BYTES}",
+                f"{n:,} object(s) under 128 KiB in {code} hold {_size(nbytes)} and are billed as "
+                f"{_size(n * SMALL_OBJECT_BYTES)}",
                 {"storage_class": code, "objects": n, "bytes": nbytes, "billed_bytes": n * SMALL_OBJECT_BYTES},
                 cost_now,
                 saving,
@@ -518,7 +525,7 @@ def _old_standard(ctx: _Context, has_ages: bool) -> Finding | None:
         "Intelligent-Tiering is priced at its Infrequent Access tier, where objects not read for 30 days go.",
     ]
     if best is None or not best.saving or not moved_n:
-        summary = f"{old_n} Standard object(s) are at least {edge} days old"
+        summary = f"{old_n:,} Standard object(s) are at least {edge} days old"
         if not moved_n:
             summary += ", and as far as the counts tell all of them are under 128 KiB: none is worth moving"
             why = "none: no object worth moving"
@@ -546,7 +553,7 @@ def _old_standard(ctx: _Context, has_ages: bool) -> Finding | None:
         ctx.bucket,
         ctx.region,
         "standard-old",
-        f"{old_n} Standard object(s) are at least {edge} days old: {best.storage_class} is the cheapest of "
+        f"{old_n:,} Standard object(s) are at least {edge} days old: {best.storage_class} is the cheapest of "
         f"{', '.join(TRANSITION_TARGETS)} for them",
         evidence,
         cost_now,

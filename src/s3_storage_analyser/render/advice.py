@@ -12,6 +12,7 @@ from ..pricing.book import PriceBook
 from ..pricing.cost import MICRO, SnapshotCost
 from ..pricing.lifecycle import jsonable
 from ..safetext import printable
+from ..units import plural
 from .columns import format_instant
 from .jsonfmt import dumps, failure_dict
 
@@ -126,9 +127,8 @@ def render_table(advice: Advice) -> str:
         "",
     ]
     for bucket in advice.buckets:
-        rules = len(bucket.lifecycle.rules)
         lifecycle = {
-            "rules": f"{rules} lifecycle rule{'s' if rules != 1 else ''}",
+            "rules": plural(len(bucket.lifecycle.rules), "lifecycle rule"),
             "none": "no lifecycle configuration",
             "denied": "lifecycle rules not readable (AccessDenied)",
             "error": "lifecycle rules not read",
