@@ -32,6 +32,7 @@ from s3_storage_analyser.render import FORMATS, render
 from s3_storage_analyser.render.delimited import csv_field
 from s3_storage_analyser.render.diff import render_diff
 from s3_storage_analyser.safetext import UNSAFE, escape_tsv, printable, unescape_tsv
+from s3_storage_analyser.server.app import FORMATS as SERVED_FORMATS
 from s3_storage_analyser.server.app import create_app
 from s3_storage_analyser.server.auth import AuthConfig
 from s3_storage_analyser.server.scanner import Scanner
@@ -311,7 +312,7 @@ def test_store_keeps_hostile_keys_exactly(store: Store) -> None:
     assert loaded.failures == snapshot.failures
 
 
-@pytest.mark.parametrize("fmt", [None, *FORMATS])
+@pytest.mark.parametrize("fmt", [None, *SERVED_FORMATS])
 def test_service_serves_a_stored_snapshot_with_hostile_keys(store: Store, fmt: str | None) -> None:
     """A stored snapshot with the key ``a\\ud800b`` made every format but Prometheus answer 500."""
     snapshot_id, _ = stored_snapshot(store)

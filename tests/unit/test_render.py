@@ -25,10 +25,10 @@ from support.report_fixture import ARCHIVE, GIB, GOLDEN_NAMES, SNAPSHOT, TIB
 
 
 def test_every_format_has_a_golden_file() -> None:
-    assert set(GOLDEN_NAMES) == set(FORMATS)
+    assert set(GOLDEN_NAMES) == set(FORMATS) - {"html"}  # html: tests/unit/test_render_html.py
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt", GOLDEN_NAMES)
 def test_golden(fmt: str) -> None:
     golden(GOLDEN_NAMES[fmt], render(SNAPSHOT, fmt))
 

@@ -7,7 +7,7 @@ from ..model import Snapshot
 from ..pricing.cost import SnapshotCost
 from . import delimited, jsonfmt, prometheus, table
 
-FORMATS: tuple[str, ...] = ("table", "tsv", "csv", "json", "json_pretty", "ndjson", "prometheus")
+FORMATS: tuple[str, ...] = ("table", "tsv", "csv", "json", "json_pretty", "ndjson", "prometheus", "html")
 
 
 def parse_format(raw: str) -> str:
@@ -37,4 +37,8 @@ def render(
         return jsonfmt.render_lines(snapshot, cost=cost)
     if fmt == "prometheus":
         return prometheus.render(snapshot, cost=cost)
+    if fmt == "html":
+        from . import html  # Jinja2 and the page's assets only when asked
+
+        return html.render(snapshot, cost=cost)
     raise UsageError(f"Unknown format {fmt!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")

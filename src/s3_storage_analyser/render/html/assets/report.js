@@ -1,0 +1,188 @@
+/* s3-storage-analyser's HTML report: the treemap and the bucket table, drawn from the JSON data block.
+   Data is only ever written with textContent (never innerHTML): names and messages are untrusted. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("s3sa-data").textContent);
+  var classes = JSON.parse(document.getElementById("s3sa-classes").textContent);
+  var buckets = data.Buckets;
+  var priced = Object.prototype.hasOwnProperty.call(data, "Cost");
+
+  var IEC = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+  /* As units.humanise: exact below 1 KiB, one decimal below 100. */
+  function humanBytes(n) {
+    if (n < 1024) return n + " B";
+    var value = n;
+    for (var i = 1; i < IEC.length; i++) {
+      value /= 1024;
+      if (value < 1024 || i === IEC.length - 1) return (value < 100 ? value.toFixed(1) : value.toFixed(0)) + " " + IEC[i];
+    }
+    return n + " B";
+  }
+  function count(n) { return Number(n).toLocaleString("en-US"); }
+  /* For display only; the exact decimal string is in the cell's title. */
+  function humanMoney(text) {
+    if (text === null || text === undefined) return "unknown";
+    var v = Number(text);
+    if (v === 0) return "$0";
+    var a = Math.abs(v), sign = v < 0 ? "-" : "";
+    if (a >= 0.01) return sign + "$" + a.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    return sign + "$" + a.toFixed(Math.min(20, 1 - Math.floor(Math.log10(a)))); /* two significant digits */
+  }
+  function el(tag, text, attrs) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (attrs) for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) node.setAttribute(k, attrs[k]);
+    return node;
+  }
+
+  /* --- the bucket table: search, sort, pages ------------------------------------------------------ */
+  var state = { query: "", key: "Bytes", dir: -1, page: 0, size: 50 };
+  var tbody = document.getElementById("bucket-rows");
+  var headers = document.querySelectorAll("#bucket-table th[data-sort]");
+  var columns = document.querySelectorAll("#bucket-table thead th").length;
+
+  function sortValue(b, key) {
+    var v = b[key];
+    if (key === "CostPerMonth") return v === null || v === undefined ? null : Number(v);
+    return v === undefined ? null : v;
+  }
+  function compare(a, b) {
+    var x = sortValue(a, state.key), y = sortValue(b, state.key);
+    if (x === null && y === null) return a.Bucket < b.Bucket ? -1 : a.Bucket > b.Bucket ? 1 : 0;
+    if (x === null) return 1; /* unknown last, whichever the direction */
+    if (y === null) return -1;
+    if (x < y) return -state.dir;
+    if (x > y) return state.dir;
+    return a.Bucket < b.Bucket ? -1 : a.Bucket > b.Bucket ? 1 : 0;
+  }
+  function classCell(b) {
+    var parts = [], exact = [];
+    classes.forEach(function (c) {
+      var n = b[c.Key];
+      if (n) { parts.push(c.Column + " " + humanBytes(n)); exact.push(c.Code + ": " + n + " bytes"); }
+    });
+    return el("td", parts.join(" · "), { "class": "classes", title: exact.join("\n") });
+  }
+  function row(b) {
+    var tr = el("tr", null, { "data-bucket": b.Bucket });
+    tr.appendChild(el("th", b.Bucket, { scope: "row" }));
+    tr.appendChild(el("td", b.Region));
+    tr.appendChild(el("td", count(b.Files), { "data-raw": b.Files }));
+    tr.appendChild(el("td", humanBytes(b.Bytes), { title: count(b.Bytes) + " bytes", "data-raw": b.Bytes }));
+    tr.appendChild(el("td", b.Bytes, { "class": "raw" }));
+    if (priced) {
+      var known = b.CostPerMonth !== null && b.CostPerMonth !== undefined;
+      tr.appendChild(el("td", known ? humanMoney(b.CostPerMonth) : "unknown", { title: known ? b.CostPerMonth + " USD" : "part of it has no price", "data-raw": known ? b.CostPerMonth : "" }));
+    }
+    tr.appendChild(classCell(b));
+    tr.appendChild(el("td", b.DataDate || ""));
+    return tr;
+  }
+  function draw() {
+    var q = state.query.toLowerCase();
+    var shown = q ? buckets.filter(function (b) {
+      return b.Bucket.toLowerCase().indexOf(q) >= 0 || String(b.Region).toLowerCase().indexOf(q) >= 0;
+    }) : buckets.slice();
+    shown.sort(compare);
+    var pages = Math.max(1, Math.ceil(shown.length / state.size));
+    state.page = Math.min(state.page, pages - 1);
+    var start = state.page * state.size;
+    var fragment = document.createDocumentFragment();
+    shown.slice(start, start + state.size).forEach(function (b) { fragment.appendChild(row(b)); });
+    if (!shown.length) fragment.appendChild(el("td", q ? "No bucket matches." : "No buckets.", { colspan: columns }));
+    tbody.replaceChildren(fragment);
+    document.getElementById("bucket-count").textContent =
+      count(shown.length) + (q ? " of " + count(buckets.length) : "") + (buckets.length === 1 ? " bucket" : " buckets");
+    document.getElementById("bucket-page").textContent = shown.length
+      ? "Rows " + count(start + 1) + "–" + count(Math.min(start + state.size, shown.length)) + " of " + count(shown.length) + " (page " + (state.page + 1) + " of " + pages + ")"
+      : "";
+    document.getElementById("bucket-prev").disabled = state.page === 0;
+    document.getElementById("bucket-next").disabled = state.page >= pages - 1;
+    headers.forEach(function (th) {
+      th.setAttribute("aria-sort", th.getAttribute("data-sort") === state.key ? (state.dir > 0 ? "ascending" : "descending") : "none");
+    });
+  }
+  document.getElementById("bucket-search").addEventListener("input", function (e) {
+    state.query = e.target.value.trim(); state.page = 0; draw();
+  });
+  document.getElementById("bucket-page-size").addEventListener("change", function (e) {
+    state.size = Number(e.target.value); state.page = 0; draw();
+  });
+  document.getElementById("bucket-prev").addEventListener("click", function () { state.page -= 1; draw(); });
+  document.getElementById("bucket-next").addEventListener("click", function () { state.page += 1; draw(); });
+  headers.forEach(function (th) {
+    th.querySelector("button").addEventListener("click", function () {
+      var key = th.getAttribute("data-sort");
+      if (state.key === key) state.dir = -state.dir;
+      else { state.key = key; state.dir = key === "Bucket" || key === "Region" ? 1 : -1; }
+      state.page = 0; draw();
+    });
+  });
+  draw();
+
+  /* --- the treemap: bucket, then storage class; bytes or monthly cost ------------------------------ */
+  var box = document.getElementById("treemap");
+  if (typeof echarts === "undefined" || !box) return;
+  var nameOf = {};
+  classes.forEach(function (c) { nameOf[c.Code] = c.Name; });
+
+  function tree(measure) {
+    var out = [];
+    buckets.forEach(function (b) {
+      var children = [];
+      classes.forEach(function (c) {
+        var v = measure === "cost" ? Number((b.CostByClass || {})[c.Code] || 0) : Number(b[c.Key] || 0);
+        if (v > 0) children.push({ name: c.Column, value: v, code: c.Code, exact: measure === "cost" ? (b.CostByClass || {})[c.Code] : b[c.Key] });
+      });
+      var total = children.reduce(function (s, c) { return s + c.value; }, 0);
+      if (total > 0) out.push({ name: b.Bucket, value: total, children: children, exact: measure === "cost" ? b.CostPerMonth : b.Bytes });
+    });
+    return out;
+  }
+  function tooltip(info) {
+    var measure = currentMeasure();
+    var node = document.createElement("div");
+    var path = (info.treePathInfo || []).slice(1).map(function (p) { return p.name; });
+    node.appendChild(el("strong", path.join(" › ")));
+    var d = info.data || {};
+    var label = measure === "cost"
+      ? humanMoney(d.exact === undefined ? info.value : d.exact) + " per month (" + (d.exact === null || d.exact === undefined ? "partly unpriced" : d.exact + " USD") + ")"
+      : humanBytes(info.value) + " (" + count(info.value) + " bytes)";
+    node.appendChild(el("div", label));
+    if (d.code) node.appendChild(el("div", nameOf[d.code] || d.code));
+    return node;
+  }
+  var chart = echarts.init(box, null, { renderer: "canvas" });
+  function currentMeasure() {
+    var checked = document.querySelector("#treemap-measure input:checked");
+    return checked ? checked.value : "bytes";
+  }
+  function plot() {
+    var measure = currentMeasure();
+    chart.setOption({
+      animation: false,
+      tooltip: { formatter: tooltip },
+      series: [{
+        type: "treemap",
+        name: measure === "cost" ? "Monthly cost" : "Bytes",
+        data: tree(measure),
+        leafDepth: buckets.length > 200 ? 1 : null,
+        visibleMin: 64,
+        roam: false,
+        breadcrumb: { show: true },
+        label: { show: true, formatter: "{b}" },
+        upperLabel: { show: true, height: 18 },
+        levels: [
+          { itemStyle: { borderColor: "#fff", borderWidth: 2, gapWidth: 2 } },
+          { itemStyle: { borderColor: "#e6e9ef", borderWidth: 2, gapWidth: 1 }, colorSaturation: [0.35, 0.6] }
+        ]
+      }]
+    }, true);
+  }
+  document.querySelectorAll("#treemap-measure input").forEach(function (input) {
+    input.addEventListener("change", plot);
+  });
+  window.addEventListener("resize", function () { chart.resize(); });
+  plot();
+  box.setAttribute("data-drawn", "true");
+})();
