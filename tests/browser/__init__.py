@@ -1,0 +1,1 @@
+"""Browser tests: headless Chromium over Playwright (conftest.py; docs/development.md)."""
