@@ -11,8 +11,8 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 LOCKS := requirements
 PACKAGE_CHECK := build/package-check
 
-.PHONY: install dev demo test lint typecheck unit fast integration faults service coverage bench lock upgrade \
-	package-check docs clean
+.PHONY: install dev demo test lint typecheck unit fast integration faults service browser coverage bench lock \
+	upgrade package-check docs clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
@@ -38,14 +38,16 @@ typecheck: dev
 	$(BIN)/mypy --strict src tests
 
 # Tests by level (docs/development.md): tests/unit is pure code, in seconds; `make fast` is every level but
-# the tests marked slow (over ~3 s each); `make integration`, `make faults`, `make service` run one level.
+# the tests marked slow (over ~3 s each); `make integration`, `make faults`, `make service`, `make browser` run
+# one level. tests/browser drives Debian's headless Chromium (/usr/bin/chromium, `apt-get install chromium`;
+# .ci/run installs it): without it those tests are skipped, or fail under CI=true.
 unit: dev
 	$(BIN)/pytest -n 2 -q -m "not slow" tests/unit
 
 fast: dev
 	$(BIN)/pytest -n 2 -q -m "not slow"
 
-integration faults service: dev
+integration faults service browser: dev
 	$(BIN)/pytest -n 2 -q tests/$@
 
 # The whole suite with the coverage report: fails under the floor ([tool.coverage.report] in pyproject.toml).
