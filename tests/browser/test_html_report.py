@@ -184,7 +184,17 @@ def test_search_sort_and_pages_over_2000_buckets(tmp_path: Path, open_file: Open
     # The classes table adds up to the JSON's.
     gfr = sum(b["Bytes-GFR"] for b in data["Buckets"])
     assert page.inner_text("#classes tr[data-class='GLACIER'] td.raw") == str(gfr)
+    # The treemap: the largest 200 buckets, and one tile of the other 1,800 holding the rest of the bytes.
     assert page.evaluate(PAINTED) > 10_000
+    tiles = page.evaluate(SERIES)["data"]
+    assert [t["name"] for t in tiles[:200]] == [
+        b["Bucket"] for b in sorted(data["Buckets"], key=lambda b: -b["Bytes"])
+    ][:200]
+    assert tiles[200]["name"] == "1,800 other buckets"
+    assert tiles[200]["value"] == sum(sizes[200:])
+    assert {c["code"]: c["value"] for c in tiles[200]["children"]}["GLACIER"] == gfr - sum(
+        t["value"] for tile in tiles[:200] for t in tile["children"] if t["code"] == "GLACIER"
+    )
 
 
 # --- hostile names ------------------------------------------------------------------------------------

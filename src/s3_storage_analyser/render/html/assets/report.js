@@ -123,6 +123,7 @@
   /* --- the treemap: bucket, then storage class; bytes or monthly cost ------------------------------ */
   var box = document.getElementById("treemap");
   if (typeof echarts === "undefined" || !box) return;
+  var TOP = 200;
   var nameOf = {};
   classes.forEach(function (c) { nameOf[c.Code] = c.Name; });
 
@@ -137,6 +138,21 @@
       var total = children.reduce(function (s, c) { return s + c.value; }, 0);
       if (total > 0) out.push({ name: b.Bucket, value: total, children: children, exact: measure === "cost" ? b.CostPerMonth : b.Bytes });
     });
+    if (out.length <= TOP) return out;
+    /* The largest TOP buckets, the rest as one tile by class: thousands of tiles draw slowly and read as noise. */
+    out.sort(function (a, b) { return b.value - a.value; });
+    var rest = out.slice(TOP), byClass = {};
+    rest.forEach(function (node) {
+      node.children.forEach(function (c) { byClass[c.code] = (byClass[c.code] || 0) + c.value; });
+    });
+    var other = classes.filter(function (c) { return byClass[c.Code]; }).map(function (c) {
+      return { name: c.Column, value: byClass[c.Code], code: c.Code };
+    });
+    out = out.slice(0, TOP);
+    out.push({
+      name: count(rest.length) + " other buckets", other: rest.length, children: other,
+      value: other.reduce(function (s, c) { return s + c.value; }, 0)
+    });
     return out;
   }
   function tooltip(info) {
@@ -145,9 +161,11 @@
     var path = (info.treePathInfo || []).slice(1).map(function (p) { return p.name; });
     node.appendChild(el("strong", path.join(" › ")));
     var d = info.data || {};
-    var label = measure === "cost"
-      ? humanMoney(d.exact === undefined ? info.value : d.exact) + " per month (" + (d.exact === null || d.exact === undefined ? "partly unpriced" : d.exact + " USD") + ")"
-      : humanBytes(info.value) + " (" + count(info.value) + " bytes)";
+    var label;
+    if (measure !== "cost") label = humanBytes(info.value) + " (" + count(info.value) + " bytes)";
+    else if (d.exact === null) label = "≥" + humanMoney(info.value) + " per month (part of it has no price)";
+    else if (d.exact === undefined) label = humanMoney(info.value) + " per month";
+    else label = humanMoney(d.exact) + " per month (" + d.exact + " USD)";
     node.appendChild(el("div", label));
     if (d.code) node.appendChild(el("div", nameOf[d.code] || d.code));
     return node;
@@ -166,7 +184,7 @@
         type: "treemap",
         name: measure === "cost" ? "Monthly cost" : "Bytes",
         data: tree(measure),
-        leafDepth: buckets.length > 200 ? 1 : null,
+        leafDepth: buckets.length > 50 ? 1 : null,
         visibleMin: 64,
         roam: false,
         breadcrumb: { show: true },
