@@ -197,3 +197,16 @@ def test_script_json_reads_back_the_same(text: str) -> None:
 def test_every_asset_can_be_inlined() -> None:
     for name in html.ASSETS:
         assert html.asset(name)
+
+
+def test_hidden_costs_are_the_json_sums_and_absent_when_not_measured() -> None:
+    snapshot = hostile_snapshot()
+    out = render(snapshot, "html")
+    data = json.loads(render(snapshot, "json"))
+    noncurrent = sum(b["NoncurrentBytes"] for b in data["Buckets"])
+    uploads = sum(b["IncompleteUploadBytes"] for b in data["Buckets"])
+    assert f'id="hidden-noncurrent" data-raw="{noncurrent}"' in out
+    assert f'id="hidden-uploads" data-raw="{uploads}"' in out
+    assert f'id="hidden-markers" data-raw="{sum(b["DeleteMarkers"] for b in data["Buckets"])}"' in out
+    assert f"{len(HOSTILE)} uploads, 0 parts, {uploads} bytes" in out
+    assert 'id="hidden"' not in render(SNAPSHOT, "html")  # CloudWatch measures none of them

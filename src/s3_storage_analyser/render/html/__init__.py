@@ -28,7 +28,7 @@ from ...model import Snapshot
 from ...pricing.cost import SnapshotCost
 from ...safetext import UNSAFE
 from ...storage_classes import KNOWN_CLASSES, class_info, sort_classes
-from ...units import humanise
+from ...units import humanise, plural
 from ..costs import humanise_money
 from ..jsonfmt import dumps, snapshot_dict
 
@@ -71,6 +71,7 @@ def environment() -> Environment:
     env.filters["bytes"] = human_bytes
     env.filters["count"] = lambda n: f"{n:,}"
     env.filters["money"] = human_money
+    env.filters["plural"] = plural
     return env
 
 
