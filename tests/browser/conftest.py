@@ -29,7 +29,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from support.browser import CHROMIUM, CHROMIUM_ARGS, PageLog, chromium_missing, file_url, in_ci, is_local
+from support.browser import CHROMIUM, CHROMIUM_ARGS, PageLog, file_url, is_local, require_chromium
 
 # No single step of a browser test waits longer than this (ms): a hung page fails, it does not stall the run.
 TIMEOUT_MS = 15_000
@@ -37,11 +37,7 @@ TIMEOUT_MS = 15_000
 
 @pytest.fixture(scope="session")
 def playwright_driver() -> Iterator[Playwright]:
-    missing = chromium_missing()
-    if missing is not None:
-        if in_ci():
-            pytest.fail(f"CI=true and the browser tests cannot run: {missing}", pytrace=False)
-        pytest.skip(missing)
+    require_chromium()
     driver = sync_playwright().start()
     yield driver
     driver.stop()

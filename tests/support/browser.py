@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 # Debian's package (`apt-get install chromium`); Playwright's own browser downloads are never used.
 # CHROMIUM_PATH points elsewhere (another build, or a missing path to test the CI=true rule).
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
@@ -51,6 +53,16 @@ def chromium_missing() -> str | None:
     found = shutil.which("chromium")
     where = f" (a chromium at {found} is not used)" if found else ""
     return f"Chromium is not installed at {CHROMIUM}{where}: {INSTALL_HINT}"
+
+
+def require_chromium() -> None:
+    """Skip the calling test when Chromium is missing, saying how to install it; fail instead under CI=true."""
+    missing = chromium_missing()
+    if missing is None:
+        return
+    if in_ci():
+        pytest.fail(f"CI=true and the browser tests cannot run: {missing}", pytrace=False)
+    pytest.skip(missing)
 
 
 def is_local(url: str) -> bool:
