@@ -9,7 +9,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 import support.browser
 from support.browser import PageLog, file_url, is_local, require_chromium
@@ -48,8 +48,7 @@ def test_console_and_page_errors_are_recorded(tmp_path: Path, open_file: OpenFil
         "setTimeout(() => { throw new Error('kaboom'); }, 0);</script>",
     )
     page = open_file(path)
-    page.wait_for_function("() => true")  # one more round trip after the timer's throw
-    page.evaluate("new Promise(resolve => setTimeout(resolve, 0))")
+    page.evaluate("new Promise(resolve => setTimeout(resolve, 0))")  # after the timer that throws
     assert [e for e in page_log.console_errors if "boom: no data" in e], page_log.console_errors
     assert not [e for e in page_log.console_errors if "only a warning" in e]
     assert [e for e in page_log.page_errors if "kaboom" in e], page_log.page_errors
@@ -132,12 +131,13 @@ def test_loopback_requests_go_through(tmp_path: Path, loopback_site: str, page: 
     assert page_log.external == []
 
 
-def test_each_test_gets_a_fresh_context(tmp_path: Path, open_file: OpenFile, page: Page) -> None:
-    # A previous test's storage would show here; file:// pages share one origin.
+def test_each_test_gets_a_fresh_context(tmp_path: Path, open_file: OpenFile, browser: Browser) -> None:
     page = open_file(write_page(tmp_path, "<p>x</p>"))
+    # Earlier tests' contexts are closed; file:// pages share one origin, so their storage would show here.
+    assert browser.contexts == [page.context]
+    assert page.context.pages == [page]
     assert page.evaluate("localStorage.getItem('left-behind')") is None
     page.evaluate("localStorage.setItem('left-behind', '1')")
-    assert len(page.context.pages) == 1
 
 
 @pytest.mark.parametrize(
