@@ -262,3 +262,19 @@ def test_the_demo_report_opens(tmp_path: Path, open_file: OpenFile) -> None:
     assert page.locator("#bucket-rows tr").count() == len(data["Buckets"])
     page.wait_for_selector("#treemap[data-drawn='true'] canvas")
     assert page.evaluate(PAINTED) > 10_000
+
+
+@pytest.mark.parametrize("buckets", [0, 1])
+def test_an_empty_account_opens_without_error(tmp_path: Path, open_file: OpenFile, buckets: int) -> None:
+    reports = tuple(BucketReport(Bucket(f"empty-{i}", "us-east-1"), Usage()) for i in range(buckets))
+    snapshot = Snapshot("cloudwatch", T, reports)
+    page = open_file(write(tmp_path, snapshot, cost_snapshot(snapshot, BOOK)))
+    page.wait_for_selector("#treemap[data-drawn='true']")
+    assert page.inner_text("#bucket-count") == ("0 buckets" if buckets == 0 else "1 bucket")
+    if buckets:
+        assert rows(page, 0) == ["empty-0"] and rows(page, 3) == ["0"]
+    else:
+        assert page.inner_text("#bucket-rows") == "No buckets."
+    assert page.get_attribute("#total-bytes", "data-raw") == "0"
+    page.check("#treemap-measure input[value='cost']")
+    assert page.evaluate(SERIES)["data"] == []

@@ -1,4 +1,4 @@
-"""Renderers turn a Snapshot into text. They never fetch, and only the table humanises."""
+"""Renderers turn a Snapshot into text. They never fetch, and only the table and the HTML page humanise."""
 
 from __future__ import annotations
 
