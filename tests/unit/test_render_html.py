@@ -199,6 +199,13 @@ def test_every_asset_can_be_inlined() -> None:
         assert html.asset(name)
 
 
+@pytest.mark.parametrize("text", ["a = '</script>';", "x</STYLE>", "<!-- b", "c\u202e", "d\x1b"])
+def test_an_asset_that_could_end_its_element_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="cannot be inlined"):
+        html.inline("x.js", text)
+    assert html.inline("x.js", "a = 1;\nb = '<p>';") == "a = 1;\nb = '<p>';"
+
+
 def test_hidden_costs_are_the_json_sums_and_absent_when_not_measured() -> None:
     snapshot = hostile_snapshot()
     out = render(snapshot, "html")

@@ -78,7 +78,11 @@ def environment() -> Environment:
 @cache
 def asset(name: str) -> Markup:
     """A vendored or own asset, inlined as is; one that could end its element is refused, not written."""
-    text = files(__name__).joinpath("assets", name).read_text(encoding="utf-8")
+    return inline(name, files(__name__).joinpath("assets", name).read_text(encoding="utf-8"))
+
+
+def inline(name: str, text: str) -> Markup:
+    """``text`` to go inside a ``<script>`` or ``<style>`` element as is, refused if it could end it early."""
     if _END_TAG.search(text) or UNSAFE.search(text.replace("\n", "")):
         raise ValueError(f"asset {name} cannot be inlined: it holds an end tag, a comment or a raw control")
     return Markup(text)
