@@ -52,7 +52,7 @@ integration faults service browser: dev
 
 # The whole suite with the coverage report: fails under the floor ([tool.coverage.report] in pyproject.toml).
 coverage: dev
-	$(BIN)/pytest -n 2 -q --cov --cov-report=term
+	$(BIN)/pytest -n 2 -q --cov --cov-report=term --durations=20
 
 test: lint typecheck coverage package-check docs
 
