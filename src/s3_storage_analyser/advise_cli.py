@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from .aggregate import DIMENSIONS, BreakdownSpec
-from .aws import Aws, AwsOptions, check_ca_bundle, check_endpoint_url
+from .aws import Aws, AwsOptions, check_endpoint_url
 from .config import (
     EVERYWHERE,
     PRICES_SETTING,
@@ -25,8 +25,10 @@ from .config import (
     AppliesTo,
     ScanOptions,
     Setting,
+    aws_from_flags,
     check_applicable,
     default_concurrency,
+    scan_from_flags,
 )
 from .errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, AccessDeniedError, AnalyserError, UsageError
 from .model import Failure, Snapshot
@@ -37,7 +39,6 @@ from .progress import ProgressDisplay
 from .render.advice import ADVICE_FORMATS, render_advice
 from .report import scan
 from .safetext import printable
-from .selection import Selection
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("s3_storage_analyser")
@@ -128,14 +129,6 @@ def advise_options(fn: F) -> F:
     return fn
 
 
-def _verify(ca_bundle: str | None, no_verify: bool) -> bool | str | None:
-    if ca_bundle and no_verify:
-        raise UsageError("--ca-bundle and --no-verify-ssl contradict each other.", hint="Keep --ca-bundle.")
-    if no_verify:
-        return False
-    return check_ca_bundle(ca_bundle) if ca_bundle else None
-
-
 def scan_settings(flags: Mapping[str, Any]) -> tuple[ScanOptions, AwsOptions]:
     """What advise measures: the report's scan, with versions, uploads and ages where the strategy has them."""
     strategy = str(flags["strategy"]).lower()
@@ -144,27 +137,15 @@ def scan_settings(flags: Mapping[str, Any]) -> tuple[ScanOptions, AwsOptions]:
     conc = flags["conc"] or default_concurrency(strategy)
     per_object = strategy in ("list", "inventory")
     ages = AGE_CLASS in DIMENSIONS and (strategy == "list" or DIMENSIONS[AGE_CLASS].sql is not None)
-    options = ScanOptions(
-        strategy=strategy,
-        selection=Selection.parse(flags["prefixes"], flags["buckets"]),
-        concurrency=conc,
-        days=flags["days"],
-        processes=flags["processes"],
-        inventory_manifest=flags["inventory_manifest"],
-        max_age_days=flags["max_age"],
-        cache_dir=flags["cache_dir"],
+    options = scan_from_flags(
+        flags,
+        strategy,
+        conc,
         versions=per_object,
         uploads=strategy == "list",
         breakdowns=BreakdownSpec(dimensions=(AGE_CLASS,) if per_object and ages else ()),
     )
-    aws = AwsOptions(
-        endpoint_url=flags["endpoint_url"],
-        profile=flags["profile"],
-        region=flags["region"],
-        max_pool_connections=max(10, conc),
-        verify=_verify(flags.get("ca_bundle"), flags.get("no_verify_ssl", False)),
-    )
-    return options, aws
+    return options, aws_from_flags(flags, conc)
 
 
 def read_lifecycles(aws: Aws, buckets: Sequence[tuple[str, str]], concurrency: int) -> dict[str, Lifecycle]:

@@ -655,15 +655,10 @@ class ReportArgs:
         return cls(
             fmt=parse_format(flags.get("fmt") or "table"),
             unit=_unit(flags),
-            scan=ScanOptions(
-                strategy=strategy,
-                selection=Selection.parse(flags["prefixes"], flags["buckets"]),
-                concurrency=conc,
-                days=flags["days"],
-                processes=flags["processes"],
-                inventory_manifest=flags["inventory_manifest"],
-                max_age_days=flags["max_age"],
-                cache_dir=flags["cache_dir"],
+            scan=scan_from_flags(
+                flags,
+                strategy,
+                conc,
                 versions=flags["versions"],
                 uploads=flags["uploads"],
                 breakdowns=BreakdownSpec(
@@ -674,13 +669,7 @@ class ReportArgs:
                     top_objects=flags["top"],
                 ),
             ),
-            aws=AwsOptions(
-                endpoint_url=endpoint_url or flags["endpoint_url"],
-                profile=flags["profile"],
-                region=flags["region"],
-                max_pool_connections=max(10, conc),
-                verify=_verify(flags.get("ca_bundle"), flags.get("no_verify_ssl", False)),
-            ),
+            aws=aws_from_flags(flags, conc, endpoint_url),
             debug=flags["debug"],
             quiet=flags.get("quiet", True),
             verbose=_verbose(flags),
@@ -694,6 +683,42 @@ class ReportArgs:
             no_cost=flags.get("no_cost", False),
             dry_run=flags.get("dry_run", False),
         )
+
+
+def scan_from_flags(
+    flags: Mapping[str, Any],
+    strategy: str,
+    conc: int,
+    *,
+    versions: bool,
+    uploads: bool,
+    breakdowns: BreakdownSpec,
+) -> ScanOptions:
+    """The scan the report's flags ask for; what to measure per object is the caller's (advise sets its own)."""
+    return ScanOptions(
+        strategy=strategy,
+        selection=Selection.parse(flags["prefixes"], flags["buckets"]),
+        concurrency=conc,
+        days=flags["days"],
+        processes=flags["processes"],
+        inventory_manifest=flags["inventory_manifest"],
+        max_age_days=flags["max_age"],
+        cache_dir=flags["cache_dir"],
+        versions=versions,
+        uploads=uploads,
+        breakdowns=breakdowns,
+    )
+
+
+def aws_from_flags(flags: Mapping[str, Any], conc: int, endpoint_url: str | None = None) -> AwsOptions:
+    """Endpoint, profile, region, TLS and a connection pool as large as the requests in flight."""
+    return AwsOptions(
+        endpoint_url=endpoint_url or flags["endpoint_url"],
+        profile=flags["profile"],
+        region=flags["region"],
+        max_pool_connections=max(10, conc),
+        verify=_verify(flags.get("ca_bundle"), flags.get("no_verify_ssl", False)),
+    )
 
 
 # What an aws-cli user means by ``--output`` (json, table, text) and the tool's own format names.
