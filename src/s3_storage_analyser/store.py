@@ -23,9 +23,11 @@ import sqlite3
 import stat
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .codec import failure_from_dict, failure_to_dict, report_from_dict, report_to_dict
 from .errors import (  # the history's errors, drawn in errors' tree
@@ -440,6 +442,110 @@ class Store:
     def latest(self) -> tuple[int, Snapshot] | None:
         ids = self.latest_ids(1)
         return (ids[0], self.load(ids[0])) if ids else None
+
+    # --- series over the history (the HTML history view): one window, the newest ``limit`` ids <= ``upto`` ---
+
+    def window(self, limit: int = 100, upto: int | None = None) -> list[SnapshotSummary]:
+        """The newest ``limit`` snapshots with an id up to ``upto`` (all when None), oldest first."""
+        bound = _upto(upto)
+        if bound is None:
+            return []
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, taken_at, strategy, buckets, objects, bytes, failures FROM snapshots"
+                " WHERE id <= ? ORDER BY id DESC LIMIT ?",
+                (bound, max(limit, 0)),
+            ).fetchall()
+        return [SnapshotSummary(r[0], datetime.fromisoformat(_text(r[1])), _text(r[2]), *r[3:]) for r in reversed(rows)]
+
+    def count_upto(self, upto: int | None = None) -> int:
+        """How many snapshots have an id up to ``upto`` (all when None): the window's "of N"."""
+        bound = _upto(upto)
+        if bound is None:
+            return 0
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM snapshots WHERE id <= ?", (bound,)).fetchone()[0])
+
+    def class_series(
+        self, *, limit: int = 100, upto: int | None = None, bucket: str | None = None
+    ) -> dict[int, dict[str, int]]:
+        """Bytes per storage class in each snapshot of the window, summed over its buckets (or of one bucket).
+
+        Keyed by snapshot id, oldest first; a snapshot with no class row (or without the bucket) is absent.
+        """
+        bound = _upto(upto)
+        if bound is None:
+            return {}
+        if bucket is None:
+            rows = self._series_rows(_CLASS_SERIES, (bound, max(limit, 0)))
+        else:
+            rows = self._series_rows(_CLASS_SERIES_OF_BUCKET, (bound, max(limit, 0), _column(bucket)))
+        out: dict[int, dict[str, int]] = {}
+        for snapshot_id, code, size in rows:
+            out.setdefault(int(snapshot_id), {})[_text(code)] = int(size)
+        return out
+
+    def bucket_series(
+        self, buckets: Iterable[str], *, limit: int = 100, upto: int | None = None
+    ) -> dict[str, dict[int, tuple[int, int]]]:
+        """Each named bucket's ``(bytes, objects)`` in each snapshot of the window that has it, oldest first."""
+        bound = _upto(upto)
+        out: dict[str, dict[int, tuple[int, int]]] = {}
+        for name in dict.fromkeys(buckets):
+            rows = [] if bound is None else self._series_rows(_BUCKET_SERIES, (bound, max(limit, 0), _column(name)))
+            out[name] = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+        return out
+
+    def top_buckets(self, snapshot_id: int, count: int) -> list[str]:
+        """The ``count`` largest buckets (by bytes, then name) of one snapshot: whose lines a history draws."""
+        if not -(2**63) <= snapshot_id < 2**63:
+            return []
+        rows = self._series_rows(
+            "SELECT bucket FROM bucket_usage WHERE snapshot_id = ? ORDER BY bytes DESC, bucket LIMIT ?",
+            (snapshot_id, max(count, 0)),
+        )
+        return [_text(r[0]) for r in rows]
+
+    def _series_rows(self, sql: str, params: tuple[object, ...]) -> list[Any]:
+        """Rows of a fixed query; a sum SQLite cannot hold (a forged file) is the history's error, named."""
+        try:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"The history in {self.path} cannot be summed: {exc}.", path=self.path, cause=_cause(exc)
+            ) from exc
+
+
+# The window (the newest LIMIT ids <= the bound), spelled out in each query: SQL text is constant.
+_CLASS_SERIES = (
+    "SELECT c.snapshot_id, c.storage_class, SUM(c.bytes) FROM class_usage AS c"
+    " JOIN (SELECT id FROM snapshots WHERE id <= ? ORDER BY id DESC LIMIT ?) AS w ON w.id = c.snapshot_id"
+    " GROUP BY c.snapshot_id, c.storage_class ORDER BY c.snapshot_id"
+)
+_CLASS_SERIES_OF_BUCKET = (
+    "SELECT c.snapshot_id, c.storage_class, SUM(c.bytes) FROM class_usage AS c"
+    " JOIN (SELECT id FROM snapshots WHERE id <= ? ORDER BY id DESC LIMIT ?) AS w ON w.id = c.snapshot_id"
+    " WHERE c.bucket = ?"
+    " GROUP BY c.snapshot_id, c.storage_class ORDER BY c.snapshot_id"
+)
+_BUCKET_SERIES = (
+    "SELECT u.snapshot_id, u.bytes, u.objects FROM bucket_usage AS u"
+    " JOIN (SELECT id FROM snapshots WHERE id <= ? ORDER BY id DESC LIMIT ?) AS w ON w.id = u.snapshot_id"
+    " WHERE u.bucket = ? ORDER BY u.snapshot_id"
+)
+
+
+def _upto(upto: int | None) -> int | None:
+    """``upto`` as a bindable bound (SQLite's INTEGER is 64-bit); None when no id can be that small."""
+    if upto is None or upto >= 2**63:
+        return 2**63 - 1
+    return None if upto < -(2**63) else upto
+
+
+def _text(value: str | bytes) -> str:
+    """A stored name back as text: a BLOB (see ``_column``) keeps its lone surrogates."""
+    return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
 
 
 def _user_version(db: sqlite3.Connection) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Protocol
 
@@ -45,16 +45,27 @@ class PricedTotal(Protocol):
 
 @dataclass(frozen=True)
 class CostSummary:
-    """A snapshot's cost without its per-bucket lines: what ``history`` shows, small enough to keep many."""
+    """A snapshot's cost without its per-bucket lines: what ``history`` shows, small enough to keep many.
+
+    ``by_class`` and ``by_bucket`` (monthly totals per storage class and per bucket, for the HTML history's
+    lines) hold None where some of that class's or bucket's usage has no price: unknown, never 0.
+    """
 
     priced: Decimal
     total: Decimal | None
     sources: tuple[PriceSource, ...]
     discount: Decimal = ZERO
+    by_class: Mapping[str, Decimal | None] = field(default_factory=dict)
+    by_bucket: Mapping[str, Decimal | None] = field(default_factory=dict)
 
     @classmethod
     def of(cls, cost: SnapshotCost) -> CostSummary:
-        return cls(cost.priced, cost.total, cost.sources, cost.discount)
+        amounts = cost.by_class
+        unknown = {u.storage_class for u in cost.unpriced if u.storage_class}
+        codes = sort_classes(list(set(amounts) | unknown))
+        by_class = {code: None if code in unknown else amounts.get(code, ZERO) for code in codes}
+        by_bucket = {name: bucket.total for name, bucket in cost.buckets.items()}
+        return cls(cost.priced, cost.total, cost.sources, cost.discount, by_class, by_bucket)
 
 
 def bucket_cost(cost: SnapshotCost, report: BucketReport) -> BucketCost:
