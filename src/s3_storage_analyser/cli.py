@@ -28,6 +28,7 @@ from .config import (
     ReportArgs,
     check_applicable,
     check_cost_flags,
+    check_output_path,
     cost_options,
     report_options,
     scan_options,
@@ -489,13 +490,32 @@ def show_command(
     click.echo(render(snapshot, fmt, unit=parsed_unit, color=color, cost=cost), nl=False)
 
 
+_DIFF_FORMATS = (*_HISTORY_FORMATS, "html")
+
+
 @main.command("diff")
 @click.argument("before", metavar="[A]", required=False, type=int)
 @click.argument("after", metavar="[B]", required=False, type=int)
 @DB_SETTING.option()
-@_history_fmt
+@click.option(
+    "--fmt",
+    "fmt",
+    default="table",
+    show_default=True,
+    metavar="FORMAT",
+    envvar="S3SA_FMT",
+    show_envvar=True,
+    help=f"Output format: {', '.join(_DIFF_FORMATS)} (html: one self-contained page).",
+)
 @_unit
 @cost_options
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Write the diff to FILE atomically instead of stdout (e.g. --fmt html --output diff.html).",
+)
 def diff_command(
     before: int | None,
     after: int | None,
@@ -504,17 +524,27 @@ def diff_command(
     unit: str | None,
     prices: str | None,
     no_cost: bool,
+    output: str | None,
 ) -> None:
     """Growth per bucket and storage class between snapshots A and B (default: the last two), in bytes and
     in monthly cost (both priced with the same prices, so the change is the storage's, not the prices')."""
-    fmt, parsed_unit = _env_fmt(fmt), parse_unit(unit) if unit else None
+    fmt, parsed_unit = _env_fmt(fmt, _DIFF_FORMATS), parse_unit(unit) if unit else None
+    output = check_output_path(output) if output else None
     book = price_book(prices, no_cost)
     store = _open_store(db, read_only=True)
     before, after = store.diff_pair(before, after)
     old, new = store.load(before), store.load(after)
     old_cost, new_cost = costed(old, book), costed(new, book)
     pair = (old_cost, new_cost) if old_cost is not None and new_cost is not None else None
-    click.echo(render_diff(diff(old, new), (before, old), (after, new), fmt, parsed_unit, cost=pair), nl=False)
+    text = render_diff(diff(old, new), (before, old), (after, new), fmt, parsed_unit, cost=pair)
+    if output:
+        try:
+            write_atomic(output, text)
+        except OutputFailedError:
+            click.echo(text, nl=False)  # not written where asked: the diff is not lost
+            raise
+        return
+    click.echo(text, nl=False)
 
 
 main.add_command(prices_group)

@@ -1,4 +1,4 @@
-"""Diff output: table (humanised), TSV/CSV and JSON (exact integers).
+"""Diff output: table (humanised), TSV/CSV and JSON (exact integers), and the HTML page (``html.diff``).
 
 With ``cost`` (both snapshots priced with the same price book, so a change is a change of usage, not of
 prices) each row carries its monthly cost before and after and the change; unknown when part of it has no
@@ -172,7 +172,13 @@ def render_diff(
             doc["Currency"] = CURRENCY
             doc["Prices"] = sources_list(_sources(cost))
         return dumps(doc, indent=2 if fmt == "json_pretty" else None) + "\n"
-    raise UsageError(f"diff cannot be shown as {fmt!r}.", hint="Use table, tsv, csv, json, json_pretty or ndjson.")
+    if fmt == "html":
+        from .html.diff import render as render_page  # Jinja2 and the page's assets only when asked
+
+        return render_page(rows, before, after, cost=cost)
+    raise UsageError(
+        f"diff cannot be shown as {fmt!r}.", hint="Use table, tsv, csv, json, json_pretty, ndjson or html."
+    )
 
 
 def _side(snapshot_id: int, snapshot: Snapshot, cost: SnapshotCost | None) -> dict[str, Any]:
