@@ -41,7 +41,9 @@ from .errors import (
     EXIT_PARTIAL,
     EXIT_USAGE,
     AnalyserError,
+    HistoryMissingError,
     OutputFailedError,
+    StoreError,
     UsageError,
 )
 from .model import Failure, Snapshot
@@ -151,7 +153,7 @@ def run_report(args: ReportArgs) -> int:
             err=True,
         )
     cost = costed(snapshot, book)
-    steps: list[Callable[[], None]] = [lambda: emit(snapshot, args, cost)]
+    steps: list[Callable[[], None]] = [lambda: emit(snapshot, args, cost, report_history(snapshot, args, book, cost))]
     if args.save:
         steps.append(lambda: _save_snapshot(snapshot, args.db))
     if gateway:
@@ -246,7 +248,38 @@ def costed(snapshot: Snapshot, book: PriceBook | None) -> SnapshotCost | None:
     return cost_snapshot(snapshot, book)
 
 
-def emit(snapshot: Snapshot, args: ReportArgs, cost: SnapshotCost | None = None) -> None:
+def report_history(
+    snapshot: Snapshot, args: ReportArgs, book: PriceBook | None, cost: SnapshotCost | None
+) -> dict[str, Any] | None:
+    """``--fmt html`` with ``--save`` or ``--db``: the stored history, this report as its newest point.
+
+    A history that cannot be read costs the page its history section (with a warning), never the report.
+    """
+    if args.fmt != "html" or not (args.save or args.db):
+        return None
+    from .render.costs import CostSummary
+    from .render.html.history import export_history
+
+    summary = None if cost is None else CostSummary.of(cost)
+    try:
+        store = _open_store(args.db, read_only=True)
+    except HistoryMissingError:  # the first --save: no history yet
+        return None
+    except StoreError as exc:
+        click.echo(f"warning: the page shows no history: {printable(str(exc))}", err=True)
+        return None
+    try:
+        return export_history(store, book, current=snapshot, current_cost=summary)
+    except StoreError as exc:
+        click.echo(f"warning: the page shows no history: {printable(str(exc))}", err=True)
+        return None
+    finally:
+        store.close()
+
+
+def emit(
+    snapshot: Snapshot, args: ReportArgs, cost: SnapshotCost | None = None, history: dict[str, Any] | None = None
+) -> None:
     """Failures and notices to stderr, the report to stdout (or ``--output``, else stdout after all)."""
     for failure in snapshot.failures:
         click.echo(describe_failure(failure), err=True)
@@ -256,14 +289,15 @@ def emit(snapshot: Snapshot, args: ReportArgs, cost: SnapshotCost | None = None)
     if cost is not None:
         cost = cost.only(r.bucket.name for r in snapshot.buckets)
     if args.output:
-        text = render(snapshot, args.fmt, unit=args.unit, cost=cost)
+        text = render(snapshot, args.fmt, unit=args.unit, cost=cost, history=history)
         try:
             write_atomic(args.output, text)
         except OutputFailedError:
             click.echo(text, nl=False)  # not written where asked: the report is not lost
             raise
         return
-    out = render(snapshot, args.fmt, unit=args.unit, color=args.fmt == "table" and sys.stdout.isatty(), cost=cost)
+    color = args.fmt == "table" and sys.stdout.isatty()
+    out = render(snapshot, args.fmt, unit=args.unit, color=color, cost=cost, history=history)
     click.echo(out, nl=False)
 
 
@@ -487,7 +521,12 @@ def show_command(
     snapshot = store.load(snapshot_id)
     cost = costed(snapshot, book)
     color = fmt == "table" and sys.stdout.isatty()
-    click.echo(render(snapshot, fmt, unit=parsed_unit, color=color, cost=cost), nl=False)
+    history = None
+    if fmt == "html":  # the history up to this snapshot, priced with the same book
+        from .render.html.history import export_history
+
+        history = export_history(store, book, upto=snapshot_id)
+    click.echo(render(snapshot, fmt, unit=parsed_unit, color=color, cost=cost, history=history), nl=False)
 
 
 _DIFF_FORMATS = (*_HISTORY_FORMATS, "html")

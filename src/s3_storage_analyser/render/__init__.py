@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import UsageError
 from ..model import Snapshot
 from ..pricing.cost import SnapshotCost
@@ -18,12 +20,19 @@ def parse_format(raw: str) -> str:
 
 
 def render(
-    snapshot: Snapshot, fmt: str, *, unit: str | None = None, color: bool = False, cost: SnapshotCost | None = None
+    snapshot: Snapshot,
+    fmt: str,
+    *,
+    unit: str | None = None,
+    color: bool = False,
+    cost: SnapshotCost | None = None,
+    history: dict[str, Any] | None = None,
 ) -> str:
     """The whole output for one format; ``unit`` None means exact bytes (or auto in the table).
 
     ``cost`` (the snapshot's ``pricing.cost_snapshot``) adds the monthly cost to every format; None leaves
-    each output exactly as it is without prices.
+    each output exactly as it is without prices. ``history`` (``html.history.history_data``) adds the
+    history section to the HTML page; the other formats ignore it.
     """
     if fmt == "table":
         return table.render(snapshot, unit=unit or "auto", color=color, cost=cost)
@@ -40,5 +49,5 @@ def render(
     if fmt == "html":
         from . import html  # Jinja2 and the page's assets only when asked
 
-        return html.render(snapshot, cost=cost)
+        return html.render(snapshot, cost=cost, history=history)
     raise UsageError(f"Unknown format {fmt!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")

@@ -32,7 +32,7 @@ from ...units import humanise, plural
 from ..costs import humanise_money
 from ..jsonfmt import dumps, snapshot_dict
 
-ASSETS = ("report.css", "report.js", "echarts.min.js")
+ASSETS = ("report.css", "report.js", "echarts.min.js", "pages.css", "diff.css", "diff.js")
 _SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _SCRIPT_UNSAFE_RE = re.compile("[<>&\u2028\u2029]")
 _END_TAG = re.compile(r"</(script|style)|<!--", re.IGNORECASE)
@@ -72,6 +72,7 @@ def environment() -> Environment:
     env.filters["count"] = lambda n: f"{n:,}"
     env.filters["money"] = human_money
     env.filters["plural"] = plural
+    env.filters["script_json"] = script_json  # a data block in a reusable template (history.html.j2)
     return env
 
 
@@ -160,8 +161,11 @@ def summary(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render(snapshot: Snapshot, cost: SnapshotCost | None = None) -> str:
-    """The page; ``cost`` adds the monthly cost (and the prices used) wherever the JSON report has it."""
+def render(snapshot: Snapshot, cost: SnapshotCost | None = None, history: dict[str, Any] | None = None) -> str:
+    """The page; ``cost`` adds the monthly cost (and the prices used) wherever the JSON report has it.
+
+    ``history`` (``history.history_data``'s dict) adds the history section, its data block and its script.
+    """
     data = snapshot_dict(snapshot, cost)
     template = environment().get_template("report.html.j2")
     return template.render(
@@ -174,4 +178,7 @@ def render(snapshot: Snapshot, cost: SnapshotCost | None = None) -> str:
         css=asset("report.css"),
         script=asset("report.js"),
         echarts=asset("echarts.min.js"),
+        history=history,
+        history_css=asset("history.css") if history else "",
+        history_script=asset("history.js") if history else "",
     )
