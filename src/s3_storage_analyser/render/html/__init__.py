@@ -32,7 +32,7 @@ from ...units import humanise, plural
 from ..costs import humanise_money
 from ..jsonfmt import dumps, snapshot_dict
 
-ASSETS = ("report.css", "report.js", "echarts.min.js", "pages.css", "diff.css", "diff.js")
+ASSETS = ("report.css", "report.js", "echarts.min.js", "pages.css", "diff.css", "diff.js", "history.css", "history.js")
 _SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _SCRIPT_UNSAFE_RE = re.compile("[<>&\u2028\u2029]")
 _END_TAG = re.compile(r"</(script|style)|<!--", re.IGNORECASE)
