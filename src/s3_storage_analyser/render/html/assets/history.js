@@ -1,5 +1,5 @@
 /* s3-storage-analyser's history view: line charts of bytes (or monthly cost) over the stored snapshots,
-   drawn with ECharts from the <script type="application/json" id="s3sa-history"> block.
+   drawn with ECharts from the JSON data block whose id is s3sa-history (history.html.j2).
    One series per (line, strategy): a CloudWatch point and a listing point measure differently, so they are
    never joined; a point of another strategy is a gap (null). Data is only ever written with textContent. */
 (function () {
