@@ -32,6 +32,11 @@
     if (a >= 0.01) return sign + "$" + a.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
     return sign + "$" + a.toFixed(Math.min(20, 1 - Math.floor(Math.log10(a))));
   }
+  /* Controls and bidi marks as visible escapes (as safetext does): a name cannot reorder or hide a legend. */
+  var UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+  function shown(name) {
+    return String(name).replace(UNSAFE, function (c) { return "\\u" + ("000" + c.charCodeAt(0).toString(16)).slice(-4); });
+  }
   function label(s) { return (s.Id === null ? "this report" : "#" + s.Id) + " " + s.TakenAt.slice(0, 10); }
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -44,8 +49,8 @@
   function lines(view, measure) {
     var key = measure === "cost" ? "CostPerMonth" : "Bytes";
     if (view === "classes") return h.Classes.filter(function (c) { return c[key]; }).map(function (c) { return { name: c.Name, values: c[key] }; });
-    if (view === "buckets") return (h.Buckets || []).filter(function (b) { return b[key]; }).map(function (b) { return { name: b.Bucket, values: b[key] }; });
-    return [{ name: h.Bucket === null ? "Total" : h.Bucket, values: snaps.map(function (s) { return s[key] === undefined ? null : s[key]; }) }];
+    if (view === "buckets") return (h.Buckets || []).filter(function (b) { return b[key]; }).map(function (b) { return { name: shown(b.Bucket), values: b[key] }; });
+    return [{ name: h.Bucket === null ? "Total" : shown(h.Bucket), values: snaps.map(function (s) { return s[key] === undefined ? null : s[key]; }) }];
   }
 
   var meta = []; /* per series index: its line's name, its strategy, its exact values */
@@ -60,11 +65,11 @@
         });
         if (data.every(function (v) { return v === null; })) return;
         var color = PALETTE[li % PALETTE.length];
-        meta.push({ line: line.name, strategy: strategy, values: line.values });
+        meta.push({ line: line.name, strategy: shown(strategy), values: line.values });
         series.push({
           type: "line",
           id: view + "/" + li + "/" + si,
-          name: line.name + " · " + strategy,
+          name: line.name + " · " + shown(strategy),
           data: data,
           connectNulls: false,
           showSymbol: true,
@@ -106,7 +111,10 @@
 
   var chart = echarts.init(box, null, { renderer: "canvas" });
   var state = { view: "total", measure: "bytes" };
-  function draw() { chart.setOption(option(state.view, state.measure), { notMerge: true }); }
+  function draw() {
+    chart.setOption(option(state.view, state.measure), { notMerge: true });
+    box.setAttribute("data-view", state.view + "/" + state.measure);
+  }
   function watch(name, key) {
     document.querySelectorAll('input[name="' + name + '"]').forEach(function (input) {
       input.addEventListener("change", function () { if (input.checked) { state[key] = input.value; draw(); } });
@@ -116,4 +124,5 @@
   watch("history-measure", "measure");
   window.addEventListener("resize", function () { chart.resize(); });
   draw();
+  box.setAttribute("data-drawn", "true");
 })();
