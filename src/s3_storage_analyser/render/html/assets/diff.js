@@ -218,6 +218,8 @@
     chartTable(bars, measure);
     if (!chart) return;
     var shown = bars.slice().reverse(); /* the largest at the top */
+    box.style.height = Math.max(160, 72 + 24 * shown.length) + "px"; /* bars of a readable height, however many */
+    chart.resize();
     function side(grows) {
       return shown.map(function (bar) {
         return (bar.value > 0) === grows ? { value: bar.value, bar: bar } : { value: null, bar: bar };
@@ -226,7 +228,7 @@
     var axis = measure === "cost" ? function (v) { return signedMoney(String(v)); } : signedBytes;
     chart.setOption({
       animation: false,
-      grid: { left: 8, right: 24, top: 32, bottom: 24, containLabel: true },
+      grid: { left: 8, right: 56, top: 32, bottom: 24, containLabel: true },
       legend: { data: ["grows", "shrinks"], top: 0 },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: tooltip },
       xAxis: { type: "value", axisLabel: { formatter: axis } },
@@ -236,8 +238,8 @@
         axisLabel: { width: 220, overflow: "truncate" }
       },
       series: [
-        { name: "grows", type: "bar", stack: "change", data: side(true), itemStyle: { color: "#d1495b" } },
-        { name: "shrinks", type: "bar", stack: "change", data: side(false), itemStyle: { color: "#2e8b57" } }
+        { name: "grows", type: "bar", stack: "change", data: side(true), barMaxWidth: 18, itemStyle: { color: "#d1495b" } },
+        { name: "shrinks", type: "bar", stack: "change", data: side(false), barMaxWidth: 18, itemStyle: { color: "#2e8b57" } }
       ]
     }, true);
   }
