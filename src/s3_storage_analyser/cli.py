@@ -251,11 +251,11 @@ def costed(snapshot: Snapshot, book: PriceBook | None) -> SnapshotCost | None:
 def report_history(
     snapshot: Snapshot, args: ReportArgs, book: PriceBook | None, cost: SnapshotCost | None
 ) -> dict[str, Any] | None:
-    """``--fmt html`` with ``--save`` or ``--db``: the stored history, this report as its newest point.
+    """``--fmt html`` with ``--save``: the history it saves to, this report as its newest point.
 
     A history that cannot be read costs the page its history section (with a warning), never the report.
     """
-    if args.fmt != "html" or not (args.save or args.db):
+    if args.fmt != "html" or not args.save:
         return None
     from .render.costs import CostSummary
     from .render.html.history import export_history
