@@ -35,6 +35,7 @@ each. ``code`` is the short name shown in a bucket's failure and the API's
     ├── InventoryError                   1   500  InventoryError     a report missing, stale, corrupt
     ├── BindError                        1   500  BindError          serve cannot listen there
     ├── UnauthorizedError                1   401  Unauthorized
+    ├── ForbiddenError                   1   403  Forbidden          a cross-site or CSRF-less browser request
     ├── NoSnapshotError                  1   503  NoSnapshotYet      the service has nothing yet
     └── NotFoundError                    1   404  NotFound           no such API path
 
@@ -227,6 +228,13 @@ class UnauthorizedError(AnalyserError):
 
     http_status = 401
     code = "Unauthorized"
+
+
+class ForbiddenError(AnalyserError):
+    """A browser request the service refuses: from another site, or signed in but without its CSRF token."""
+
+    http_status = 403
+    code = "Forbidden"
 
 
 class NoSnapshotError(AnalyserError):

@@ -317,7 +317,7 @@ def test_service_serves_a_stored_snapshot_with_hostile_keys(store: Store, fmt: s
     """A stored snapshot with the key ``a\\ud800b`` made every format but Prometheus answer 500."""
     snapshot_id, _ = stored_snapshot(store)
     app = create_app(store, Scanner(lambda: Snapshot("list", T, ()), store, None), AuthConfig(None))
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False, base_url="http://127.0.0.1") as client:
         query = {} if fmt is None else {"fmt": fmt}
         response = client.get(f"/api/v1/snapshots/{snapshot_id}", params=query)
     assert response.status_code == 200, response.text

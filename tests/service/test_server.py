@@ -48,7 +48,7 @@ class Service:
         self.store = store
         self.scanner = Scanner(run_scan, store, None)
         self.app = create_app(store, self.scanner, AuthConfig(token), metrics_auth=metrics_auth, book=book)
-        self.client = TestClient(self.app)
+        self.client = TestClient(self.app, base_url="http://127.0.0.1:8080")
 
     def wait_for_scan(self, scan_id: int) -> dict[str, Any]:
         deadline = time.monotonic() + 15
@@ -256,7 +256,7 @@ def test_seed_tsv_header_without_breakdowns(store: Store, service: Callable[...,
         ("application/json;q=0.5, text/csv", "text/csv", "Bucket,"),
         ("text/csv;q=0.2, text/tab-separated-values;q=0.9", "text/tab-separated-values", "Bucket\t"),
         ("application/json;q=0, text/*;q=0.1", "text/tab-separated-values", "Bucket\t"),
-        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "application/json", '{"Buckets"'),
+        ("text/html;q=0.5, application/json", "application/json", '{"Buckets"'),
     ],
 )
 def test_accept_negotiation(seeded: Service, accept: str, media: str, first: str) -> None:
@@ -265,6 +265,20 @@ def test_accept_negotiation(seeded: Service, accept: str, media: str, first: str
         assert response.status_code == 200
         assert response.headers["content-type"].startswith(media)
         assert response.text.startswith(first)
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_browser_gets_the_page_at_root_and_json_from_the_api(seeded: Service) -> None:
+    """0.1 answered a browser with JSON; now ``/`` shows it the overview page. The API and ``?fmt=`` do not change."""
+    page = seeded.client.get("/", headers={**AUTH, "Accept": BROWSER})
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<h1>S3 storage</h1>" in page.text
+    for path in ("/?fmt=json", "/api/v1/report"):
+        response = seeded.client.get(path, headers={**AUTH, "Accept": BROWSER})
+        assert response.headers["content-type"].startswith("application/json"), path
+        assert response.text.startswith('{"Buckets"'), path
 
 
 def test_fmt_wins_over_accept(seeded: Service) -> None:
@@ -711,7 +725,10 @@ def test_head_works_on_every_get_route(seeded: Service, service: Callable[..., S
     seeded = service(book=book([shipped_table()]))  # priced: /api/v1/advice answers only with prices
     paths = _get_routes(seeded.app)
     assert {"/", "/api/v1/report", "/healthz", "/metrics", "/docs", "/redoc", "/openapi.json"} <= set(paths)
-    concrete = [p.replace("{snapshot_id}", "1").replace("{scan_id}", "1") for p in paths]
+    concrete = [
+        p.replace("{snapshot_id}", "1").replace("{scan_id}", "1").replace("{name:path}", "alpha") for p in paths
+    ]
+    concrete = [p.replace("{name}", "report.js") if p.startswith("/static/") else p for p in concrete]
     concrete.append("/docs-assets/swagger-ui.css")
     seeded.scanner.trigger()
     seeded.wait_for_scan(1)
@@ -729,6 +746,7 @@ def test_head_keeps_the_errors_of_get(seeded: Service) -> None:
     assert seeded.client.head("/api/v1/report").status_code == 401
     assert seeded.client.head("/api/v1/snapshots/999", headers=AUTH).status_code == 404
     assert seeded.client.head("/api/v1/nothing", headers=AUTH).status_code == 404
-    refused = seeded.client.head("/api/v1/scans", headers=AUTH)  # POST only
+    refused = seeded.client.head("/signout", headers=AUTH)  # POST only
     assert refused.status_code == 405
+    assert refused.headers["allow"] == "POST"
     assert seeded.scanner.get(1) is None

@@ -9,15 +9,14 @@ every GET route; /docs and /redoc load their scripts from this server.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -25,27 +24,29 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from .. import __version__
 from ..diff import diff
 from ..errors import AnalyserError, NoSnapshotError, NotFoundError
 from ..model import Snapshot
 from ..pricing.book import PriceBook
-from ..pricing.cost import SnapshotCost, cost_snapshot
 from ..render import render
 from ..render.columns import format_instant
-from ..render.costs import CostSummary
 from ..render.diff import render_diff
 from ..render.history import render_history
 from ..render.jsonfmt import dumps, snapshot_dict
 from ..store import Store
-from .auth import AuthConfig
+from .auth import Access, AuthConfig, host_is_loopback, refuse_cross_site
+from .caches import CostCache, LatestSnapshot, RenderCache
 from .docs_assets import ASSETS_PATH, docs_assets_dir
 from .head import HeadAsGet
 from .metrics import health_exposition, snapshot_exposition
-from .negotiate import negotiate
+from .negotiate import negotiate, wants_html
+from .pages import Site, add_pages
 from .scanner import Scanner, ScanStatus
 from .schemas import DiffJson, HistoryJson, ReportJson, json_content
+from .session import Sessions
 
 log = logging.getLogger("s3_storage_analyser.server")
 
@@ -102,103 +103,11 @@ _HISTORY_JSON = json_content(HistoryJson, _MEDIA, f"{_ANSWER} the snapshots, eac
 _DIFF_JSON = json_content(DiffJson, _MEDIA, f"{_ANSWER} the changes, with the cost changes when priced")
 
 
-class _LatestCache:
-    """The newest snapshot, re-read from the store only when a newer one exists."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._lock = threading.Lock()
-        self._id: int | None = None
-        self._snapshot: Snapshot | None = None
-
-    def get(self) -> tuple[int, Snapshot] | None:
-        ids = self.store.latest_ids(1)
-        if not ids:
-            return None
-        with self._lock:
-            if self._id != ids[0] or self._snapshot is None:
-                self._snapshot = self.store.load(ids[0])
-                self._id = ids[0]
-            return self._id, self._snapshot
-
-    def snapshot(self) -> Snapshot | None:
-        latest = self.get()
-        return latest[1] if latest else None
-
-
-class _RenderCache:
-    """Rendered bodies per (snapshot id, format): a stored snapshot never changes, so neither do they."""
-
-    def __init__(self, size: int = 32) -> None:
-        self._size = size
-        self._items: OrderedDict[tuple[int, str], bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[int, str], build: Callable[[], bytes]) -> bytes:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        body = build()  # outside the lock: a slow render must not block cached answers
-        with self._lock:
-            self._items[key] = body
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return body
-
-
-class _CostCache:
-    """Each stored snapshot's cost under the service's one price book: neither ever changes, so it is kept.
-
-    Whole costs (per bucket) for the few snapshots being rendered, small summaries for the history.
-    """
-
-    def __init__(self, book: PriceBook | None, size: int = 8, summaries: int = 10_000) -> None:
-        self.book = book
-        self._size = size
-        self._max_summaries = summaries
-        self._costs: OrderedDict[int, SnapshotCost] = OrderedDict()
-        self._summaries: OrderedDict[int, CostSummary] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def of(self, snapshot_id: int, snapshot: Snapshot) -> SnapshotCost | None:
-        if self.book is None:
-            return None
-        with self._lock:
-            if snapshot_id in self._costs:
-                self._costs.move_to_end(snapshot_id)
-                return self._costs[snapshot_id]
-        cost = cost_snapshot(snapshot, self.book)  # outside the lock: pure arithmetic on the snapshot
-        with self._lock:
-            self._costs[snapshot_id] = cost
-            while len(self._costs) > self._size:
-                self._costs.popitem(last=False)
-            self._summaries[snapshot_id] = CostSummary.of(cost)
-        return cost
-
-    def summaries(self, ids: list[int], load: Callable[[int], Snapshot]) -> dict[int, CostSummary] | None:
-        """The history's costs; a snapshot not yet priced is loaded and priced once."""
-        if self.book is None:
-            return None
-        out: dict[int, CostSummary] = {}
-        for snapshot_id in ids:
-            with self._lock:
-                found = self._summaries.get(snapshot_id)
-            if found is None:
-                found = CostSummary.of(cost_snapshot(load(snapshot_id), self.book))
-                with self._lock:
-                    self._summaries[snapshot_id] = found
-                    while len(self._summaries) > self._max_summaries:
-                        self._summaries.popitem(last=False)
-            out[snapshot_id] = found
-        return out
-
-
 def _negotiate(fmt: str | None, accept: str) -> str:
     return fmt or negotiate(accept)
 
 
-def _scan_dict(status: ScanStatus) -> dict[str, Any]:
+def scan_dict(status: ScanStatus) -> dict[str, Any]:
     return {
         "Id": status.id,
         "Status": status.status,
@@ -264,17 +173,27 @@ def create_app(
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    latest = _LatestCache(store)
-    cache = _RenderCache()
-    costs = _CostCache(book)
+    latest = LatestSnapshot(store)
+    cache = RenderCache()
+    costs = CostCache(book)
+    access = Access(auth, Sessions())
+    app.state.warm_costs = lambda: costs.warm(store)  # serve runs it on a thread at start
 
     def require_token(
         request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)]
     ) -> None:
-        """Declares the bearer scheme in OpenAPI (so "Try it out" sends the token); ``auth.check`` decides."""
-        auth.check(request)
+        """Declares the bearer scheme in OpenAPI (so "Try it out" sends the token); ``access`` decides.
+
+        A browser asking ``/`` for a page is let through to the page, which signs it in or redirects.
+        """
+        refuse_cross_site(request)
+        if not is_page_request(request):
+            access.check(request)
 
     authed = [Depends(require_token)]
+    # Pages and their scripts compress well (ECharts: 1.1 MB to 0.37 MB); clients that do not ask get it plain.
+    # Inside HeadAsGet, so that a HEAD has the headers of the GET it stands for, compressed length included.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(HeadAsGet)
     _add_docs(app)
 
@@ -285,11 +204,17 @@ def create_app(
         return JSONResponse(body, status_code=exc.http_status, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        """Routing's own errors (unknown path 404, wrong method 405) in the same shape."""
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Routing's own errors (unknown path 404, wrong method 405) in the same shape.
+
+        A 405's ``Allow`` names the methods of every route at that path (Starlette's names the first's).
+        """
         code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
         body = _error_body(code, f"{exc.detail}.", None)
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(sorted(_allowed_methods(app, request)))}
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -301,6 +226,21 @@ def create_app(
         hint = f"fmt takes one of: {expected[0] or ', '.join(FORMATS)}." if expected else None
         body = _error_body("BadRequest", f"Invalid request: {problems}.", hint)
         return JSONResponse(body, status_code=400)
+
+    @app.middleware("http")
+    async def loopback_only_without_auth(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """With --no-auth, a Host that is not this machine's is refused: a DNS-rebinding page would
+        otherwise read the service as if it were on its own site."""
+        if auth.token is None and not host_is_loopback(request):
+            body = _error_body(
+                "MisdirectedRequest",
+                "Without a token the service answers requests for localhost or a loopback address only.",
+                "Open it as http://127.0.0.1:PORT/, or run it with a token to serve other names.",
+            )
+            return JSONResponse(body, status_code=421)
+        return await call_next(request)
 
     @app.middleware("http")
     async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -338,6 +278,9 @@ def create_app(
         responses={**_REPORT_JSON, **_errors(400, 401, 503)},
     )
     def classic_report(request: Request, fmt: Annotated[Format | None, Query()] = None) -> Response:
+        """A browser asking for a page (``Accept: text/html``, no ``fmt``) gets the overview page."""
+        if is_page_request(request):
+            return overview_page(request)
         return rendered(*current(), _negotiate(fmt, request.headers.get("accept", "")))
 
     @app.get(
@@ -405,7 +348,11 @@ def create_app(
         responses=_errors(401),
     )
     def start_scan() -> dict[str, Any]:
-        return _scan_dict(scanner.trigger())
+        return scan_dict(scanner.trigger())
+
+    @app.get("/api/v1/scans", dependencies=authed, summary="The recent scans, newest first", responses=_errors(401))
+    def recent_scans() -> list[dict[str, Any]]:
+        return [scan_dict(s) for s in scanner.recent()]
 
     @app.get(
         "/api/v1/scans/{scan_id}", dependencies=authed, summary="A scan's status", responses=_errors(400, 401, 404)
@@ -414,7 +361,7 @@ def create_app(
         status = scanner.get(scan_id)
         if status is None:
             raise NotFoundError(f"No scan {scan_id} (only recent scans are kept).")
-        return _scan_dict(status)
+        return scan_dict(status)
 
     @app.get(
         "/healthz",
@@ -461,7 +408,27 @@ def create_app(
         body = cache.get((snapshot_id, "advice"), lambda: stored_advice_json(snapshot, cost, book).encode())
         return Response(body, media_type="application/json")
 
+    overview_page = add_pages(
+        app,
+        Site(store, scanner, access, latest.get, costs.of, costs.known, book),
+    )
     return app
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> set[str]:
+    allowed: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            allowed |= getattr(route, "methods", None) or set()
+    return allowed
+
+
+def is_page_request(request: Request) -> bool:
+    """``/`` asked for by a browser (``Accept: text/html``) without 0.1's ``fmt``: the overview page."""
+    return (
+        request.url.path == "/" and "fmt" not in request.query_params and wants_html(request.headers.get("accept", ""))
+    )
 
 
 def _add_docs(app: FastAPI) -> None:

@@ -57,3 +57,19 @@ def negotiate(accept: str) -> str:
                 best = candidate
             break  # a wildcard takes the first format it matches
     return best[3] if best else DEFAULT_FORMAT
+
+
+def wants_html(accept: str) -> bool:
+    """Whether a browser asks for a page: ``text/html`` named, and weighted at least as high as any
+    format we serve that it names exactly (``*/*`` alone, as curl sends, still gets JSON)."""
+    html = 0.0
+    served = 0.0
+    formats = {media for media, _ in MEDIA_FORMATS}
+    for item in accept.split(","):
+        media, *params = item.split(";")
+        media = media.strip().lower()
+        if media == "text/html":
+            html = max(html, _weight(params))
+        elif media in formats:
+            served = max(served, _weight(params))
+    return html > 0 and html >= served

@@ -100,6 +100,16 @@ class Scanner:
         with self._lock:
             return self._scans.get(scan_id)
 
+    def recent(self) -> list[ScanStatus]:
+        """The scans kept (the last ``keep``), newest first."""
+        with self._lock:
+            return [self._scans[i] for i in sorted(self._scans, reverse=True)]
+
+    @property
+    def running(self) -> bool:
+        with self._lock:
+            return self._current is not None or self._requested is not None
+
     def _remember(self, status: ScanStatus) -> None:
         self._scans[status.id] = status
         for old in sorted(self._scans)[: -self._keep]:

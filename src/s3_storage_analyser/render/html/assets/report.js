@@ -6,6 +6,8 @@
   var classes = JSON.parse(document.getElementById("s3sa-classes").textContent);
   var buckets = data.Buckets;
   var priced = Object.prototype.hasOwnProperty.call(data, "Cost");
+  /* The service's pages link each bucket to its own page; the file export has none to link to. */
+  var bucketLink = document.body.getAttribute("data-bucket-link");
 
   var IEC = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
   /* As units.humanise: exact below 1 KiB, one decimal below 100. */
@@ -65,7 +67,9 @@
   }
   function row(b) {
     var tr = el("tr", null, { "data-bucket": b.Bucket });
-    tr.appendChild(el("th", b.Bucket, { scope: "row" }));
+    var name = el("th", bucketLink ? null : b.Bucket, { scope: "row" });
+    if (bucketLink) name.appendChild(el("a", b.Bucket, { href: bucketLink + encodeURIComponent(b.Bucket) }));
+    tr.appendChild(name);
     tr.appendChild(el("td", b.Region));
     tr.appendChild(el("td", count(b.Files), { "data-raw": b.Files }));
     tr.appendChild(el("td", humanBytes(b.Bytes), { title: count(b.Bytes) + " bytes", "data-raw": b.Bytes }));

@@ -1,0 +1,424 @@
+"""The service's pages for people: overview, bucket, history, scans, and sign-in.
+
+A browser asking ``/`` for ``text/html`` gets the overview; ``/?fmt=...`` and every other client keep
+0.1's answers. Pages show stored snapshots only, like the API, and every number on them is the API's
+(the same ``snapshot_dict`` in the same data block). The token is asked for once, by the sign-in form;
+after that a session cookie (``session``) stands for it. A page a visitor may not see redirects to the
+sign-in form and carries no data. Responses forbid framing and load nothing from elsewhere (CSP).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ..changes import baselines
+from ..model import Snapshot
+from ..pricing.book import PriceBook
+from ..pricing.cost import SnapshotCost
+from ..render.columns import format_instant
+from ..render.costs import CostSummary
+from ..render.html import ASSETS, asset
+from ..render.html.pages import bucket_context, overview_context, render_page
+from ..render.jsonfmt import failure_dict, snapshot_dict
+from ..store import Store
+from ..units import plural
+from .auth import Access, offered_token, refuse_cross_site
+from .scanner import Scanner
+from .session import COOKIE, CSRF_FIELD, Session, csrf_matches, masked
+
+log = logging.getLogger("s3_storage_analyser.server")
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",  # pages hold the data and a CSRF token: never kept by a shared cache
+}
+STATIC_MEDIA = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
+HISTORY_POINTS = 100  # snapshots drawn in a history chart
+HISTORY_ROWS = 1000  # snapshots listed on the history page
+ADVICE_ROWS = 10
+FORM_LIMIT = 4096  # bytes of a sign-in or button form
+SIGNIN_FAILURE_DELAY = 1.0  # seconds before a wrong token is answered: guessing stays slow
+
+
+@dataclass(frozen=True)
+class Site:
+    """What the pages read, injected by ``create_app``."""
+
+    store: Store
+    scanner: Scanner
+    access: Access
+    latest: Callable[[], tuple[int, Snapshot] | None]
+    cost_of: Callable[[int, Snapshot], SnapshotCost | None]
+    known_costs: Callable[[list[int]], dict[int, CostSummary]]
+    book: PriceBook | None
+
+
+def page(html: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this site only (no scheme, host or ``//``)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+class _Views:
+    """Per-snapshot page parts, kept like rendered API bodies (a stored snapshot never changes)."""
+
+    def __init__(self, size: int = 4) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[int, str], Any] = OrderedDict()
+
+    def get(self, key: tuple[int, str], build: Callable[[], Any]) -> Any:
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        value = build()
+        self._items[key] = value
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+        return value
+
+
+def add_pages(app: FastAPI, site: Site) -> Callable[[Request], Response]:
+    """Add the pages' routes; returns the overview's handler, which ``/`` calls for a browser."""
+    views = _Views()
+    access = site.access
+
+    def signed_in_context(request: Request) -> dict[str, Any] | None:
+        """The layout's context for a visitor who may see pages; None when they must sign in."""
+        if access.auth.token is None:
+            return {"signed_in": False, "csrf": ""}
+        session = access.session(request)
+        if session is not None:
+            return {"signed_in": True, "csrf": masked(session.csrf)}
+        if offered_token(request) and access.auth.matches(offered_token(request)):
+            return {"signed_in": False, "csrf": ""}  # a script or tool with the token: no forms for it
+        return None
+
+    def to_signin(request: Request) -> Response:
+        target = request.url.path
+        offered = request.query_params.get("token")
+        # 0.1's ?token= in a browser: trade it for a session, and drop it from the address bar.
+        if access.auth.token is not None and offered and access.auth.matches(offered):
+            return signed_in(RedirectResponse(target, status_code=303), request)
+        return RedirectResponse(f"/signin?next={target}", status_code=303)
+
+    def signed_in(response: Response, request: Request) -> Response:
+        session = access.sessions.open()
+        response.set_cookie(
+            COOKIE,
+            session.id,
+            max_age=int(access.sessions.ttl),
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    def guarded(request: Request, build: Callable[[dict[str, Any]], Response]) -> Response:
+        context = signed_in_context(request)
+        if context is None or (request.query_params.get("token") and access.auth.token is not None):
+            return to_signin(request)
+        return build(context)
+
+    def no_snapshot(context: dict[str, Any], active: str) -> Response:
+        html = render_page(
+            "nodata",
+            heading="No snapshot yet",
+            message="The first scan has not finished.",
+            hint="It runs in the background; see Scans, or reload in a moment.",
+            active=active,
+            **context,
+        )
+        return page(html, 503)
+
+    def history_view(bucket: str | None, upto: int) -> dict[str, Any] | None:
+        """The history chart's data (None until the history component is installed or with one point)."""
+        try:
+            from ..render.html.history import history_data
+        except ImportError:  # pragma: no cover - the component ships with the package
+            return None
+        ids = site.store.latest_ids(HISTORY_POINTS)
+        known = site.known_costs(ids) if site.book is not None else {}
+        costs = known if site.book is not None and len(known) == len(ids) else None
+        data: dict[str, Any] = history_data(site.store, bucket=bucket, upto=upto, limit=HISTORY_POINTS, costs=costs)
+        return data if len(data.get("Snapshots", ())) > 1 else None
+
+    def history_context(bucket: str | None, upto: int) -> dict[str, Any]:
+        from ..render.html import script_json
+
+        data = history_view(bucket, upto)
+        return {"history": data, "history_json": script_json(data) if data else ""}
+
+    def overview(request: Request) -> Response:
+        def build(context: dict[str, Any]) -> Response:
+            found = site.latest()
+            if found is None:
+                return no_snapshot(context, "overview")
+            snapshot_id, snapshot = found
+            cost = site.cost_of(snapshot_id, snapshot)
+            parts = views.get((snapshot_id, "overview"), lambda: overview_context(snapshot_dict(snapshot, cost)))
+            html = render_page(
+                "overview",
+                active="overview",
+                bucket_link="/bucket/",
+                snapshot_id=snapshot_id,
+                changes=changes(snapshot_id),
+                advice=views.get((snapshot_id, "advice"), lambda: advice(snapshot, cost)),
+                **history_context(None, snapshot_id),
+                **parts,
+                **context,
+            )
+            return page(html)
+
+        return guarded(request, build)
+
+    def changes(snapshot_id: int) -> list[dict[str, Any]]:
+        rows = site.store.history(HISTORY_ROWS)
+        latest = next((r for r in rows if r.id == snapshot_id), None)
+        if latest is None:
+            return []
+        found = baselines(rows, latest)
+        if all(c.baseline is None for c in found):
+            return []
+        ids = [snapshot_id, *(c.baseline.id for c in found if c.baseline is not None)]
+        priced = site.known_costs(ids) if site.book is not None else {}
+        if site.book is not None and len(priced) < len(set(ids)):  # the few needed are priced now
+            load = site.store.load
+            for i in ids:
+                if i not in priced:
+                    cost = site.cost_of(i, load(i))
+                    if cost is not None:
+                        priced[i] = CostSummary.of(cost)
+        out = []
+        for change in found:
+            base = change.baseline
+            cost_change: Decimal | None = None
+            if base is not None and snapshot_id in priced and base.id in priced:
+                now, then = priced[snapshot_id].total, priced[base.id].total
+                cost_change = None if now is None or then is None else now - then
+            out.append(
+                {
+                    "key": change.key,
+                    "label": change.label,
+                    "baseline": base,
+                    "baseline_at": format_instant(base.taken_at) if base else None,
+                    "bytes": change.bytes(latest),
+                    "objects": change.objects(latest),
+                    "cost": None if cost_change is None else f"{cost_change:f}",
+                }
+            )
+        return out
+
+    def advice(snapshot: Snapshot, cost: SnapshotCost | None) -> dict[str, Any] | None:
+        if cost is None or site.book is None:
+            return None
+        from ..pricing.advise import advise
+
+        found = advise(snapshot, cost, site.book, {})
+        findings = sorted(
+            ((b.bucket, f) for b in found.buckets for f in b.findings),
+            key=lambda item: (-(item[1].saving or 0), item[0]),
+        )
+        return {
+            "saving": None if found.saving is None else f"{found.saving:f}",
+            "prices": found.describe_sources(),
+            "total": len(findings),
+            "more": len(findings) > ADVICE_ROWS,
+            "unavailable": "; ".join(f"{kind}: needs {needs}" for kind, needs in found.unavailable.items()),
+            "findings": [
+                {
+                    "bucket": bucket,
+                    "title": f.title,
+                    "summary": f.summary,
+                    "now": None if f.cost_now is None else f"{f.cost_now:f}",
+                    "saving": None if f.saving is None else f"{f.saving:f}",
+                }
+                for bucket, f in findings[:ADVICE_ROWS]
+            ],
+        }
+
+    @app.get("/bucket/{name:path}", include_in_schema=False)
+    def bucket_page(request: Request, name: str) -> Response:
+        def build(context: dict[str, Any]) -> Response:
+            found = site.latest()
+            if found is None:
+                return no_snapshot(context, "overview")
+            snapshot_id, snapshot = found
+            cost = site.cost_of(snapshot_id, snapshot)
+            data = views.get((snapshot_id, "data"), lambda: snapshot_dict(snapshot, cost))
+            bucket = next((b for b in data["Buckets"] if b["Bucket"] == name), None)
+            if bucket is None:
+                html = render_page(
+                    "nodata",
+                    heading="No such bucket",
+                    message=f"The latest snapshot ({snapshot_id}) has no bucket {name}.",
+                    hint="The overview lists the buckets it has.",
+                    active="overview",
+                    **context,
+                )
+                return page(html, 404)
+            html = render_page(
+                "bucket",
+                active="overview",
+                snapshot_id=snapshot_id,
+                **bucket_context(data, bucket),
+                **history_context(name, snapshot_id),
+                **context,
+            )
+            return page(html)
+
+        return guarded(request, build)
+
+    @app.get("/history", include_in_schema=False)
+    def history_page(request: Request) -> Response:
+        def build(context: dict[str, Any]) -> Response:
+            rows = site.store.history(HISTORY_ROWS)
+            priced = site.book is not None
+            known = site.known_costs([r.id for r in rows]) if priced else {}
+            listed = []
+            for r in rows:
+                summary = known.get(r.id)
+                listed.append(
+                    {
+                        "Id": r.id,
+                        "TakenAt": format_instant(r.taken_at),
+                        "Strategy": r.strategy,
+                        "Buckets": r.buckets,
+                        "Objects": r.objects,
+                        "Bytes": r.bytes,
+                        "Failures": r.failures,
+                        "CostPerMonth": None if summary is None or summary.total is None else f"{summary.total:f}",
+                        "Pending": priced and summary is None,
+                    }
+                )
+            html = render_page(
+                "history",
+                active="history",
+                rows=listed,
+                more=len(rows) >= HISTORY_ROWS,
+                priced=priced,
+                **history_context(None, rows[0].id) if rows else {"history": None},
+                **context,
+            )
+            return page(html)
+
+        return guarded(request, build)
+
+    @app.get("/scans", include_in_schema=False)
+    def scans_page(request: Request) -> Response:
+        def build(context: dict[str, Any]) -> Response:
+            from .app import health_dict, scan_dict  # app imports this module: import at call time
+
+            found = site.latest()
+            interval = site.scanner.interval
+            html = render_page(
+                "scans",
+                active="scans",
+                scans=[scan_dict(s) for s in site.scanner.recent()],
+                running=site.scanner.running,
+                every=f"every {plural(round(interval), 'second')}" if interval else "when asked (no --interval)",
+                health=health_dict(site.scanner, found is not None),
+                failures=[failure_dict(f) for f in found[1].failures] if found else [],
+                **context,
+            )
+            return page(html)
+
+        return guarded(request, build)
+
+    async def form(request: Request) -> dict[str, str]:
+        """A small urlencoded form; a longer body is cut off (nothing this service asks for is long)."""
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > FORM_LIMIT:
+                break
+        fields = parse_qs(body[:FORM_LIMIT].decode("utf-8", "replace"), max_num_fields=8)
+        return {name: values[0] for name, values in fields.items()}
+
+    def form_session(request: Request, fields: dict[str, str]) -> Session | None:
+        session = access.session(request)
+        return session if session is not None and csrf_matches(session.csrf, fields.get(CSRF_FIELD)) else None
+
+    @app.post("/scans", include_in_schema=False)
+    async def start_from_page(request: Request) -> Response:
+        refuse_cross_site(request)
+        fields = await form(request)
+        if access.auth.token is not None and form_session(request, fields) is None:
+            return RedirectResponse("/signin?next=/scans", status_code=303)
+        status = site.scanner.trigger()
+        log.info("scan %d asked for from the scans page", status.id)
+        return RedirectResponse("/scans", status_code=303)
+
+    @app.get("/signin", include_in_schema=False)
+    def signin_form(request: Request) -> Response:
+        if access.auth.token is None:
+            return RedirectResponse("/", status_code=303)
+        html = render_page(
+            "signin",
+            next=safe_next(request.query_params.get("next")),
+            hours=int(access.sessions.ttl // 3600),
+            error=None,
+        )
+        return page(html)
+
+    @app.post("/signin", include_in_schema=False)
+    async def signin(request: Request) -> Response:
+        refuse_cross_site(request)
+        fields = await form(request)
+        target = safe_next(fields.get("next"))
+        if access.auth.token is None:
+            return RedirectResponse(target, status_code=303)
+        if access.auth.matches(fields.get("token", "")):
+            return signed_in(RedirectResponse(target, status_code=303), request)
+        await asyncio.sleep(SIGNIN_FAILURE_DELAY)
+        html = render_page(
+            "signin",
+            next=target,
+            hours=int(access.sessions.ttl // 3600),
+            error="That is not the service's token. Check TOKEN or --token-file where the service runs.",
+        )
+        return page(html, 401)
+
+    @app.post("/signout", include_in_schema=False)
+    async def signout(request: Request) -> Response:
+        refuse_cross_site(request)
+        fields = await form(request)
+        session = form_session(request, fields)
+        if session is not None:
+            access.sessions.close(session.id)
+        response = RedirectResponse("/signin" if access.auth.token is not None else "/", status_code=303)
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+        return response
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        """The pages' scripts and styles (public code, no data): cached for a year, the URL has the version."""
+        if name not in ASSETS:
+            return Response(b"Not found.\n", status_code=404, media_type="text/plain")
+        media = STATIC_MEDIA[name.rsplit(".", 1)[-1]]
+        headers = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
+        return Response(str(asset(name)), media_type=media, headers=headers)
+
+    return overview
