@@ -88,12 +88,12 @@ def _change(before: str | None, after: str | None) -> str | None:
 
 
 def _apart(first: datetime, second: datetime) -> str:
-    """How far apart two snapshots were taken, in days and hours (or minutes under an hour)."""
+    """How far apart two snapshots were taken: days and hours, minutes under an hour, seconds under a minute."""
     seconds = int(abs((second - first).total_seconds()))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     if not days and not hours:
-        return f"{rest // 60} min"
+        return f"{rest // 60} min" if rest >= 60 else f"{rest} s"
     return (f"{days} d " if days else "") + f"{hours} h"
 
 
