@@ -88,5 +88,7 @@ def csrf_matches(secret: bytes, offered: str | None) -> bool:
         raw = bytes.fromhex(offered)
     except ValueError:
         return False
+    if len(raw) != 2 * len(secret):  # fromhex skips whitespace: fewer bytes than characters / 2
+        return False
     pad, body = raw[: len(secret)], raw[len(secret) :]
     return hmac.compare_digest(bytes(a ^ b for a, b in zip(body, pad, strict=True)), secret)
