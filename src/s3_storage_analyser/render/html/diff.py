@@ -22,6 +22,7 @@ from ... import __version__
 from ...diff import ALL_CLASSES, DiffRow
 from ...model import Snapshot
 from ...pricing.cost import SnapshotCost
+from ...safetext import printable
 from ...storage_classes import class_info, sort_classes
 from ...units import humanise
 from ..costs import fraction, humanise_money, signed_money
@@ -58,7 +59,8 @@ def _signed_money(text: str | None) -> str:
 
 @cache
 def diff_environment() -> Environment:
-    """The report pages' environment (autoescape, unsafe characters as references) with the diff's filters.
+    """The report pages' environment (autoescape, unsafe characters as references) with the diff's filters;
+    ``printable`` shows a name's controls and bidi marks as visible escapes, as the page's script does.
 
     An overlay with its own filter dict and template cache: the shared environment is not changed."""
     base = environment()
@@ -69,6 +71,7 @@ def diff_environment() -> Environment:
         "signed_count": signed_count,
         "money_or_unknown": _money,
         "signed_money": _signed_money,
+        "printable": printable,
     }
     return env
 

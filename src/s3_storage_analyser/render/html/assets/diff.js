@@ -43,6 +43,12 @@
     var pct = (100 * r.BytesChange) / r.BytesBefore;
     return (pct >= 0 ? "+" : "") + pct.toFixed(1) + "%";
   }
+  /* Controls and bidi marks as visible escapes (as safetext.printable does): a name cannot reorder or hide
+     its neighbours. Search matches the name itself; data-bucket keeps it exactly. */
+  var UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+  function shown(name) {
+    return String(name).replace(UNSAFE, function (c) { return "\\u" + ("000" + c.charCodeAt(0).toString(16)).slice(-4); });
+  }
   function el(tag, text, attrs) {
     var node = document.createElement(tag);
     if (text !== undefined && text !== null) node.textContent = String(text);
@@ -50,7 +56,7 @@
     return node;
   }
   function direction(n) { return n > 0 ? "grow" : n < 0 ? "shrink" : ""; }
-  function className(code) { return code === ALL ? "all classes" : classNames[code] || code; }
+  function className(code) { return code === ALL ? "all classes" : shown(classNames[code] || code); }
 
   /* --- every change: search, class filter, sort, pages --------------------------------------------- */
   var state = { query: "", cls: "", key: null, dir: -1, page: 0, size: 50 };
@@ -79,8 +85,8 @@
   function row(r) {
     var total = r.StorageClass === ALL;
     var tr = el("tr", null, { "data-bucket": r.Bucket, "data-class": r.StorageClass });
-    tr.appendChild(el("th", r.Bucket, { scope: "row" }));
-    tr.appendChild(el("td", className(r.StorageClass), { title: r.StorageClass, "class": total ? "total" : "" }));
+    tr.appendChild(el("th", shown(r.Bucket), { scope: "row" }));
+    tr.appendChild(el("td", className(r.StorageClass), { title: shown(r.StorageClass), "class": total ? "total" : "" }));
     tr.appendChild(el("td", humanBytes(r.BytesBefore), { title: count(r.BytesBefore) + " bytes", "data-raw": r.BytesBefore }));
     tr.appendChild(el("td", humanBytes(r.BytesAfter), { title: count(r.BytesAfter) + " bytes", "data-raw": r.BytesAfter }));
     tr.appendChild(el("td", signedBytes(r.BytesChange), {
@@ -104,16 +110,16 @@
   }
   function draw() {
     var q = state.query.toLowerCase();
-    var shown = changes.filter(function (r) {
+    var matching = changes.filter(function (r) {
       return (!state.cls || r.StorageClass === state.cls) && (!q || r.Bucket.toLowerCase().indexOf(q) >= 0);
     });
-    shown.sort(compare);
-    var pages = Math.max(1, Math.ceil(shown.length / state.size));
+    matching.sort(compare);
+    var pages = Math.max(1, Math.ceil(matching.length / state.size));
     state.page = Math.max(0, Math.min(state.page, pages - 1));
     var start = state.page * state.size;
     var fragment = document.createDocumentFragment();
-    shown.slice(start, start + state.size).forEach(function (r) { fragment.appendChild(row(r)); });
-    if (!shown.length) {
+    matching.slice(start, start + state.size).forEach(function (r) { fragment.appendChild(row(r)); });
+    if (!matching.length) {
       var empty = el("tr");
       empty.appendChild(el("td", q || state.cls ? "No change matches." : "No buckets in either snapshot.", { colspan: columns }));
       fragment.appendChild(empty);
@@ -121,9 +127,9 @@
     tbody.replaceChildren(fragment);
     var filtered = q || state.cls;
     document.getElementById("change-count").textContent =
-      count(shown.length) + (filtered ? " of " + count(changes.length) : "") + (changes.length === 1 ? " row" : " rows");
-    document.getElementById("change-page").textContent = shown.length
-      ? "Rows " + count(start + 1) + "–" + count(Math.min(start + state.size, shown.length)) + " of " + count(shown.length) + " (page " + (state.page + 1) + " of " + pages + ")"
+      count(matching.length) + (filtered ? " of " + count(changes.length) : "") + (changes.length === 1 ? " row" : " rows");
+    document.getElementById("change-page").textContent = matching.length
+      ? "Rows " + count(start + 1) + "–" + count(Math.min(start + state.size, matching.length)) + " of " + count(matching.length) + " (page " + (state.page + 1) + " of " + pages + ")"
       : "";
     document.getElementById("change-prev").disabled = state.page === 0;
     document.getElementById("change-next").disabled = state.page >= pages - 1;
@@ -176,7 +182,7 @@
     var fragment = document.createDocumentFragment();
     bars.forEach(function (bar) {
       var tr = el("tr", null, { "data-bucket": bar.bucket });
-      tr.appendChild(el("th", bar.bucket, { scope: "row" }));
+      tr.appendChild(el("th", shown(bar.bucket), { scope: "row" }));
       if (measure === "cost") {
         tr.appendChild(el("td", signedMoney(bar.exact), { "data-raw": bar.exact, "class": direction(bar.value) }));
         tr.appendChild(el("td", bar.exact + " USD", { "class": "raw" }));
@@ -205,7 +211,7 @@
     var bar = (p && p.data && p.data.bar) || null;
     var node = document.createElement("div");
     if (!bar) return node;
-    node.appendChild(el("strong", bar.bucket));
+    node.appendChild(el("strong", shown(bar.bucket)));
     var label = currentMeasure() === "cost"
       ? signedMoney(bar.exact) + " per month (" + bar.exact + " USD)"
       : signedBytes(bar.value) + " (" + signedCount(bar.value) + " bytes)";
@@ -217,11 +223,11 @@
     var bars = largest(measure);
     chartTable(bars, measure);
     if (!chart) return;
-    var shown = bars.slice().reverse(); /* the largest at the top */
-    box.style.height = Math.max(160, 72 + 24 * shown.length) + "px"; /* bars of a readable height, however many */
+    var drawn = bars.slice().reverse(); /* the largest at the top */
+    box.style.height = Math.max(160, 72 + 24 * drawn.length) + "px"; /* bars of a readable height, however many */
     chart.resize();
     function side(grows) {
-      return shown.map(function (bar) {
+      return drawn.map(function (bar) {
         return (bar.value > 0) === grows ? { value: bar.value, bar: bar } : { value: null, bar: bar };
       });
     }
@@ -234,7 +240,7 @@
       xAxis: { type: "value", axisLabel: { formatter: axis } },
       yAxis: {
         type: "category",
-        data: shown.map(function (bar) { return bar.bucket; }),
+        data: drawn.map(function (bar) { return shown(bar.bucket); }),
         axisLabel: { width: 220, overflow: "truncate" }
       },
       series: [
