@@ -27,9 +27,8 @@ from s3_storage_analyser.render import render
 
 sys.path[:0] = [str(Path(__file__).parent.parent / "tests"), str(Path(__file__).parent.parent / "tests" / "browser")]
 
-from test_html_report import big_snapshot  # noqa: E402
-
 from support.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing  # noqa: E402
+from support.snapshots import big_snapshot  # noqa: E402
 
 FIRST_PAINT = "performance.getEntriesByType('paint').find(p => p.name === 'first-contentful-paint').startTime"
 

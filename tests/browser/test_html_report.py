@@ -5,7 +5,6 @@ on any console error or request leaving the machine)."""
 from __future__ import annotations
 
 import json
-import random
 import subprocess
 import sys
 from collections.abc import Callable
@@ -23,21 +22,11 @@ from s3_storage_analyser.pricing.shipped import shipped_table
 from s3_storage_analyser.render import render
 from support.browser import PageLog, file_url
 from support.report_fixture import SNAPSHOT
+from support.snapshots import big_snapshot
 
 OpenFile = Callable[[Path], Page]
 BOOK = book([shipped_table()])
 T = datetime(2026, 11, 29, tzinfo=UTC)
-CLASSES = (
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER_IR",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-)
-REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1")
 
 # Non-transparent pixels of the treemap's canvas: 0 when nothing was drawn.
 PAINTED = """() => {
@@ -60,21 +49,6 @@ def write(tmp_path: Path, snapshot: Snapshot, cost: SnapshotCost | None = None) 
 def data_of(snapshot: Snapshot, cost: SnapshotCost | None = None) -> dict[str, Any]:
     parsed: dict[str, Any] = json.loads(render(snapshot, "json", cost=cost))
     return parsed
-
-
-def big_snapshot(buckets: int = 2000) -> Snapshot:
-    """Buckets x 8 classes, as benchmarks/cost.py builds them: seeded, so every run sees the same numbers."""
-    rng = random.Random(12)
-    reports = []
-    for i in range(buckets):
-        objects = {c: rng.randint(1, 10**6) for c in CLASSES}
-        usage = Usage(
-            objects=sum(objects.values()),
-            bytes_by_class={c: n * rng.randint(1000, 10**6) for c, n in objects.items()},
-            objects_by_class=objects,
-        )
-        reports.append(BucketReport(Bucket(f"bucket-{i:05d}", REGIONS[i % len(REGIONS)]), usage))
-    return Snapshot("list", T, tuple(reports))
 
 
 def rows(page: Page, column: int) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -97,3 +98,33 @@ def _build_v1(path: Path) -> None:
         db.execute("INSERT INTO failures (snapshot_id, detail) VALUES (1, ?)", (json.dumps(failure),))
     finally:
         db.close()
+
+
+# Many buckets x 8 classes: the size the HTML report and the service's pages are measured and tested at.
+T_BIG = datetime(2026, 11, 29, tzinfo=UTC)
+CLASSES = (
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+)
+REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1")
+
+
+def big_snapshot(buckets: int = 2000, taken_at: datetime = T_BIG, *, seed: int = 12) -> Snapshot:
+    """Buckets x 8 classes, as benchmarks/cost.py builds them: seeded, so every run sees the same numbers."""
+    rng = random.Random(seed)
+    reports = []
+    for i in range(buckets):
+        objects = {c: rng.randint(1, 10**6) for c in CLASSES}
+        usage = Usage(
+            objects=sum(objects.values()),
+            bytes_by_class={c: n * rng.randint(1000, 10**6) for c, n in objects.items()},
+            objects_by_class=objects,
+        )
+        reports.append(BucketReport(Bucket(f"bucket-{i:05d}", REGIONS[i % len(REGIONS)]), usage))
+    return Snapshot("list", taken_at, tuple(reports))

@@ -124,12 +124,15 @@ class CostCache:
         """
         if self.book is None:
             return 0
-        priced = 0
+        priced = failed = 0
         for snapshot_id in store.latest_ids(limit):
             try:
                 self.summaries([snapshot_id], store.load)
             except Exception as exc:  # one bad snapshot must not stop the rest, nor the thread's caller
                 log.warning("could not price snapshot %d: %s", snapshot_id, exc)
+                failed += 1
+                if failed >= 3:  # the store itself is gone (the service is stopping): nothing more to do
+                    break
                 continue
             priced += 1
         return priced

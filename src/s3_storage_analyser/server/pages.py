@@ -27,6 +27,7 @@ from ..pricing.book import PriceBook
 from ..pricing.cost import SnapshotCost
 from ..render.columns import format_instant
 from ..render.costs import CostSummary
+from ..render.history import summary_dict
 from ..render.html import ASSETS, asset
 from ..render.html.pages import bucket_context, overview_context, render_page
 from ..render.jsonfmt import failure_dict, snapshot_dict
@@ -46,7 +47,7 @@ PAGE_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # "no-referrer" would make a form's POST send `Origin: null`
     "Cache-Control": "no-store",  # pages hold the data and a CSRF token: never kept by a shared cache
 }
 STATIC_MEDIA = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
@@ -302,13 +303,7 @@ def add_pages(app: FastAPI, site: Site) -> Callable[[Request], Response]:
                 summary = known.get(r.id)
                 listed.append(
                     {
-                        "Id": r.id,
-                        "TakenAt": format_instant(r.taken_at),
-                        "Strategy": r.strategy,
-                        "Buckets": r.buckets,
-                        "Objects": r.objects,
-                        "Bytes": r.bytes,
-                        "Failures": r.failures,
+                        **summary_dict(r),
                         "CostPerMonth": None if summary is None or summary.total is None else f"{summary.total:f}",
                         "Pending": priced and summary is None,
                     }

@@ -67,6 +67,8 @@ def serve(
     scanner = Scanner(lambda: scan(aws, options), store, interval)
     app = create_app(store, scanner, auth, metrics_auth=metrics_auth, book=book)
     server = uvicorn.Server(uvicorn_config(app, limits or Limits()))
+    # The history's costs, priced before anyone asks (2,000 buckets take ~0.35 s a snapshot).
+    threading.Thread(target=app.state.warm_costs, name="price-history", daemon=True).start()
     host, port = listener.getsockname()[:2]
     log.info(
         "serving on http://%s:%d (auth %s, %s, history %s)",
