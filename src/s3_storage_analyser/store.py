@@ -23,11 +23,10 @@ import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from .codec import failure_from_dict, failure_to_dict, report_from_dict, report_to_dict
 from .errors import (  # the history's errors, drawn in errors' tree
@@ -476,10 +475,23 @@ class Store:
         bound = _upto(upto)
         if bound is None:
             return {}
-        if bucket is None:
-            rows = self._series_rows(_CLASS_SERIES, (bound, max(limit, 0)))
-        else:
-            rows = self._series_rows(_CLASS_SERIES_OF_BUCKET, (bound, max(limit, 0), _column(bucket)))
+        # The window (the newest LIMIT ids <= the bound) is spelled out in each query: SQL text is constant.
+        with self._summing():
+            if bucket is None:
+                rows = self._db.execute(
+                    "SELECT c.snapshot_id, c.storage_class, SUM(c.bytes) FROM class_usage AS c"
+                    " JOIN (SELECT id FROM snapshots WHERE id <= ? ORDER BY id DESC LIMIT ?) AS w"
+                    " ON w.id = c.snapshot_id GROUP BY c.snapshot_id, c.storage_class ORDER BY c.snapshot_id",
+                    (bound, max(limit, 0)),
+                ).fetchall()
+            else:
+                rows = self._db.execute(
+                    "SELECT c.snapshot_id, c.storage_class, SUM(c.bytes) FROM class_usage AS c"
+                    " JOIN (SELECT id FROM snapshots WHERE id <= ? ORDER BY id DESC LIMIT ?) AS w"
+                    " ON w.id = c.snapshot_id WHERE c.bucket = ?"
+                    " GROUP BY c.snapshot_id, c.storage_class ORDER BY c.snapshot_id",
+                    (bound, max(limit, 0), _column(bucket)),
+                ).fetchall()
         out: dict[int, dict[str, int]] = {}
         for snapshot_id, code, size in rows:
             out.setdefault(int(snapshot_id), {})[_text(code)] = int(size)
@@ -491,49 +503,41 @@ class Store:
         """Each named bucket's ``(bytes, objects)`` in each snapshot of the window that has it, oldest first."""
         bound = _upto(upto)
         out: dict[str, dict[int, tuple[int, int]]] = {}
-        for name in dict.fromkeys(buckets):
-            rows = [] if bound is None else self._series_rows(_BUCKET_SERIES, (bound, max(limit, 0), _column(name)))
-            out[name] = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+        names = list(dict.fromkeys(buckets))
+        if bound is None:
+            return {name: {} for name in names}
+        with self._summing():
+            for name in names:
+                rows = self._db.execute(
+                    "SELECT u.snapshot_id, u.bytes, u.objects FROM bucket_usage AS u"
+                    " JOIN (SELECT id FROM snapshots WHERE id <= ? ORDER BY id DESC LIMIT ?) AS w"
+                    " ON w.id = u.snapshot_id WHERE u.bucket = ? ORDER BY u.snapshot_id",
+                    (bound, max(limit, 0), _column(name)),
+                ).fetchall()
+                out[name] = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
         return out
 
     def top_buckets(self, snapshot_id: int, count: int) -> list[str]:
         """The ``count`` largest buckets (by bytes, then name) of one snapshot: whose lines a history draws."""
         if not -(2**63) <= snapshot_id < 2**63:
             return []
-        rows = self._series_rows(
-            "SELECT bucket FROM bucket_usage WHERE snapshot_id = ? ORDER BY bytes DESC, bucket LIMIT ?",
-            (snapshot_id, max(count, 0)),
-        )
+        with self._summing():
+            rows = self._db.execute(
+                "SELECT bucket FROM bucket_usage WHERE snapshot_id = ? ORDER BY bytes DESC, bucket LIMIT ?",
+                (snapshot_id, max(count, 0)),
+            ).fetchall()
         return [_text(r[0]) for r in rows]
 
-    def _series_rows(self, sql: str, params: tuple[object, ...]) -> list[Any]:
-        """Rows of a fixed query; a sum SQLite cannot hold (a forged file) is the history's error, named."""
+    @contextlib.contextmanager
+    def _summing(self) -> Iterator[None]:
+        """The lock, and a sum SQLite cannot hold (a forged file) as the history's error, named."""
         try:
             with self._lock:
-                return self._db.execute(sql, params).fetchall()
+                yield
         except sqlite3.OperationalError as exc:
             raise StoreError(
                 f"The history in {self.path} cannot be summed: {exc}.", path=self.path, cause=_cause(exc)
             ) from exc
-
-
-# The window (the newest LIMIT ids <= the bound), spelled out in each query: SQL text is constant.
-_CLASS_SERIES = (
-    "SELECT c.snapshot_id, c.storage_class, SUM(c.bytes) FROM class_usage AS c"
-    " JOIN (SELECT id FROM snapshots WHERE id <= ? ORDER BY id DESC LIMIT ?) AS w ON w.id = c.snapshot_id"
-    " GROUP BY c.snapshot_id, c.storage_class ORDER BY c.snapshot_id"
-)
-_CLASS_SERIES_OF_BUCKET = (
-    "SELECT c.snapshot_id, c.storage_class, SUM(c.bytes) FROM class_usage AS c"
-    " JOIN (SELECT id FROM snapshots WHERE id <= ? ORDER BY id DESC LIMIT ?) AS w ON w.id = c.snapshot_id"
-    " WHERE c.bucket = ?"
-    " GROUP BY c.snapshot_id, c.storage_class ORDER BY c.snapshot_id"
-)
-_BUCKET_SERIES = (
-    "SELECT u.snapshot_id, u.bytes, u.objects FROM bucket_usage AS u"
-    " JOIN (SELECT id FROM snapshots WHERE id <= ? ORDER BY id DESC LIMIT ?) AS w ON w.id = u.snapshot_id"
-    " WHERE u.bucket = ? ORDER BY u.snapshot_id"
-)
 
 
 def _upto(upto: int | None) -> int | None:
