@@ -141,6 +141,12 @@ def test_overview_shows_the_apis_numbers_and_draws(page: Page, demo: LiveService
     # Two listings of the same account: the change since the previous one is there, and it is zero.
     previous = page.locator("#changes-table tr[data-period=previous] td[data-raw]").first
     assert previous.get_attribute("data-raw") == "0"
+    # The history of both listings draws, and its points are /api/v1/snapshots' (oldest first).
+    page.wait_for_selector("#history-chart[data-drawn=true]")
+    assert canvas_painted(page, "#history-chart")
+    history = json.loads(page.locator("#s3sa-history").text_content() or "")
+    listed = api(demo, "/api/v1/snapshots")["Snapshots"]
+    assert [(p["Id"], p["Bytes"]) for p in history["Snapshots"]] == [(s["Id"], s["Bytes"]) for s in reversed(listed)]
     # The session cookie is out of the page's reach.
     assert page.evaluate("document.cookie") == ""
     cookie = next(c for c in page.context.cookies() if c["name"] == "s3sa_session")
@@ -228,6 +234,10 @@ def test_two_thousand_buckets_load_search_and_page(page: Page, big_db: Path) -> 
             assert "Rows 51–100 of 2,000" in page.locator("#bucket-page").inner_text()
             page.goto(service.url + "/history")
             assert page.locator("#snapshot-table tbody tr").count() == 3
+            page.wait_for_selector("#history-chart[data-drawn=true]")
+            assert canvas_painted(page, "#history-chart")
+            priced = json.loads(page.locator("#s3sa-history").text_content() or "")
+            assert priced["Priced"] is True  # warmed at start: the history's costs are all there
             page.goto(service.url + "/bucket/bucket-00007")
             assert page.locator("#bucket-name").inner_text() == "bucket-00007"
     finally:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,6 +29,7 @@ from ..render.columns import format_instant
 from ..render.costs import CostSummary
 from ..render.history import summary_dict
 from ..render.html import ASSETS, asset
+from ..render.html.history import history_data
 from ..render.html.pages import bucket_context, overview_context, render_page
 from ..render.jsonfmt import failure_dict, snapshot_dict
 from ..store import Store
@@ -52,6 +53,7 @@ PAGE_HEADERS = {
 }
 STATIC_MEDIA = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
 HISTORY_POINTS = 100  # snapshots drawn in a history chart
+HISTORY_SCAN = 10_000  # ids looked at to find the points up to a snapshot
 HISTORY_ROWS = 1000  # snapshots listed on the history page
 ADVICE_ROWS = 10
 FORM_LIMIT = 4096  # bytes of a sign-in or button form
@@ -117,12 +119,12 @@ def add_pages(app: FastAPI, site: Site) -> Callable[[Request], Response]:
         return None
 
     def to_signin(request: Request) -> Response:
-        target = request.url.path
+        target = quote(request.scope["path"])  # the decoded path as a URL again: a name's ?, #, & or % stays
         offered = request.query_params.get("token")
         # 0.1's ?token= in a browser: trade it for a session, and drop it from the address bar.
         if access.auth.token is not None and offered and access.auth.matches(offered):
             return signed_in(RedirectResponse(target, status_code=303), request)
-        return RedirectResponse(f"/signin?next={target}", status_code=303)
+        return RedirectResponse(f"/signin?next={quote(target, safe='/')}", status_code=303)
 
     def signed_in(response: Response, request: Request) -> Response:
         session = access.sessions.open()
@@ -154,23 +156,17 @@ def add_pages(app: FastAPI, site: Site) -> Callable[[Request], Response]:
         )
         return page(html, 503)
 
-    def history_view(bucket: str | None, upto: int) -> dict[str, Any] | None:
-        """The history chart's data (None until the history component is installed or with one point)."""
-        try:
-            from ..render.html.history import history_data
-        except ImportError:  # pragma: no cover - the component ships with the package
-            return None
-        ids = site.store.latest_ids(HISTORY_POINTS)
+    def history_context(bucket: str | None, upto: int) -> dict[str, Any]:
+        """The history section's data, up to snapshot ``upto`` (none with a single point).
+
+        Priced when every point is priced already (the start-up thread does that): a page never waits
+        to price a hundred snapshots, it shows bytes until then.
+        """
+        ids = [i for i in site.store.latest_ids(HISTORY_SCAN) if i <= upto][:HISTORY_POINTS]
         known = site.known_costs(ids) if site.book is not None else {}
         costs = known if site.book is not None and len(known) == len(ids) else None
-        data: dict[str, Any] = history_data(site.store, bucket=bucket, upto=upto, limit=HISTORY_POINTS, costs=costs)
-        return data if len(data.get("Snapshots", ())) > 1 else None
-
-    def history_context(bucket: str | None, upto: int) -> dict[str, Any]:
-        from ..render.html import script_json
-
-        data = history_view(bucket, upto)
-        return {"history": data, "history_json": script_json(data) if data else ""}
+        data = history_data(site.store, bucket=bucket, upto=upto, limit=HISTORY_POINTS, costs=costs)
+        return {"history": data if len(data["Snapshots"]) > 1 else None}
 
     def overview(request: Request) -> Response:
         def build(context: dict[str, Any]) -> Response:
@@ -349,7 +345,10 @@ def add_pages(app: FastAPI, site: Site) -> Callable[[Request], Response]:
             body += chunk
             if len(body) > FORM_LIMIT:
                 break
-        fields = parse_qs(body[:FORM_LIMIT].decode("utf-8", "replace"), max_num_fields=8)
+        try:
+            fields = parse_qs(body[:FORM_LIMIT].decode("utf-8", "replace"), max_num_fields=8)
+        except ValueError:  # more fields than any form here has: an empty form, refused as such
+            return {}
         return {name: values[0] for name, values in fields.items()}
 
     def form_session(request: Request, fields: dict[str, str]) -> Session | None:

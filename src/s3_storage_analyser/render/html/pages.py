@@ -44,6 +44,7 @@ def _signed_money(amount: str | Decimal | None) -> str:
 def page_environment() -> Environment:
     """The report's environment (autoescape, its filters) with the pages' own filters on top."""
     env = environment().overlay()
+    env.filters = dict(env.filters)  # an overlay shares its parent's filters: keep the report's own unchanged
     env.filters["signed"] = _signed
     env.filters["signed_bytes"] = _signed_bytes
     env.filters["signed_money"] = _signed_money
