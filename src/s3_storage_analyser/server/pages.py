@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,11 +78,12 @@ def page(html: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]*")
+
+
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a path on this site only (no scheme, host or ``//``)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
+    """Where to go after signing in: a path on this site only (no scheme, host, ``//``, ``\\`` or control)."""
+    return target if target and _LOCAL_PATH.fullmatch(target) else "/"
 
 
 class _Views:
