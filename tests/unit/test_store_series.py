@@ -111,14 +111,17 @@ def test_bucket_series_and_top_buckets(filled: tuple[Store, dict[int, Snapshot]]
 
 
 def test_a_sum_sqlite_cannot_hold_is_a_named_store_error(tmp_path: Path) -> None:
-    """A forged file: two rows near 2^63 overflow SUM; the history names it rather than crashing."""
+    """A forged version-3 file: two class rows near 2^63 overflow the class totals migration 4 fills in;
+    opening it names the history and the cause rather than crashing."""
     path = tmp_path / "forged.sqlite3"
     store = Store(path)
     big = Usage(objects=1, bytes_by_class={"STANDARD": 1})
     store.save(Snapshot("list", T0, (BucketReport(Bucket("a", "r"), big), BucketReport(Bucket("b", "r"), big))))
     store.close()
     with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE class_totals")
         db.execute("UPDATE class_usage SET bytes = ?", (2**63 - 1,))
+        db.execute("PRAGMA user_version = 3")
     db.close()
-    with pytest.raises(StoreError, match="cannot be summed"):
-        Store(path, read_only=True).class_series()
+    with pytest.raises(StoreError, match="overflow"):
+        Store(path)

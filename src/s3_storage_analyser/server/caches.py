@@ -10,6 +10,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 
 from ..model import Snapshot
 from ..pricing.book import PriceBook
@@ -71,10 +72,14 @@ class CostCache:
     Whole costs (per bucket) for the few snapshots being rendered, small summaries for the history.
     """
 
-    def __init__(self, book: PriceBook | None, size: int = 8, summaries: int = 10_000) -> None:
+    def __init__(self, book: PriceBook | None, size: int = 8, summaries: int = 10_000, detailed: int = 200) -> None:
         self.book = book
         self._size = size
         self._max_summaries = summaries
+        # A summary's per-bucket totals (the history's bucket lines) are ~120 KB at 2,000 buckets: only the
+        # last ``detailed`` summaries kept keep them, the others their totals per class and in all.
+        self._max_detailed = detailed
+        self._detailed: OrderedDict[int, None] = OrderedDict()
         self._costs: OrderedDict[int, SnapshotCost] = OrderedDict()
         self._summaries: OrderedDict[int, CostSummary] = OrderedDict()
         self._lock = threading.Lock()
@@ -91,7 +96,7 @@ class CostCache:
             self._costs[snapshot_id] = cost
             while len(self._costs) > self._size:
                 self._costs.popitem(last=False)
-            self._summaries[snapshot_id] = CostSummary.of(cost)
+            self._keep(snapshot_id, CostSummary.of(cost))
         return cost
 
     def summaries(self, ids: list[int], load: Callable[[int], Snapshot]) -> dict[int, CostSummary] | None:
@@ -105,11 +110,20 @@ class CostCache:
             if found is None:
                 found = CostSummary.of(cost_snapshot(load(snapshot_id), self.book))
                 with self._lock:
-                    self._summaries[snapshot_id] = found
-                    while len(self._summaries) > self._max_summaries:
-                        self._summaries.popitem(last=False)
+                    self._keep(snapshot_id, found)
             out[snapshot_id] = found
         return out
+
+    def _keep(self, snapshot_id: int, summary: CostSummary) -> None:
+        """Store a summary (the lock held), bounded in number and in per-bucket detail."""
+        self._summaries[snapshot_id] = summary
+        while len(self._summaries) > self._max_summaries:
+            self._summaries.popitem(last=False)
+        self._detailed[snapshot_id] = None
+        while len(self._detailed) > self._max_detailed:
+            old, _ = self._detailed.popitem(last=False)
+            if old in self._summaries:
+                self._summaries[old] = replace(self._summaries[old], by_bucket={})
 
     def known(self, ids: list[int]) -> dict[int, CostSummary]:
         """The costs already worked out among ``ids``: a page never waits to price the history."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,26 +88,31 @@ def safe_next(target: str | None) -> str:
 
 
 class _Views:
-    """Per-snapshot page parts, kept like rendered API bodies (a stored snapshot never changes)."""
+    """Per-snapshot page parts, kept like rendered API bodies (a stored snapshot never changes). Thread-safe:
+    FastAPI runs the page handlers on a thread pool."""
 
     def __init__(self, size: int = 4) -> None:
         self._size = size
-        self._items: OrderedDict[tuple[int, str], Any] = OrderedDict()
+        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def get(self, key: tuple[int, str], build: Callable[[], Any]) -> Any:
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        value = build()
-        self._items[key] = value
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
+    def get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = build()  # outside the lock: a slow build must not hold up pages already kept
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
         return value
 
 
 def add_pages(app: FastAPI, site: Site) -> Callable[[Request], Response]:
     """Add the pages' routes; returns the overview's handler, which ``/`` calls for a browser."""
     views = _Views()
+    histories = _Views(16)
     access = site.access
 
     def signed_in_context(request: Request) -> dict[str, Any] | None:
@@ -167,7 +173,10 @@ def add_pages(app: FastAPI, site: Site) -> Callable[[Request], Response]:
         ids = [i for i in site.store.latest_ids(HISTORY_SCAN) if i <= upto][:HISTORY_POINTS]
         known = site.known_costs(ids) if site.book is not None else {}
         costs = known if site.book is not None and len(known) == len(ids) else None
-        data = history_data(site.store, bucket=bucket, upto=upto, limit=HISTORY_POINTS, costs=costs)
+        data = histories.get(
+            (upto, bucket, costs is not None),  # the same snapshots, the same answer: kept
+            lambda: history_data(site.store, bucket=bucket, upto=upto, limit=HISTORY_POINTS, costs=costs),
+        )
         return {"history": data if len(data["Snapshots"]) > 1 else None}
 
     def overview(request: Request) -> Response:
