@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from .aggregate import BreakdownRow
-from .model import Bucket, BucketReport, Failure, Notice, Snapshot, Usage
+from .model import Account, Bucket, BucketReport, Failure, Notice, Snapshot, Usage
 
 
 def _time(value: datetime | None) -> str | None:
@@ -89,36 +89,65 @@ def usage_from_dict(data: dict[str, Any]) -> Usage:
     )
 
 
+MAX_ACCOUNT_TEXT = 256  # an account id is 12 digits and a name at most 50 characters: room to spare
+
+
+def account_text(data: dict[str, Any], name: str) -> str:
+    """An account id or name as stored (absent in one-account snapshots: ""), checked: text, bounded."""
+    value = data.get(name, "")
+    if not isinstance(value, str) or len(value) > MAX_ACCOUNT_TEXT:
+        raise ValueError(f"stored {name} is not a string of at most {MAX_ACCOUNT_TEXT} characters: {repr(value)[:60]}")
+    return value
+
+
 def report_to_dict(report: BucketReport) -> dict[str, Any]:
-    return {
+    out = {
         "bucket": report.bucket.name,
         "region": report.bucket.region,
         "created": _time(report.bucket.created),
         "data_date": report.data_date.isoformat() if report.data_date else None,
         "usage": usage_to_dict(report.usage),
     }
+    if report.bucket.account:
+        out["account"] = report.bucket.account
+    return out
 
 
 def report_from_dict(data: dict[str, Any]) -> BucketReport:
     return BucketReport(
-        Bucket(data["bucket"], data["region"], _parse_time(data.get("created"))),
+        Bucket(data["bucket"], data["region"], _parse_time(data.get("created")), account_text(data, "account")),
         usage_from_dict(data["usage"]),
         date.fromisoformat(data["data_date"]) if data.get("data_date") else None,
     )
 
 
 def failure_to_dict(failure: Failure) -> dict[str, Any]:
-    return {
+    out = {
         "bucket": failure.bucket,
         "region": failure.region,
         "stage": failure.stage,
         "error": failure.error,
         "message": failure.message,
     }
+    if failure.account:
+        out["account"] = failure.account
+    return out
 
 
 def failure_from_dict(data: dict[str, Any]) -> Failure:
-    return Failure(data["bucket"], data.get("region"), data["stage"], data["error"], data["message"])
+    return Failure(
+        data["bucket"], data.get("region"), data["stage"], data["error"], data["message"], account_text(data, "account")
+    )
+
+
+def account_to_dict(account: Account) -> dict[str, Any]:
+    return {"id": account.id, "name": account.name, "covered": account.covered}
+
+
+def account_from_dict(data: Any) -> Account:
+    if not isinstance(data, dict) or not isinstance(data.get("covered", True), bool):
+        raise ValueError(f"stored account is not an account: {repr(data)[:60]}")
+    return Account(account_text(data, "id"), account_text(data, "name"), data.get("covered", True))
 
 
 def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
@@ -129,6 +158,7 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
         "failures": [failure_to_dict(f) for f in snapshot.failures],
         "breakdowns": list(snapshot.breakdowns),
         "notices": [[n.bucket, n.message] for n in snapshot.notices],
+        "accounts": [account_to_dict(a) for a in snapshot.accounts],
     }
 
 
@@ -142,4 +172,5 @@ def snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
         failures=tuple(failure_from_dict(f) for f in data.get("failures", ())),
         breakdowns=tuple(data.get("breakdowns", ())),
         notices=tuple(Notice(b, m) for b, m in data.get("notices", ())),
+        accounts=tuple(account_from_dict(a) for a in data.get("accounts", ())),
     )

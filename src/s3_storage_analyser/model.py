@@ -63,6 +63,7 @@ class Bucket:
     name: str
     region: str
     created: datetime | None = None
+    account: str = ""  # the AWS account that owns it, in a scan of several accounts ("" in a one-account scan)
 
 
 @dataclass(frozen=True)
@@ -156,11 +157,12 @@ class BucketReport:
 class Failure:
     """A bucket the scan could not measure: reported, never counted as zero."""
 
-    bucket: str
+    bucket: str  # "" for a failure of a whole account (its role could not be assumed, ...)
     region: str | None
     stage: str
     error: str
     message: str
+    account: str = ""  # as Bucket.account
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,15 @@ class Notice:
 
     bucket: str
     message: str
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account a scan of several accounts set out to cover, and whether it was covered."""
+
+    id: str
+    name: str = ""
+    covered: bool = True  # False: the account's failure (in ``Snapshot.failures``) says why
 
 
 @dataclass(frozen=True)
@@ -181,6 +192,7 @@ class Snapshot:
     failures: tuple[Failure, ...] = ()
     breakdowns: tuple[str, ...] = ()  # dimensions asked for, in the order asked
     notices: tuple[Notice, ...] = ()
+    accounts: tuple[Account, ...] = ()  # empty: a one-account scan, and no output names an account
 
     @property
     def total(self) -> Usage:

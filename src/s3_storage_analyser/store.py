@@ -28,7 +28,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .codec import failure_from_dict, failure_to_dict, report_from_dict, report_to_dict
+from .codec import (
+    account_from_dict,
+    account_to_dict,
+    failure_from_dict,
+    failure_to_dict,
+    report_from_dict,
+    report_to_dict,
+)
 from .errors import (  # the history's errors, drawn in errors' tree
     HistoryMissingError,
     HistoryUnavailableError,
@@ -108,6 +115,15 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (snapshot_id, storage_class))""",
             "INSERT INTO class_totals (snapshot_id, storage_class, bytes)"
             " SELECT snapshot_id, storage_class, SUM(bytes) FROM class_usage GROUP BY snapshot_id, storage_class",
+        ),
+    ),
+    # Scans of several accounts: each bucket's account (queryable), and the accounts a scan set out to cover.
+    Migration(
+        5,
+        "accounts",
+        (
+            "ALTER TABLE snapshots ADD COLUMN accounts TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE bucket_usage ADD COLUMN account TEXT NOT NULL DEFAULT ''",
         ),
     ),
 )
@@ -340,8 +356,8 @@ class Store:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             cursor = self._db.execute(
-                "INSERT INTO snapshots (taken_at, strategy, buckets, objects, bytes, failures, breakdowns, notices)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO snapshots (taken_at, strategy, buckets, objects, bytes, failures, breakdowns, notices,"
+                " accounts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     snapshot.taken_at.isoformat(),
                     _column(snapshot.strategy),
@@ -351,6 +367,7 @@ class Store:
                     len(snapshot.failures),
                     json.dumps(list(snapshot.breakdowns)),
                     json.dumps([[n.bucket, n.message] for n in snapshot.notices]),
+                    json.dumps([account_to_dict(a) for a in snapshot.accounts]),
                 ),
             )
             snapshot_id = int(cursor.lastrowid or 0)
@@ -359,7 +376,8 @@ class Store:
                 bucket = _column(report.bucket.name)
                 self._db.execute(
                     "INSERT INTO bucket_usage (snapshot_id, bucket, region, objects, bytes, detail,"
-                    " noncurrent_bytes, delete_markers, incomplete_upload_bytes) VALUES (?,?,?,?,?,?,?,?,?)",
+                    " noncurrent_bytes, delete_markers, incomplete_upload_bytes, account)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (
                         snapshot_id,
                         bucket,
@@ -370,6 +388,7 @@ class Store:
                         usage.noncurrent_bytes,
                         usage.delete_markers,
                         usage.incomplete_upload_bytes,
+                        _column(report.bucket.account),
                     ),
                 )
                 self._db.executemany(
@@ -414,7 +433,8 @@ class Store:
             # An id beyond SQLite's 64-bit INTEGER names no row (binding it would raise OverflowError).
             head = (
                 self._db.execute(
-                    "SELECT taken_at, strategy, breakdowns, notices FROM snapshots WHERE id = ?", (snapshot_id,)
+                    "SELECT taken_at, strategy, breakdowns, notices, accounts FROM snapshots WHERE id = ?",
+                    (snapshot_id,),
                 ).fetchone()
                 if -(2**63) <= snapshot_id < 2**63
                 else None
@@ -434,6 +454,8 @@ class Store:
             ).fetchall()
         try:
             reports = tuple(report_from_dict(json.loads(row[0])) for row in buckets)
+            failed = tuple(failure_from_dict(json.loads(row[0])) for row in failures)
+            accounts = tuple(account_from_dict(a) for a in json.loads(head[4]))
         except ValueError as exc:  # a stored value the codec refuses (a count that is not one)
             raise StoreError(
                 f"Snapshot {snapshot_id} in {self.path} holds a value this tool never stores: {exc}.",
@@ -444,9 +466,10 @@ class Store:
             strategy=head[1],
             taken_at=datetime.fromisoformat(head[0]),
             buckets=reports,
-            failures=tuple(failure_from_dict(json.loads(row[0])) for row in failures),
+            failures=failed,
             breakdowns=tuple(json.loads(head[2])),
             notices=tuple(Notice(bucket, message) for bucket, message in json.loads(head[3])),
+            accounts=accounts,
         )
 
     def diff_pair(self, before: int | None, after: int | None) -> tuple[int, int]:
