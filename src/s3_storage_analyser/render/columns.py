@@ -1,6 +1,7 @@
 """The report's columns, shared by the table and the delimited formats.
 
-0.1's order: ``Bucket Region Files Total STD RR IA``, then one column per other
+0.1's order: ``Bucket Region Files Total STD RR IA`` (in a scan of several accounts, ``Account`` and
+``AccountName`` after ``Bucket``: one ``Account`` column in the table), then one column per other
 storage class present, the hidden-cost columns when measured, ``Cost/month`` (and,
 in TSV/CSV, ``Prices``) when the report is priced, then ``Creation(UTC)`` and the
 date of the data.
@@ -17,6 +18,7 @@ from ..aggregate import DIMENSIONS
 from ..model import BreakdownRow, BucketReport, Snapshot
 from ..pricing.cost import SnapshotCost
 from ..storage_classes import class_info, sort_classes
+from .accounts import label, names
 from .costs import bucket_cost, money_or_none, shown_amount
 
 CLASSIC_CLASSES: tuple[str, ...] = ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA")
@@ -55,10 +57,23 @@ def _class_bytes(code: str) -> Callable[[BucketReport], int | str]:
     return lambda r: r.usage.bytes_by_class.get(code, 0)
 
 
-def report_columns(snapshot: Snapshot, cost: SnapshotCost | None = None, *, prices: bool = False) -> list[Column]:
-    """The columns of the report; ``cost`` adds ``Cost/month`` (and ``Prices`` with ``prices``)."""
-    columns = [
-        Column("Bucket", "text", lambda r: r.bucket.name),
+def report_columns(
+    snapshot: Snapshot, cost: SnapshotCost | None = None, *, prices: bool = False, shown_account: bool = False
+) -> list[Column]:
+    """The columns of the report; ``cost`` adds ``Cost/month`` (and ``Prices`` with ``prices``).
+
+    A snapshot with accounts adds ``Account`` and ``AccountName`` (exact) after ``Bucket``, or with
+    ``shown_account`` one ``Account`` column as a person reads it (``111111111111 (prod)``).
+    """
+    columns = [Column("Bucket", "text", lambda r: r.bucket.name)]
+    if snapshot.accounts:
+        known = names(snapshot)
+        if shown_account:
+            columns.append(Column("Account", "text", lambda r: label(r.bucket.account, known.get(r.bucket.account))))
+        else:
+            columns.append(Column("Account", "text", lambda r: r.bucket.account))
+            columns.append(Column("AccountName", "text", lambda r: known.get(r.bucket.account, "")))
+    columns += [
         Column("Region", "text", lambda r: r.bucket.region),
         Column("Files", "count", lambda r: r.usage.objects),
         Column("Total", "bytes", lambda r: r.usage.bytes),

@@ -15,6 +15,7 @@ from ..model import Snapshot
 from ..pricing.cost import SnapshotCost
 from ..safetext import UNSAFE, escape_tsv, printable
 from ..units import in_unit
+from .accounts import names
 from .columns import breakdown_rows, report_columns
 
 # What CSV cannot carry safely: the unsafe characters but tab and line breaks, which quoting carries exactly.
@@ -44,7 +45,11 @@ def write_rows(rows: Iterable[Sequence[object]], fmt: str) -> str:
 
 
 def render(snapshot: Snapshot, *, fmt: str, unit: str | None, cost: SnapshotCost | None = None) -> str:
-    """With ``cost``, ``Cost/month`` (exact USD, empty when unknown) and ``Prices`` after the class columns."""
+    """With ``cost``, ``Cost/month`` (exact USD, empty when unknown) and ``Prices`` after the class columns.
+
+    A scan of several accounts has ``Account`` and ``AccountName`` (exact) after ``Bucket``; rows stay in the
+    report's order (``--sort``), one per bucket: a reader groups or sums by account itself.
+    """
     if snapshot.breakdowns:
         return render_breakdowns(snapshot, fmt=fmt, unit=unit)
     columns = report_columns(snapshot, cost, prices=True)
@@ -61,12 +66,26 @@ def render(snapshot: Snapshot, *, fmt: str, unit: str | None, cost: SnapshotCost
 def render_breakdowns(snapshot: Snapshot, *, fmt: str, unit: str | None) -> str:
     """The long table: one row per (bucket, dimension, key)."""
     size_header = f"Bytes({unit})" if unit else "Bytes"
-    table: list[list[object]] = [["Bucket", "Dimension", "Key", "Files", size_header, "StorageClass", "LastModified"]]
+    known = names(snapshot) if snapshot.accounts else None  # a scan of several accounts: Account, AccountName
+    who = ["Account", "AccountName"] if known is not None else []
+    table: list[list[object]] = [
+        ["Bucket", *who, "Dimension", "Key", "Files", size_header, "StorageClass", "LastModified"]
+    ]
     for report in snapshot.buckets:
+        account = [report.bucket.account, known.get(report.bucket.account, "")] if known is not None else []
         for dimension, rows in breakdown_rows(report, snapshot.breakdowns).items():
             for row in rows:
                 size = in_unit(row.bytes, unit) if unit else row.bytes
                 table.append(
-                    [report.bucket.name, dimension, row.key, row.objects, size, row.storage_class, row.last_modified]
+                    [
+                        report.bucket.name,
+                        *account,
+                        dimension,
+                        row.key,
+                        row.objects,
+                        size,
+                        row.storage_class,
+                        row.last_modified,
+                    ]
                 )
     return write_rows(table, fmt)

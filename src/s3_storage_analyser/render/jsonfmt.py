@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from ..model import BreakdownRow, BucketReport, Failure, Snapshot
-from ..pricing.cost import BucketCost, SnapshotCost
+from ..pricing.cost import BucketCost, SnapshotCost, money
 from ..safetext import UNSAFE
 from ..storage_classes import KNOWN_CLASSES, class_info, sort_classes
+from .accounts import AccountGroup, covered_count, groups, names
 from .columns import breakdown_rows, format_created, format_date, format_instant
-from .costs import bucket_cost, bucket_keys, shown_cost, snapshot_keys, sources_list
+from .costs import bucket_cost, bucket_keys, money_or_none, shown_cost, snapshot_keys, sources_list
 
 
 def _row_dict(row: BreakdownRow) -> dict[str, Any]:
@@ -28,12 +30,21 @@ def _row_dict(row: BreakdownRow) -> dict[str, Any]:
 
 
 def bucket_dict(
-    report: BucketReport, dimensions: tuple[str, ...] = (), cost: BucketCost | None = None
+    report: BucketReport,
+    dimensions: tuple[str, ...] = (),
+    cost: BucketCost | None = None,
+    accounts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One bucket: 0.1's keys, a key per storage class, the finer detail, and its cost when priced."""
+    """One bucket: 0.1's keys, a key per storage class, the finer detail, and its cost when priced.
+
+    ``accounts`` (id -> name, for a scan of several accounts) adds ``Account`` and ``AccountName``.
+    """
     usage = report.usage
-    out: dict[str, Any] = {
-        "Bucket": report.bucket.name,
+    out: dict[str, Any] = {"Bucket": report.bucket.name}
+    if accounts is not None:
+        out["Account"] = report.bucket.account
+        out["AccountName"] = accounts.get(report.bucket.account, "")
+    out |= {
         "Region": report.bucket.region,
         "Files": usage.objects,
         "Bytes": usage.bytes,
@@ -69,9 +80,13 @@ def bucket_dict(
     return out
 
 
-def failure_dict(failure: Failure) -> dict[str, Any]:
-    return {
-        "Bucket": failure.bucket,
+def failure_dict(failure: Failure, accounts: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A failure; with ``accounts``, the account it is of (a whole account's failure has ``Bucket`` "")."""
+    out: dict[str, Any] = {"Bucket": failure.bucket}
+    if accounts is not None:
+        out["Account"] = failure.account
+        out["AccountName"] = accounts.get(failure.account, "")
+    return out | {
         "Region": failure.region,
         "Stage": failure.stage,
         "Error": failure.error,
@@ -79,20 +94,47 @@ def failure_dict(failure: Failure) -> dict[str, Any]:
     }
 
 
+def account_dict(group: AccountGroup, cost: SnapshotCost | None = None) -> dict[str, Any]:
+    """One account's totals: the exact sums of its buckets in the report (and of their cost lines)."""
+    out: dict[str, Any] = {
+        "Id": group.id,
+        "Name": group.name,
+        "Covered": group.covered,
+        "Buckets": len(group.buckets),
+        "Files": group.objects,
+        "Bytes": group.bytes,
+    }
+    if cost is not None:
+        shown = group.cost(cost)
+        out["CostPerMonth"] = money_or_none(shown.total)
+        out["PricedPerMonth"] = money(shown.priced)
+    return out
+
+
 def snapshot_dict(snapshot: Snapshot, cost: SnapshotCost | None = None) -> dict[str, Any]:
-    """The report; with ``cost``, each bucket's cost keys and a top-level ``Cost``."""
+    """The report; with ``cost``, each bucket's cost keys and a top-level ``Cost``.
+
+    A scan of several accounts adds ``Account``/``AccountName`` to each bucket and failure, the
+    ``Accounts`` list (per-account totals) and ``AccountsCovered``/``AccountsFound``.
+    """
+    known = names(snapshot) if snapshot.accounts else None
     out: dict[str, Any] = {
         "Buckets": [
-            bucket_dict(r, snapshot.breakdowns, bucket_cost(cost, r) if cost is not None else None)
+            bucket_dict(r, snapshot.breakdowns, bucket_cost(cost, r) if cost is not None else None, known)
             for r in snapshot.buckets
         ],
-        "Failures": [failure_dict(f) for f in snapshot.failures],
+        "Failures": [failure_dict(f, known) for f in snapshot.failures],
         "Warnings": [{"Bucket": n.bucket, "Message": n.message} for n in snapshot.notices],
         "Strategy": snapshot.strategy,
         "GeneratedAt": format_instant(snapshot.taken_at),
     }
     if cost is not None:
         out["Cost"] = snapshot_keys(shown_cost(snapshot, cost))
+    if known is not None:
+        covered, found = covered_count(snapshot)
+        out["Accounts"] = [account_dict(g, cost) for g in groups(snapshot)]
+        out["AccountsCovered"] = covered
+        out["AccountsFound"] = found
     return out
 
 
@@ -124,15 +166,23 @@ def render(snapshot: Snapshot, *, indent: int | None, cost: SnapshotCost | None 
 def render_lines(snapshot: Snapshot, cost: SnapshotCost | None = None) -> str:
     """One JSON object per line: buckets, then failures (which carry an ``Error`` key).
 
-    With ``cost`` each bucket line carries its cost keys and the ``Prices`` they used.
+    With ``cost`` each bucket line carries its cost keys and the ``Prices`` they used. A scan of several
+    accounts: bucket and failure lines carry ``Account``/``AccountName``, and one line per account
+    (``"Kind": "account"``, its ``Account`` id and the ``Accounts`` entry's keys) follows the failures.
     """
+    known = names(snapshot) if snapshot.accounts else None
     if cost is None:
-        lines = [dumps(bucket_dict(r, snapshot.breakdowns)) for r in snapshot.buckets]
+        lines = [dumps(bucket_dict(r, snapshot.breakdowns, accounts=known)) for r in snapshot.buckets]
     else:
         prices = sources_list(cost.sources)
         lines = [
-            dumps({**bucket_dict(r, snapshot.breakdowns, bucket_cost(cost, r)), "Prices": prices})
+            dumps({**bucket_dict(r, snapshot.breakdowns, bucket_cost(cost, r), known), "Prices": prices})
             for r in snapshot.buckets
         ]
-    lines += [dumps(failure_dict(f)) for f in snapshot.failures]
+    lines += [dumps(failure_dict(f, known)) for f in snapshot.failures]
+    if known is not None:
+        for group in groups(snapshot):
+            entry = account_dict(group, cost)
+            line = {"Kind": "account", "Account": entry.pop("Id"), "AccountName": entry.pop("Name")}
+            lines.append(dumps(line | entry))
     return "".join(line + "\n" for line in lines)

@@ -15,11 +15,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..model import BreakdownRow, Snapshot
+from ..model import BreakdownRow, BucketReport, Snapshot
 from ..pricing.cost import SnapshotCost
 from ..safetext import printable
 from ..units import SI_PREFIX, humanise, humanise_si, in_unit, plural, unit_label
-from .columns import breakdown_rows, breakdown_title, format_date, report_columns
+from .accounts import account_failures, coverage_line, groups, label
+from .columns import Column, breakdown_rows, breakdown_title, format_date, report_columns
 from .costs import shown_amount, shown_cost, table_notes
 
 
@@ -43,8 +44,11 @@ def render(
 
     With ``cost``: a ``Cost/month`` column, its total in the ``TOTAL`` row, and under the table the prices
     used, what has no price (and why) and what the figures rely on.
+
+    A scan of several accounts (``snapshot.accounts``): an ``Account`` column, buckets grouped by account
+    with a subtotal row each, and a line saying how many accounts were covered (and why not the others).
     """
-    columns = report_columns(snapshot, cost)
+    columns = report_columns(snapshot, cost, shown_account=True)
     shown = shown_cost(snapshot, cost) if cost is not None else None
     human = humanise_si if unit.startswith(SI_PREFIX) else humanise
     table = Table(box=None, show_footer=True, header_style="bold", pad_edge=False)
@@ -69,8 +73,11 @@ def render(
             justify="left" if column.kind == "text" else "right",
             no_wrap=True,
         )
-    for report in snapshot.buckets:
-        table.add_row(*(literal(c.shown(report)) if c.shown else _cell(c.value(report), c.kind, unit) for c in columns))
+    if snapshot.accounts:
+        _account_rows(table, snapshot, columns, unit, cost)
+    else:
+        for report in snapshot.buckets:
+            table.add_row(*_row(report, columns, unit))
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False)
@@ -91,7 +98,16 @@ def render(
     if shown is not None:
         for line in table_notes(shown):
             console.print(literal(line))
-    if snapshot.failures:
+    if snapshot.accounts:
+        console.print(literal(coverage_line(snapshot)))
+        lost = len(account_failures(snapshot))
+        failed = len(snapshot.failures) - lost
+        parts = ([f"{plural(failed, 'bucket')} failed"] if failed else []) + (
+            [f"{plural(lost, 'account failure')}"] if lost else []
+        )
+        if parts:
+            console.print(f"{', '.join(parts)}: listed on stderr.")
+    elif snapshot.failures:
         console.print(f"{plural(len(snapshot.failures), 'bucket')} failed: listed on stderr.")
     for report in snapshot.buckets:
         for dimension, rows in breakdown_rows(report, snapshot.breakdowns).items():
@@ -101,6 +117,36 @@ def render(
                 console.print(title, style="bold", soft_wrap=True)
                 console.print(_breakdown_table(dimension, rows, report.usage.bytes, unit))
     return strip_trailing(buffer.getvalue())
+
+
+def _row(report: BucketReport, columns: list[Column], unit: str) -> list[Text]:
+    return [literal(c.shown(report)) if c.shown else _cell(c.value(report), c.kind, unit) for c in columns]
+
+
+def _account_rows(
+    table: Table, snapshot: Snapshot, columns: list[Column], unit: str, cost: SnapshotCost | None
+) -> None:
+    """Buckets account by account (ids in order, the report's order within each), each account's subtotal
+    (exact sums of the rows above it) after its buckets; an account with no bucket shown has no rows."""
+    for group in groups(snapshot):
+        if not group.buckets:
+            continue
+        for report in group.buckets:
+            table.add_row(*_row(report, columns, unit))
+        cells: list[Text] = []
+        for column in columns:
+            value: int | str = ""
+            if column.header == "Bucket":
+                value = f"Subtotal ({plural(len(group.buckets), 'bucket')})"
+            elif column.header == "Account":
+                value = label(group.id, group.name)
+            elif column.header == "Cost/month" and cost is not None:
+                shown = group.cost(cost)
+                value = shown_amount(shown.total, shown.priced)
+            elif column.kind in ("bytes", "count"):
+                value = sum(int(column.value(r)) for r in group.buckets)
+            cells.append(_cell(value, column.kind, unit) if value != "" else Text(""))
+        table.add_row(*cells, style="bold", end_section=True)
 
 
 # Spaces at the end of a line, before any colour codes that close it.
