@@ -21,6 +21,15 @@ from click.core import ParameterSource
 from click.shell_completion import CompletionItem
 
 from . import __version__
+from .account_filter import (
+    ACCOUNT_HELP,
+    account_cost,
+    covers,
+    only_accounts,
+    parse_account_ids,
+    price_account_history,
+    require_known,
+)
 from .advise_cli import advise_command
 from .aws import Aws
 from .config import (
@@ -460,6 +469,7 @@ _history_fmt = click.option(
 _unit = click.option(
     "--unit", "unit", metavar="UNIT", envvar="S3SA_UNIT", show_envvar=True, help="Size unit, as for the report."
 )
+_accounts = click.option("--account", "accounts", multiple=True, metavar="ID", help=ACCOUNT_HELP)
 
 
 def _env_fmt(fmt: str, allowed: Sequence[str] = _HISTORY_FORMATS) -> str:
@@ -477,14 +487,21 @@ def _env_fmt(fmt: str, allowed: Sequence[str] = _HISTORY_FORMATS) -> str:
 @_history_fmt
 @click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True, help="Newest N snapshots.")
 @cost_options
-def history_command(db: str | None, fmt: str, limit: int, prices: str | None, no_cost: bool) -> None:
+@_accounts
+def history_command(
+    db: str | None, fmt: str, limit: int, prices: str | None, no_cost: bool, accounts: tuple[str, ...]
+) -> None:
     """Stored snapshots: when, strategy, buckets, totals, and each one's monthly cost at today's prices."""
     fmt = _env_fmt(fmt)
+    ids = parse_account_ids(accounts)
     book = price_book(prices, no_cost)
     store = _open_store(db, read_only=True)
-    rows = store.history(limit)
+    require_known(store, ids)
+    rows = store.account_history(ids, limit) if ids else store.history(limit)
     cost = None
-    if book is not None:
+    if book is not None and ids:
+        cost = price_account_history((row.id for row in rows), store.load, book, ids)
+    elif book is not None:
         from .render.costs import price_history
 
         cost = price_history((row.id for row in rows), store.load, book)
@@ -506,13 +523,22 @@ def history_command(db: str | None, fmt: str, limit: int, prices: str | None, no
 )
 @_unit
 @cost_options
+@_accounts
 def show_command(
-    snapshot_id: int | None, db: str | None, fmt: str, unit: str | None, prices: str | None, no_cost: bool
+    snapshot_id: int | None,
+    db: str | None,
+    fmt: str,
+    unit: str | None,
+    prices: str | None,
+    no_cost: bool,
+    accounts: tuple[str, ...],
 ) -> None:
     """A stored report (default: the newest), in any format, priced with today's prices."""
     fmt, parsed_unit = parse_format(fmt), parse_unit(unit) if unit else None
+    wanted = parse_account_ids(accounts)
     book = price_book(prices, no_cost)
     store = _open_store(db, read_only=True)
+    require_known(store, wanted)
     if snapshot_id is None:
         ids = store.latest_ids(1)
         if not ids:
@@ -520,6 +546,11 @@ def show_command(
         snapshot_id = ids[0]
     snapshot = store.load(snapshot_id)
     cost = costed(snapshot, book)
+    if wanted:  # priced whole, then only those accounts' lines: each exactly as in the whole bill
+        if not covers(snapshot, wanted):
+            click.echo(f"warning: snapshot {snapshot_id} holds none of the accounts asked for.", err=True)
+        snapshot = only_accounts(snapshot, wanted)
+        cost = account_cost(cost, snapshot)
     color = fmt == "table" and sys.stdout.isatty()
     history = None
     if fmt == "html":  # the history up to this snapshot, priced with the same book
@@ -555,6 +586,7 @@ _DIFF_FORMATS = (*_HISTORY_FORMATS, "html")
     metavar="FILE",
     help="Write the diff to FILE atomically instead of stdout (e.g. --fmt html --output diff.html).",
 )
+@_accounts
 def diff_command(
     before: int | None,
     after: int | None,
@@ -564,16 +596,22 @@ def diff_command(
     prices: str | None,
     no_cost: bool,
     output: str | None,
+    accounts: tuple[str, ...],
 ) -> None:
     """Growth per bucket and storage class between snapshots A and B (default: the last two), in bytes and
     in monthly cost (both priced with the same prices, so the change is the storage's, not the prices')."""
     fmt, parsed_unit = _env_fmt(fmt, _DIFF_FORMATS), parse_unit(unit) if unit else None
     output = check_output_path(output) if output else None
+    ids = parse_account_ids(accounts)
     book = price_book(prices, no_cost)
     store = _open_store(db, read_only=True)
+    require_known(store, ids)
     before, after = store.diff_pair(before, after)
     old, new = store.load(before), store.load(after)
     old_cost, new_cost = costed(old, book), costed(new, book)
+    if ids:  # each side priced whole, then only those accounts' buckets and lines
+        old, new = only_accounts(old, ids), only_accounts(new, ids)
+        old_cost, new_cost = account_cost(old_cost, old), account_cost(new_cost, new)
     pair = (old_cost, new_cost) if old_cost is not None and new_cost is not None else None
     text = render_diff(diff(old, new), (before, old), (after, new), fmt, parsed_unit, cost=pair)
     if output:

@@ -422,6 +422,67 @@ class Store:
             ).fetchall()
         return [SnapshotSummary(r[0], datetime.fromisoformat(r[1]), *r[2:]) for r in rows]
 
+    def account_history(self, accounts: Iterable[str], limit: int = 50) -> list[SnapshotSummary]:
+        """``history`` of some accounts: each snapshot that holds a bucket of one of them or set out to cover one
+        (its ``accounts``), newest first, with those accounts' buckets, objects, bytes and failures only.
+
+        Summed from ``bucket_usage`` (exact); a snapshot of none of them (a one-account snapshot) is left out.
+        """
+        ids = json.dumps([str(a) for a in accounts])
+        with self._summing():
+            rows = self._db.execute(
+                "SELECT s.id, s.taken_at, s.strategy, count(u.bucket), coalesce(sum(u.objects), 0),"
+                " coalesce(sum(u.bytes), 0),"
+                " (SELECT count(*) FROM failures AS f WHERE f.snapshot_id = s.id"
+                "  AND json_extract(f.detail, '$.account') IN (SELECT value FROM json_each(?1)))"
+                " FROM snapshots AS s"
+                " LEFT JOIN bucket_usage AS u ON u.snapshot_id = s.id"
+                "  AND u.account IN (SELECT value FROM json_each(?1))"
+                " WHERE EXISTS (SELECT 1 FROM bucket_usage AS b WHERE b.snapshot_id = s.id"
+                "  AND b.account IN (SELECT value FROM json_each(?1)))"
+                " OR EXISTS (SELECT 1 FROM json_each(s.accounts) AS a"
+                "  WHERE json_extract(a.value, '$.id') IN (SELECT value FROM json_each(?1)))"
+                " GROUP BY s.id ORDER BY s.id DESC LIMIT ?2",
+                (ids, max(limit, 0)),
+            ).fetchall()
+        return [
+            SnapshotSummary(int(r[0]), datetime.fromisoformat(_text(r[1])), _text(r[2]), *(int(v) for v in r[3:]))
+            for r in rows
+        ]
+
+    def unknown_accounts(self, accounts: Iterable[str]) -> list[str]:
+        """Those of ``accounts`` that no snapshot holds a bucket of or set out to cover, in the order given."""
+        asked = list(dict.fromkeys(str(a) for a in accounts))
+        with self._summing():
+            rows = self._db.execute(
+                "SELECT q.value FROM json_each(?) AS q"
+                " WHERE NOT EXISTS (SELECT 1 FROM bucket_usage AS b WHERE b.account = q.value)"
+                " AND NOT EXISTS (SELECT 1 FROM snapshots AS s, json_each(s.accounts) AS a"
+                "  WHERE json_extract(a.value, '$.id') = q.value)"
+                " ORDER BY q.key",
+                (json.dumps(asked),),
+            ).fetchall()
+        return [_text(r[0]) for r in rows]
+
+    def account_ids(self, limit: int = 20) -> tuple[list[str], int]:
+        """The accounts the history has (of its buckets or ``accounts`` entries), the first ``limit`` in order,
+        and how many more there are: what a message about an unknown account lists."""
+        with self._summing():
+            count = self._db.execute(
+                "SELECT count(*) FROM (SELECT account FROM bucket_usage WHERE account != ''"
+                " UNION SELECT json_extract(a.value, '$.id') FROM snapshots AS s, json_each(s.accounts) AS a"
+                "  WHERE json_extract(a.value, '$.id') != '')"
+            ).fetchone()[0]
+            rows = self._db.execute(
+                "SELECT account FROM (SELECT account FROM bucket_usage WHERE account != ''"
+                " UNION SELECT json_extract(a.value, '$.id') FROM snapshots AS s, json_each(s.accounts) AS a"
+                "  WHERE json_extract(a.value, '$.id') != '')"
+                " ORDER BY account LIMIT ?",
+                (max(limit, 0),),
+            ).fetchall()
+        found = [_text(r[0]) for r in rows if isinstance(r[0], str | bytes)]
+        return found, max(int(count) - len(rows), 0)
+
     def latest_ids(self, count: int) -> list[int]:
         """The newest ``count`` snapshot ids, newest first."""
         with self._lock:
