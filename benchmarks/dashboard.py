@@ -16,7 +16,8 @@ no sign-in), and opens the overview (``/``), the history page (``/history``) and
 * warm: the same context, cache on, after one visit that fills it (the pages are ``no-store``, the
   scripts and styles are cached for a year).
 
-Per page, medians of ``--repeat``: first contentful paint, when every chart says ``data-drawn=true`` (the
+Per page, medians of ``--repeat``: the first byte of the page (``responseStart``: the server's time, mostly), first
+contentful paint, when every chart says ``data-drawn=true`` (the
 treemap and the history chart), DOMContentLoaded and load (from navigation start), the bytes transferred
 (``transferSize`` of the Navigation and Resource Timing entries: bodies as sent, gzip as Chromium
 negotiates it, plus headers; 0 for a cache hit), the encoded bodies and the uncompressed bodies. The
@@ -66,7 +67,8 @@ TIMINGS = """() => {
   const fcp = performance.getEntriesByType('paint').find(p => p.name === 'first-contentful-paint');
   const all = [nav, ...performance.getEntriesByType('resource')];
   const sum = key => all.reduce((n, e) => n + (e[key] || 0), 0);
-  return {fcp: fcp ? fcp.startTime : NaN, dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd,
+  return {ttfb: nav.responseStart, fcp: fcp ? fcp.startTime : NaN,
+          dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd,
           transfer: sum('transferSize'), encoded: sum('encodedBodySize'), decoded: sum('decodedBodySize'),
           requests: all.length};
 }"""
@@ -117,7 +119,8 @@ def build(path: Path, snapshots: int, buckets: int) -> Snapshot:
 
 @dataclass
 class Visit:
-    fcp: float  # seconds from navigation start
+    ttfb: float  # seconds from navigation start: the server's time, mostly
+    fcp: float
     drawn: float
     dcl: float
     load: float
@@ -133,6 +136,7 @@ def visit(page: Any, url: str) -> Visit:
     page.wait_for_function("() => performance.getEntriesByType('navigation')[0].loadEventEnd > 0")
     t = page.evaluate(TIMINGS)
     return Visit(
+        t["ttfb"] / 1000,
         t["fcp"] / 1000,
         drawn / 1000,
         t["dcl"] / 1000,
@@ -201,7 +205,7 @@ def file_paint(chromium: Any, path: Path, repeat: int) -> Visit:
 
 def row(name: str, v: Visit) -> str:
     return (
-        f"{name:<22} {v.fcp:>6.2f} {v.drawn:>6.2f} {v.dcl:>6.2f} {v.load:>6.2f}"
+        f"{name:<22} {v.ttfb:>6.2f} {v.fcp:>6.2f} {v.drawn:>6.2f} {v.dcl:>6.2f} {v.load:>6.2f}"
         f" {v.transfer / MB:>9.3f} {v.encoded / MB:>8.3f} {v.decoded / MB:>8.3f} {v.requests:>4}"
     )
 
@@ -266,8 +270,8 @@ def main() -> None:
     )
     print(f"standalone file (show ID --fmt html): rendered in {file_render:.2f} s, {len(standalone.encode()):,} bytes")
     print(
-        f"\n{'page':<22} {'fcp s':>6} {'drawn':>6} {'dcl s':>6} {'load s':>6} {'sent MB':>9} {'body MB':>8}"
-        f" {'raw MB':>8} {'req':>4}"
+        f"\n{'page':<22} {'ttfb s':>6} {'fcp s':>6} {'drawn':>6} {'dcl s':>6} {'load s':>6}"
+        f" {'sent MB':>9} {'body MB':>8} {'raw MB':>8} {'req':>4}"
     )
     print(row("file:// standalone", baseline))
     for path in paths:
