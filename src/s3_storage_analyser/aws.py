@@ -16,12 +16,15 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import boto3
 import botocore.exceptions as bex
+import botocore.session
 from botocore.config import Config
 from botocore.configprovider import ConfiguredEndpointProvider
+from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
 from botocore.loaders import create_loader
 from botocore.parsers import ResponseParserError
 from urllib3.exceptions import InsecureRequestWarning
@@ -216,6 +219,61 @@ class AwsOptions:
     verify: bool | str | None = None
 
 
+MIN_ROLE_SECONDS = 900  # STS's shortest session
+MAX_ROLE_SECONDS = 43200  # STS's longest (the role's own MaxSessionDuration may be shorter)
+
+
+@dataclass(frozen=True)
+class RoleRequest:
+    """A role to assume: ARN, session name, external id, session length, and how long before the
+    credentials expire they are replaced (``refresh_window``; None: a quarter of the session, at most 15
+    minutes, as botocore's own assume-role provider refreshes 15 minutes ahead of an hour)."""
+
+    arn: str
+    session_name: str
+    external_id: str | None = None
+    duration: int = 3600
+    refresh_window: int | None = None
+
+    @property
+    def window(self) -> int:
+        if self.refresh_window is not None:
+            return self.refresh_window
+        return min(900, self.duration // 4)
+
+
+class _GivenCredentials(CredentialProvider):
+    """The one credential provider of an assumed role's session: its refreshable credentials."""
+
+    METHOD = "assume-role"
+
+    def __init__(self, credentials: RefreshableCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> RefreshableCredentials:
+        return self._credentials
+
+
+def _role_credentials(answer: Mapping[str, Any], arn: str) -> dict[str, Any]:
+    """AssumeRole's credentials in botocore's refresh shape, checked: an answer without them is an error."""
+    given = answer.get("Credentials")
+    fields = ("AccessKeyId", "SecretAccessKey", "SessionToken")
+    if not isinstance(given, Mapping) or not all(isinstance(given.get(f), str) and given.get(f) for f in fields):
+        raise AwsError(f"sts:AssumeRole answered no credentials for {printable(arn)}.", code="BadCredentials")
+    expiry = given.get("Expiration")
+    if not isinstance(expiry, datetime):
+        raise AwsError(f"sts:AssumeRole answered no expiry time for {printable(arn)}.", code="BadCredentials")
+    if expiry.tzinfo is None:
+        expiry = expiry.replace(tzinfo=UTC)
+    return {
+        "access_key": given["AccessKeyId"],
+        "secret_key": given["SecretAccessKey"],
+        "token": given["SessionToken"],
+        "expiry_time": expiry.isoformat(),
+    }
+
+
 class Aws:
     """A thread-safe factory of botocore clients, one per (service, region)."""
 
@@ -265,6 +323,33 @@ class Aws:
             region_name=options.region,
         )
         return cls(options, session)
+
+    def assume_role(self, role: RoleRequest) -> Aws:
+        """A client factory signing as ``role``: assumed now from this one's credentials (a refusal raises
+        here, translated), and assumed again before those credentials expire, so a long scan never signs
+        with expired ones. Everything else (endpoint, region, TLS, retries, profile's config) is this one's."""
+        sts = self.client("sts")
+        kwargs: dict[str, Any] = {
+            "RoleArn": role.arn,
+            "RoleSessionName": role.session_name,
+            "DurationSeconds": role.duration,
+        }
+        if role.external_id:
+            kwargs["ExternalId"] = role.external_id
+
+        def fetch() -> dict[str, Any]:
+            answer = self.call("sts:AssumeRole", sts.assume_role, **kwargs)
+            return _role_credentials(answer, role.arn)
+
+        window = role.window
+        credentials = RefreshableCredentials.create_from_metadata(
+            fetch(), fetch, "assume-role", advisory_timeout=window, mandatory_timeout=window * 2 // 3
+        )
+        core = botocore.session.Session(profile=self.options.profile)
+        core.register_component("credential_provider", CredentialResolver([_GivenCredentials(credentials)]))
+        aws = Aws(self.options, boto3.Session(botocore_session=core, region_name=self.options.region))
+        aws.event_hooks = list(self.event_hooks)
+        return aws
 
     def frozen_credentials(self) -> tuple[str, str, str | None]:
         """Resolve the credential chain once, for worker processes to sign with."""
@@ -318,10 +403,12 @@ class Aws:
     def client(self, service: Literal["cloudwatch"], region: str | None = None) -> CloudWatchClient: ...
 
     @overload
-    def client(self, service: Literal["pricing"], region: str | None = None) -> Any: ...  # no stubs installed
+    def client(
+        self, service: Literal["pricing", "sts", "organizations"], region: str | None = None
+    ) -> Any: ...  # no stubs installed
 
     def client(
-        self, service: Literal["s3", "cloudwatch", "pricing"], region: str | None = None
+        self, service: Literal["s3", "cloudwatch", "pricing", "sts", "organizations"], region: str | None = None
     ) -> S3Client | CloudWatchClient:
         """The client of ``service`` in ``region`` (default: the account's), made once and shared by threads;
         typed by the boto3 stubs."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from .aws import Aws
 from .config import ScanOptions
@@ -14,7 +15,10 @@ from .strategies import STRATEGY_NAMES, Strategy
 from .strategies.cloudwatch import CloudWatchStrategy
 from .strategies.listing import ListingStrategy
 
-__all__ = ["ScanOptions", "make_strategy", "scan"]
+if TYPE_CHECKING:
+    from .accounts import AccountOptions, AccountsScan
+
+__all__ = ["ScanOptions", "make_strategy", "scan", "scan_all", "scan_all_detailed"]
 
 
 def make_strategy(aws: Aws, options: ScanOptions, on_progress: Callable[[Progress], None] | None = None) -> Strategy:
@@ -87,3 +91,32 @@ def scan(
         failures=tuple(sorted(failures, key=lambda f: f.bucket)),
         notices=tuple(notices),
     )
+
+
+def scan_all(
+    aws: Aws,
+    options: ScanOptions,
+    accounts: AccountOptions | None = None,
+    *,
+    on_result: Callable[[BucketReport | Failure], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> Snapshot:
+    """The one entry point of every command: ``scan`` itself without account flags, else every account
+    they name (``accounts.scan_accounts``) in one snapshot."""
+    return scan_all_detailed(aws, options, accounts, on_result=on_result, on_progress=on_progress).snapshot
+
+
+def scan_all_detailed(
+    aws: Aws,
+    options: ScanOptions,
+    accounts: AccountOptions | None = None,
+    *,
+    on_result: Callable[[BucketReport | Failure], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> AccountsScan:
+    """As ``scan_all``, with the client factory of each account (the current one, keyed "", without accounts)."""
+    from .accounts import AccountsScan, scan_accounts
+
+    if accounts is None or not accounts.active:
+        return AccountsScan(scan(aws, options, on_result=on_result, on_progress=on_progress), {"": aws})
+    return scan_accounts(aws, options, accounts, on_result=on_result, on_progress=on_progress)
