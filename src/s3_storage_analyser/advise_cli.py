@@ -25,6 +25,7 @@ from .config import (
     AppliesTo,
     ScanOptions,
     Setting,
+    accounts_from_flags,
     aws_from_flags,
     check_applicable,
     default_concurrency,
@@ -37,7 +38,7 @@ from .pricing.cost import cost_snapshot
 from .pricing.lifecycle import Lifecycle
 from .progress import ProgressDisplay
 from .render.advice import ADVICE_FORMATS, render_advice
-from .report import scan
+from .report import scan_all_detailed
 from .safetext import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,6 +55,14 @@ _SCAN_DESTS = (
     "region",
     "ca_bundle",
     "no_verify_ssl",
+    "organization",
+    "role_arns",
+    "role_arns_file",
+    "role_name",
+    "accounts",
+    "external_id",
+    "role_duration",
+    "account_conc",
     "processes",
     "inventory_manifest",
     "max_age",
@@ -169,15 +178,17 @@ def read_lifecycles(aws: Aws, buckets: Sequence[tuple[str, str]], concurrency: i
 
 def _failure_line(failure: Failure) -> str:
     where = f" ({printable(failure.region)})" if failure.region else ""
-    return (
-        f"warning: bucket {printable(failure.bucket)}{where} not measured "
-        f"[{failure.stage}: {printable(failure.error)}]: {printable(failure.message)}"
-    )
+    what = f"[{failure.stage}: {printable(failure.error)}]: {printable(failure.message)}"
+    if not failure.bucket and failure.account:  # a whole account: its role, its state, Organizations
+        return f"warning: account {printable(failure.account)} not covered {what}"
+    owner = f" in account {printable(failure.account)}" if failure.account else ""
+    return f"warning: bucket {printable(failure.bucket)}{where}{owner} not measured {what}"
 
 
 def exit_code(snapshot: Snapshot, advice: Advice) -> int:
     """0; 3 when a bucket was not measured or its lifecycle rules not read; 1 when nothing was measured."""
-    if snapshot.failures and not snapshot.buckets:
+    whole_account = any(not f.bucket and f.account for f in snapshot.failures)  # 3, as the report's
+    if snapshot.failures and not snapshot.buckets and not whole_account:
         return EXIT_FAILURE
     unread = any(b.lifecycle.status in ("denied", "error") for b in advice.buckets)
     return EXIT_PARTIAL if snapshot.failures or unread else EXIT_OK
@@ -204,14 +215,20 @@ def advise_command(**flags: Any) -> None:
     book = load_book(flags.get("prices"), flags.get("cache_dir"))  # a bad --prices file: before any AWS call
     options, aws_options = scan_settings(flags)
     options.validate()
+    accounts = accounts_from_flags(flags)
     aws = Aws(aws_options)
     with ProgressDisplay(enabled=not flags["quiet"] and sys.stderr.isatty()) as progress:
-        snapshot = scan(aws, options, on_progress=progress.update)
-        lifecycles = read_lifecycles(
-            aws, [(r.bucket.name, r.bucket.region) for r in snapshot.buckets], options.concurrency
-        )
+        scanned = scan_all_detailed(aws, options, accounts, on_progress=progress.update)
+        snapshot = scanned.snapshot
+        lifecycles: dict[str, Lifecycle] = {}
+        for account, client in scanned.clients.items():  # each bucket's rules, read as its own account
+            owned = [(r.bucket.name, r.bucket.region) for r in snapshot.buckets if r.bucket.account == account]
+            lifecycles.update(read_lifecycles(client, owned, options.concurrency))
     for failure in snapshot.failures:
         click.echo(_failure_line(failure), err=True)
+    if snapshot.accounts:
+        covered = sum(a.covered for a in snapshot.accounts)
+        click.echo(f"s3sa: covered {covered} of {len(snapshot.accounts)} accounts.", err=True)
     for name, lifecycle in lifecycles.items():
         if lifecycle.status in ("denied", "error"):
             click.echo(

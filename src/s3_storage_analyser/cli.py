@@ -62,7 +62,7 @@ from .progress import ProgressDisplay
 from .render import parse_format, render
 from .render.diff import render_diff
 from .render.history import render_history
-from .report import scan
+from .report import scan_all
 from .safetext import printable
 from .store import Store, default_db_path
 from .units import parse_unit, plural
@@ -146,6 +146,11 @@ def run_report(args: ReportArgs) -> int:
     args.scan.validate()
     book = price_book(args.prices, args.no_cost, args.scan.cache_dir)  # a bad --prices file: before any AWS call
     if args.dry_run:
+        if args.accounts.active:
+            raise UsageError(
+                "--dry-run estimates one account's scan: it does not cover --organization or --role-arn yet.",
+                hint="Estimate each account on its own (with its credentials), or drop --dry-run.",
+            )
         return run_estimate(aws, args, book)
     gateway = gateway_url(args.pushgateway) if args.pushgateway else None
     if args.aws.verify is False:
@@ -154,7 +159,7 @@ def run_report(args: ReportArgs) -> int:
         _say_plan(aws, args)
     started = time.monotonic()
     with ProgressDisplay(enabled=not args.quiet and sys.stderr.isatty()) as progress:
-        snapshot = scan(aws, args.scan, on_progress=progress.update)
+        snapshot = scan_all(aws, args.scan, args.accounts, on_progress=progress.update)
     if args.verbose:
         click.echo(
             f"s3sa: {plural(len(snapshot.buckets), 'bucket')} measured, {plural(len(snapshot.failures), 'bucket')} "
@@ -206,6 +211,13 @@ def _say_plan(aws: Aws, args: ReportArgs) -> None:
     """-v: the choices the run made, before it makes any call."""
     verify = args.aws.verify
     tls = "not verified" if verify is False else (f"CA bundle {verify}" if verify else "default CAs")
+    if args.accounts.active:
+        chosen = "every account of the organisation" if args.accounts.organization else "the accounts of the roles"
+        click.echo(
+            f"s3sa: {chosen}, {plural(args.accounts.concurrency, 'account')} at a time, "
+            f"session {args.accounts.session_name}.",
+            err=True,
+        )
     click.echo(
         f"s3sa: strategy {args.scan.strategy}, region {aws.default_region}, "
         f"endpoint {printable(aws.endpoint_url or 'AWS')}, TLS {tls}, {plural(args.scan.concurrency, 'request')} "
@@ -293,7 +305,10 @@ def emit(
     for failure in snapshot.failures:
         click.echo(describe_failure(failure), err=True)
     for notice in snapshot.notices:
-        click.echo(f"warning: bucket {printable(notice.bucket)}: {printable(notice.message)}", err=True)
+        where = f"bucket {printable(notice.bucket)}: " if notice.bucket else ""  # "": about an account
+        click.echo(f"warning: {where}{printable(notice.message)}", err=True)
+    if snapshot.accounts:
+        click.echo(f"s3sa: {accounts_covered(snapshot)}.", err=True)
     snapshot = shown(snapshot, args)
     if cost is not None:
         cost = cost.only(r.bucket.name for r in snapshot.buckets)
@@ -314,15 +329,25 @@ def describe_failure(failure: Failure) -> str:
     """One warning line (and its hint line); names and messages come from servers, so each line is made printable."""
     where = f" ({printable(failure.region)})" if failure.region else ""
     message = "\n".join(printable(line) for line in failure.message.split("\n"))
-    return (
-        f"warning: bucket {printable(failure.bucket)}{where} not measured "
-        f"[{failure.stage}: {printable(failure.error)}]: {message}"
-    )
+    what = f"[{failure.stage}: {printable(failure.error)}]: {message}"
+    if not failure.bucket and failure.account:  # a whole account (its role, its state, Organizations)
+        return f"warning: account {printable(failure.account)} not covered {what}"
+    owner = f" in account {printable(failure.account)}" if failure.account else ""
+    return f"warning: bucket {printable(failure.bucket)}{where}{owner} not measured {what}"
+
+
+def accounts_covered(snapshot: Snapshot) -> str:
+    """The "covered N of M accounts" of a scan of several accounts."""
+    return f"covered {sum(a.covered for a in snapshot.accounts)} of {plural(len(snapshot.accounts), 'account')}"
 
 
 def exit_code_for(snapshot: Snapshot) -> int:
+    """0; 3 when something was not measured (a bucket, or a whole account: that is always 3, the others'
+    report stands, even empty); 1 when nothing was measured."""
     if not snapshot.failures:
         return EXIT_OK
+    if any(not f.bucket and f.account for f in snapshot.failures):
+        return EXIT_PARTIAL
     return EXIT_PARTIAL if snapshot.buckets else EXIT_FAILURE
 
 
@@ -713,6 +738,7 @@ def serve_command(
         args.aws,
         store,
         auth,
+        accounts=args.accounts,
         listener=listener,
         interval=every,
         metrics_auth=metrics_auth,

@@ -22,6 +22,13 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
+from .accounts import (
+    DEFAULT_ACCOUNT_CONCURRENCY,
+    DEFAULT_ROLE_DURATION,
+    DEFAULT_ROLE_NAME,
+    AccountOptions,
+    read_role_arns_file,
+)
 from .aggregate import DIMENSIONS, BreakdownSpec, dimensions_shaped_by
 from .aws import AwsOptions, check_ca_bundle, check_endpoint_url
 from .errors import UsageError
@@ -129,6 +136,85 @@ def default_concurrency(strategy: str = "cloudwatch") -> int:
         return LISTING_CONCURRENCY
     return os.cpu_count() or 2
 
+
+_ACCOUNTS_APPLY = AppliesTo(commands=("report", "serve", "advise"), why="the demo is one account of its own")
+# Several accounts in one scan (accounts.py): in REPORT_SETTINGS after the AWS flags; one group in --help.
+ACCOUNT_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "--organization",
+        "organization",
+        "Scan every active account of the AWS Organization, listed from its management or a delegated "
+        "administrator account: --role-name is assumed in each member, the caller's own account is read "
+        "with the current credentials.",
+        is_flag=True,
+        default=False,
+        applies=_ACCOUNTS_APPLY,
+    ),
+    Setting(
+        "--role-arn",
+        "role_arns",
+        "Scan the account of this IAM role, assumed from the current credentials (repeatable): "
+        "one report of every account.",
+        multiple=True,
+        metavar="ARN",
+        applies=_ACCOUNTS_APPLY,
+        example=f"arn:aws:iam::123456789012:role/{DEFAULT_ROLE_NAME}",
+    ),
+    Setting(
+        "--role-arns-file",
+        "role_arns_file",
+        "File of role ARNs to assume as --role-arn, one a line (# comments and blank lines ignored).",
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
+        applies=_ACCOUNTS_APPLY,
+        example="roles.txt",
+    ),
+    Setting(
+        "--role-name",
+        "role_name",
+        "The role --organization assumes in each member account (the StackSet template creates it).",
+        default=DEFAULT_ROLE_NAME,
+        metavar="NAME",
+        applies=AppliesTo(needs=("organization",), commands=_ACCOUNTS_APPLY.commands, why=_ACCOUNTS_APPLY.why),
+        example=DEFAULT_ROLE_NAME,
+    ),
+    Setting(
+        "--account",
+        "accounts",
+        "Only this account of --organization or --role-arn (12 digits, repeatable).",
+        multiple=True,
+        metavar="ID",
+        applies=_ACCOUNTS_APPLY,
+        example="123456789012",
+    ),
+    Setting(
+        "--external-id",
+        "external_id",
+        "The external id the roles' trust policy asks for (sts:ExternalId), with --role-arn or --organization.",
+        metavar="ID",
+        applies=_ACCOUNTS_APPLY,
+        example="my-external-id",
+    ),
+    Setting(
+        "--role-duration",
+        "role_duration",
+        "Seconds an assumed role's credentials last (900 to 43200, within the role's maximum); "
+        "they are renewed before they expire.",
+        type=click.IntRange(900, 43200),
+        default=DEFAULT_ROLE_DURATION,
+        metavar="SECONDS",
+        applies=_ACCOUNTS_APPLY,
+    ),
+    Setting(
+        "--account-conc",
+        "account_conc",
+        "Accounts scanned at once (each with --conc requests in parallel).",
+        type=click.IntRange(1, 64),
+        default=DEFAULT_ACCOUNT_CONCURRENCY,
+        metavar="N",
+        applies=_ACCOUNTS_APPLY,
+    ),
+)
 
 REPORT_SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -268,6 +354,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         default=False,
         applies=AppliesTo(commands=("report", "serve"), why="the demo runs its own plain-HTTP endpoint"),
     ),
+    *ACCOUNT_SETTINGS,
     Setting(
         "--versions",
         "versions",
@@ -641,6 +728,7 @@ class ReportArgs:
     prices: str | None = None
     no_cost: bool = False
     dry_run: bool = False
+    accounts: AccountOptions = field(default_factory=AccountOptions)  # inactive: the current account only
 
     @classmethod
     def from_flags(cls, flags: Mapping[str, Any], endpoint_url: str | None = None) -> ReportArgs:
@@ -682,6 +770,7 @@ class ReportArgs:
             prices=flags.get("prices"),
             no_cost=flags.get("no_cost", False),
             dry_run=flags.get("dry_run", False),
+            accounts=accounts_from_flags(flags),
         )
 
 
@@ -708,6 +797,46 @@ def scan_from_flags(
         uploads=uploads,
         breakdowns=breakdowns,
     )
+
+
+_NEEDS_ACCOUNTS = (
+    ("external_id", "--external-id"),
+    ("role_duration", "--role-duration"),
+    ("account_conc", "--account-conc"),
+)
+
+
+def accounts_from_flags(flags: Mapping[str, Any]) -> AccountOptions:
+    """The accounts --organization, --role-arn and --role-arns-file name, checked (a bad ARN, a bad line of
+    the file, a bad id: exit 2); the account flags without one of those are refused, never ignored."""
+    arns = tuple(flags.get("role_arns") or ())
+    if flags.get("role_arns_file"):
+        arns += read_role_arns_file(flags["role_arns_file"])
+    options = AccountOptions(
+        role_arns=tuple(dict.fromkeys(arns)),
+        organization=bool(flags.get("organization")),
+        role_name=flags.get("role_name") or DEFAULT_ROLE_NAME,
+        accounts=tuple(dict.fromkeys(flags.get("accounts") or ())),
+        external_id=flags.get("external_id"),
+        duration=flags.get("role_duration") or DEFAULT_ROLE_DURATION,
+        concurrency=flags.get("account_conc") or DEFAULT_ACCOUNT_CONCURRENCY,
+    )
+    if not options.active:
+        ctx = click.get_current_context(silent=True)
+        given = [
+            flag
+            for dest, flag in _NEEDS_ACCOUNTS
+            if flags.get(dest) is not None
+            and (ctx is None or ctx.get_parameter_source(dest) is ParameterSource.COMMANDLINE)
+        ]
+        if given:
+            raise UsageError(
+                f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} only with --organization "
+                "or --role-arn.",
+                hint=f"Add --organization or --role-arn ARN, or drop {given[0]}.",
+            )
+    options.validate()
+    return options
 
 
 def aws_from_flags(flags: Mapping[str, Any], conc: int, endpoint_url: str | None = None) -> AwsOptions:

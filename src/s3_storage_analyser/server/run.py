@@ -16,9 +16,10 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 
+from ..accounts import AccountOptions
 from ..aws import Aws, AwsOptions
 from ..pricing.book import PriceBook
-from ..report import ScanOptions, scan
+from ..report import ScanOptions, scan_all
 from ..store import Store
 from .app import create_app
 from .auth import AuthConfig
@@ -58,13 +59,15 @@ def serve(
     initial_scan: bool = True,
     limits: Limits | None = None,
     book: PriceBook | None = None,
+    accounts: AccountOptions | None = None,
 ) -> None:
     """Serve on an already bound ``listener`` until SIGINT/SIGTERM; the scanner starts only once it is bound.
 
-    With a price ``book`` the answers carry each snapshot's monthly cost.
+    With a price ``book`` the answers carry each snapshot's monthly cost; with ``accounts`` each scan covers
+    every account they name (assumed again for each scan, refreshed within one).
     """
     aws = Aws(aws_options)
-    scanner = Scanner(lambda: scan(aws, options), store, interval)
+    scanner = Scanner(lambda: scan_all(aws, options, accounts), store, interval)
     app = create_app(store, scanner, auth, metrics_auth=metrics_auth, book=book)
     server = uvicorn.Server(uvicorn_config(app, limits or Limits()))
     # The history's costs, priced before anyone asks (2,000 buckets take ~0.35 s a snapshot).
