@@ -21,6 +21,7 @@ from ..model import Snapshot
 from ..pricing.book import PriceSource
 from ..pricing.cost import SnapshotCost
 from ..units import humanise, in_unit
+from .accounts import label, names
 from .columns import format_instant
 from .costs import (
     CURRENCY,
@@ -92,13 +93,23 @@ def render_diff(
 ) -> str:
     """``cost`` is (before's, after's) cost, both under one price book; None leaves the output without cost."""
     (a_id, a), (b_id, b) = before, after
+    # Either snapshot of several accounts: each row names its bucket's account (``Account``, after ``Bucket``).
+    known = {**names(a), **names(b)} if a.accounts or b.accounts else None
     if fmt == "table":
         table = Table(box=None, header_style="bold", pad_edge=False)
-        headers = ["Bucket", "Class", "Before", "After", "Change", "Change%"]
+        headers = [
+            "Bucket",
+            *(["Account"] if known is not None else []),
+            "Class",
+            "Before",
+            "After",
+            "Change",
+            "Change%",
+        ]
         if cost is not None:
             headers += ["Cost/month", "Cost change"]
         for header in headers:
-            table.add_column(header, justify="left" if header in ("Bucket", "Class") else "right")
+            table.add_column(header, justify="left" if header in ("Bucket", "Account", "Class") else "right")
 
         def shown(value: int) -> str:
             return humanise(value) if (unit or "auto") == "auto" else in_unit(value, unit or "B")
@@ -106,6 +117,7 @@ def render_diff(
         for row in rows:
             cells: list[Text | str] = [
                 literal(row.bucket),
+                *([literal(label(row.account, known.get(row.account)))] if known is not None else []),
                 literal(row.storage_class),
                 shown(row.bytes_before),
                 shown(row.bytes_after),
@@ -132,6 +144,7 @@ def render_diff(
         lines: list[list[object]] = [
             [
                 "Bucket",
+                *(["Account"] if known is not None else []),
                 "StorageClass",
                 f"Before{suffix}",
                 f"After{suffix}",
@@ -146,6 +159,7 @@ def render_diff(
             values = [row.bytes_before, row.bytes_after, row.bytes_change]
             line: list[object] = [
                 row.bucket,
+                *([row.account] if known is not None else []),
                 row.storage_class,
                 *(in_unit(v, unit) if unit else v for v in values),
                 "" if row.objects_before is None else row.objects_before,
@@ -157,7 +171,7 @@ def render_diff(
             lines.append(line)
         return write_rows(lines, fmt)
     if fmt in ("json", "json_pretty", "ndjson"):
-        changes = [diff_row_dict(r, cost) for r in rows]
+        changes = [diff_row_dict(r, cost, accounts=known is not None) for r in rows]
         if fmt == "ndjson":
             if cost is not None:
                 prices = sources_list(_sources(cost))
@@ -194,9 +208,12 @@ def _side(snapshot_id: int, snapshot: Snapshot, cost: SnapshotCost | None) -> di
     return out
 
 
-def diff_row_dict(row: DiffRow, cost: CostPair | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "Bucket": row.bucket,
+def diff_row_dict(row: DiffRow, cost: CostPair | None = None, *, accounts: bool = False) -> dict[str, Any]:
+    """One row; ``accounts`` (either snapshot of several accounts) adds the bucket's ``Account``."""
+    out: dict[str, Any] = {"Bucket": row.bucket}
+    if accounts:
+        out["Account"] = row.account
+    out |= {
         "StorageClass": row.storage_class,
         "BytesBefore": row.bytes_before,
         "BytesAfter": row.bytes_after,

@@ -95,19 +95,21 @@ def failure_dict(failure: Failure, accounts: Mapping[str, str] | None = None) ->
 
 
 def account_dict(group: AccountGroup, cost: SnapshotCost | None = None) -> dict[str, Any]:
-    """One account's totals: the exact sums of its buckets in the report (and of their cost lines)."""
-    out: dict[str, Any] = {
-        "Id": group.id,
-        "Name": group.name,
-        "Covered": group.covered,
-        "Buckets": len(group.buckets),
-        "Files": group.objects,
-        "Bytes": group.bytes,
+    """One account's totals: the exact sums of its buckets in the report (and of their cost lines).
+
+    An account not covered has ``null`` totals: what it holds is unknown, never 0.
+    """
+    out: dict[str, Any] = {"Id": group.id, "Name": group.name, "Covered": group.covered}
+    known = group.covered or bool(group.buckets)
+    out |= {
+        "Buckets": len(group.buckets) if known else None,
+        "Files": group.objects if known else None,
+        "Bytes": group.bytes if known else None,
     }
     if cost is not None:
         shown = group.cost(cost)
-        out["CostPerMonth"] = money_or_none(shown.total)
-        out["PricedPerMonth"] = money(shown.priced)
+        out["CostPerMonth"] = money_or_none(shown.total) if known else None
+        out["PricedPerMonth"] = money(shown.priced) if known else None
     return out
 
 

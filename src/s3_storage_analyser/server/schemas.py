@@ -54,6 +54,8 @@ class BucketJson(_Open):
     """One bucket (0.1's keys, one ``Bytes-<CLASS>`` per class, and more detail), with its cost when priced."""
 
     Bucket: str
+    Account: str | None = Field(None, description="the owning AWS account id (a scan of several accounts only)")
+    AccountName: str | None = Field(None, description='its name in the organisation, "" when unknown')
     Region: str
     Files: int
     Bytes: int
@@ -69,7 +71,11 @@ class BucketJson(_Open):
 
 
 class FailureJson(BaseModel):
+    """A bucket not measured, or (``Bucket`` "", ``Account`` set) a whole account not covered."""
+
     Bucket: str
+    Account: str | None = Field(None, description="a scan of several accounts only")
+    AccountName: str | None = None
     Region: str | None
     Stage: str
     Error: str
@@ -81,8 +87,22 @@ class WarningJson(BaseModel):
     Message: str
 
 
+class AccountJson(BaseModel):
+    """One account of a scan of several accounts, with the exact sums of its buckets in the report."""
+
+    Id: str
+    Name: str = Field(description='"" when unknown')
+    Covered: bool = Field(description='false: the account\'s failure (Bucket "") says why')
+    Buckets: int | None = Field(description="null for an account not covered (unknown, never 0)")
+    Files: int | None
+    Bytes: int | None
+    CostPerMonth: Money | None = Field(None, description="when priced; null when unknown")
+    PricedPerMonth: Money | None = None
+
+
 class ReportJson(_Open):
-    """A report (``fmt=json`` or ``json_pretty``); ``Cost`` when the service has prices."""
+    """A report (``fmt=json`` or ``json_pretty``); ``Cost`` when the service has prices; the ``Accounts``
+    keys in a scan of several accounts only."""
 
     Buckets: list[BucketJson]
     Failures: list[FailureJson]
@@ -90,6 +110,9 @@ class ReportJson(_Open):
     Strategy: str
     GeneratedAt: str
     Cost: CostJson | None = None
+    Accounts: list[AccountJson] | None = None
+    AccountsCovered: int | None = None
+    AccountsFound: int | None = None
 
 
 class SnapshotLineJson(BaseModel):
@@ -124,6 +147,7 @@ class ChangeJson(BaseModel):
     """One bucket (``StorageClass`` "ALL") or one of its classes, before and after."""
 
     Bucket: str
+    Account: str | None = Field(None, description="when either snapshot is of several accounts")
     StorageClass: str
     BytesBefore: int
     BytesAfter: int
