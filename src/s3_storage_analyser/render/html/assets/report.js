@@ -6,6 +6,9 @@
   var classes = JSON.parse(document.getElementById("s3sa-classes").textContent);
   var buckets = data.Buckets;
   var priced = Object.prototype.hasOwnProperty.call(data, "Cost");
+  /* A scan of several accounts: an Account column (id, and name when known), searched and sorted like the rest. */
+  var byAccount = Object.prototype.hasOwnProperty.call(data, "Accounts");
+  function accountLabel(b) { return b.AccountName ? b.Account + " (" + b.AccountName + ")" : (b.Account || ""); }
   /* The service's pages link each bucket to its own page; the file export has none to link to. */
   var bucketLink = document.body.getAttribute("data-bucket-link");
 
@@ -70,6 +73,7 @@
     var name = el("th", bucketLink ? null : b.Bucket, { scope: "row" });
     if (bucketLink) name.appendChild(el("a", b.Bucket, { href: bucketLink + encodeURIComponent(b.Bucket) }));
     tr.appendChild(name);
+    if (byAccount) tr.appendChild(el("td", accountLabel(b), { "class": "account", "data-account": b.Account || "" }));
     tr.appendChild(el("td", b.Region));
     tr.appendChild(el("td", count(b.Files), { "data-raw": b.Files }));
     tr.appendChild(el("td", humanBytes(b.Bytes), { title: count(b.Bytes) + " bytes", "data-raw": b.Bytes }));
@@ -85,7 +89,8 @@
   function draw() {
     var q = state.query.toLowerCase();
     var shown = q ? buckets.filter(function (b) {
-      return b.Bucket.toLowerCase().indexOf(q) >= 0 || String(b.Region).toLowerCase().indexOf(q) >= 0;
+      return b.Bucket.toLowerCase().indexOf(q) >= 0 || String(b.Region).toLowerCase().indexOf(q) >= 0 ||
+        (byAccount && accountLabel(b).toLowerCase().indexOf(q) >= 0);
     }) : buckets.slice();
     shown.sort(compare);
     var pages = Math.max(1, Math.ceil(shown.length / state.size));
@@ -118,7 +123,7 @@
     th.querySelector("button").addEventListener("click", function () {
       var key = th.getAttribute("data-sort");
       if (state.key === key) state.dir = -state.dir;
-      else { state.key = key; state.dir = key === "Bucket" || key === "Region" ? 1 : -1; }
+      else { state.key = key; state.dir = key === "Bucket" || key === "Region" || key === "Account" ? 1 : -1; }
       state.page = 0; draw();
     });
   });
