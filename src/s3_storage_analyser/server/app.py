@@ -31,12 +31,14 @@ from ..diff import diff
 from ..errors import AnalyserError, NoSnapshotError, NotFoundError
 from ..model import Snapshot
 from ..pricing.book import PriceBook
+from ..pricing.cost import SnapshotCost
 from ..render import render
 from ..render.columns import format_instant
 from ..render.diff import render_diff
 from ..render.history import render_history
 from ..render.jsonfmt import dumps, snapshot_dict
 from ..store import Store
+from .account_query import AccountParam, AccountSummaries, KnownAccounts, cache_key, filtered
 from .auth import Access, AuthConfig, host_is_loopback, refuse_cross_site
 from .caches import CostCache, LatestSnapshot, RenderCache
 from .docs_assets import ASSETS_PATH, docs_assets_dir
@@ -84,7 +86,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     described = {
         400: "Bad parameters (the message names the valid choices)",
         401: "Missing or wrong token",
-        404: "No such snapshot or scan",
+        404: "No such snapshot, scan or account",
         503: "No snapshot yet (the first scan has not finished)",
     }
     return {status: {"model": ErrorBody, "description": described[status]} for status in statuses}
@@ -176,6 +178,7 @@ def create_app(
     latest = LatestSnapshot(store)
     cache = RenderCache()
     costs = CostCache(book)
+    known_accounts, account_summaries = KnownAccounts(store), AccountSummaries(costs)
     access = Access(auth, Sessions())
     app.state.warm_costs = lambda: costs.warm(store)  # serve runs it on a thread at start
 
@@ -224,6 +227,8 @@ def create_app(
             (e.get("ctx") or {}).get("expected") for e in exc.errors() if tuple(e.get("loc", ()))[-1:] == ("fmt",)
         ]
         hint = f"fmt takes one of: {expected[0] or ', '.join(FORMATS)}." if expected else None
+        if hint is None and any("account" in tuple(e.get("loc", ())) for e in exc.errors()):
+            hint = "account takes an AWS account id of 12 digits (repeat it for several accounts)."
         body = _error_body("BadRequest", f"Invalid request: {problems}.", hint)
         return JSONResponse(body, status_code=400)
 
@@ -265,48 +270,67 @@ def create_app(
             )
         return found
 
-    def rendered(snapshot_id: int, snapshot: Snapshot, fmt: str) -> Response:
-        body = cache.get(
-            (snapshot_id, fmt), lambda: render(snapshot, fmt, cost=costs.of(snapshot_id, snapshot)).encode()
-        )
+    def rendered(snapshot_id: int, snapshot: Snapshot, fmt: str, ids: tuple[str, ...] = ()) -> Response:
+        """The body in ``fmt``, of the accounts ``ids`` only when given; kept per (snapshot, format, accounts)."""
+
+        def build() -> bytes:
+            shown, cost = filtered(snapshot, costs.of(snapshot_id, snapshot), ids)
+            return render(shown, fmt, cost=cost).encode()
+
+        body = cache.get((snapshot_id, cache_key(fmt, ids)), build)
         return Response(body, media_type=MEDIA_TYPES[fmt])
+
+    def _with_cost(snapshot_id: int) -> tuple[Snapshot, SnapshotCost | None]:
+        found = store.load(snapshot_id)
+        return found, costs.of(snapshot_id, found)
 
     @app.get(
         "/",
         dependencies=authed,
         summary="The latest report (the endpoint of 0.1)",
-        responses={**_REPORT_JSON, **_errors(400, 401, 503)},
+        responses={**_REPORT_JSON, **_errors(400, 401, 404, 503)},
     )
-    def classic_report(request: Request, fmt: Annotated[Format | None, Query()] = None) -> Response:
+    def classic_report(
+        request: Request, fmt: Annotated[Format | None, Query()] = None, account: AccountParam = None
+    ) -> Response:
         """A browser asking for a page (``Accept: text/html``, no ``fmt``) gets the overview page."""
         if is_page_request(request):
             return overview_page(request)
-        return rendered(*current(), _negotiate(fmt, request.headers.get("accept", "")))
+        ids = known_accounts.check(account)
+        return rendered(*current(), _negotiate(fmt, request.headers.get("accept", "")), ids)
 
     @app.get(
         "/api/v1/report",
         dependencies=authed,
         summary="The latest report",
-        responses={**_REPORT_JSON, **_errors(400, 401, 503)},
+        responses={**_REPORT_JSON, **_errors(400, 401, 404, 503)},
     )
-    def report(request: Request, fmt: Annotated[Format | None, Query()] = None) -> Response:
-        return rendered(*current(), _negotiate(fmt, request.headers.get("accept", "")))
+    def report(
+        request: Request, fmt: Annotated[Format | None, Query()] = None, account: AccountParam = None
+    ) -> Response:
+        ids = known_accounts.check(account)
+        return rendered(*current(), _negotiate(fmt, request.headers.get("accept", "")), ids)
 
     @app.get(
         "/api/v1/snapshots",
         dependencies=authed,
         summary="Stored snapshots, newest first",
-        responses={**_HISTORY_JSON, **_errors(400, 401)},
+        responses={**_HISTORY_JSON, **_errors(400, 401, 404)},
     )
     def snapshots(
         request: Request,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
         fmt: Annotated[HistoryFormat | None, Query()] = None,
+        account: AccountParam = None,
     ) -> Response:
-        """What ``history`` prints, in the same shapes."""
+        """What ``history`` prints, in the same shapes (``history --account`` with ``account``)."""
         chosen = _negotiate(fmt, request.headers.get("accept", ""))
-        rows = store.history(limit)
-        priced = costs.summaries([r.id for r in rows], store.load)
+        ids = known_accounts.check(account)
+        rows = store.account_history(ids, limit) if ids else store.history(limit)
+        if ids:
+            priced = account_summaries.of([r.id for r in rows], store.load, ids)
+        else:
+            priced = costs.summaries([r.id for r in rows], store.load)
         return Response(render_history(rows, chosen, cost=priced), media_type=MEDIA_TYPES[chosen])
 
     @app.get(
@@ -315,12 +339,15 @@ def create_app(
         summary="One stored snapshot",
         responses={**_REPORT_JSON, **_errors(400, 401, 404)},
     )
-    def snapshot(snapshot_id: int, fmt: Annotated[Format | None, Query()] = None) -> Response:
+    def snapshot(
+        snapshot_id: int, fmt: Annotated[Format | None, Query()] = None, account: AccountParam = None
+    ) -> Response:
+        ids = known_accounts.check(account)
         found = store.load(snapshot_id)
         if fmt is None:
-            body = {"Id": snapshot_id, **snapshot_dict(found, costs.of(snapshot_id, found))}
+            body = {"Id": snapshot_id, **snapshot_dict(*filtered(found, costs.of(snapshot_id, found), ids))}
             return Response(dumps(body), media_type="application/json")
-        return rendered(snapshot_id, found, fmt)
+        return rendered(snapshot_id, found, fmt, ids)
 
     @app.get(
         "/api/v1/diff",
@@ -332,10 +359,11 @@ def create_app(
         a: Annotated[int | None, Query(description="older snapshot id")] = None,
         b: Annotated[int | None, Query(description="newer snapshot id")] = None,
         fmt: Annotated[HistoryFormat, Query()] = "json",
+        account: AccountParam = None,
     ) -> Response:
+        ids = known_accounts.check(account)
         a, b = store.diff_pair(a, b)
-        before, after = store.load(a), store.load(b)
-        old, new = costs.of(a, before), costs.of(b, after)
+        (before, old), (after, new) = filtered(*_with_cost(a), ids), filtered(*_with_cost(b), ids)
         pair = (old, new) if old is not None and new is not None else None
         body = render_diff(diff(before, after), (a, before), (b, after), fmt, None, cost=pair)
         return Response(body, media_type=MEDIA_TYPES[fmt])
@@ -381,13 +409,19 @@ def create_app(
         summary="Prometheus exposition",
         responses={
             200: {"description": "The exposition", "content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}},
-            **_errors(401),
+            **_errors(400, 401, 404),
         },
     )
-    def metrics() -> Response:
+    def metrics(account: AccountParam = None) -> Response:
+        ids = known_accounts.check(account)
         found = latest.get()
         gauges = (
-            cache.get((found[0], "metrics"), lambda: snapshot_exposition(found[1], costs.of(*found))) if found else b""
+            cache.get(
+                (found[0], cache_key("metrics", ids)),
+                lambda: snapshot_exposition(*filtered(found[1], costs.of(*found), ids)),
+            )
+            if found
+            else b""
         )
         return Response(gauges + health_exposition(scanner.health), media_type=CONTENT_TYPE_LATEST)
 
@@ -395,17 +429,23 @@ def create_app(
         "/api/v1/advice",
         dependencies=authed,
         summary="Savings for the latest snapshot, with the lifecycle rules that get them (estimates, as s3sa advise)",
-        responses={200: {"description": "The advice (JSON)", "content": {"application/json": {}}}, **_errors(401, 503)},
+        responses={
+            200: {"description": "The advice (JSON)", "content": {"application/json": {}}},
+            **_errors(400, 401, 404, 503),
+        },
     )
-    def advice() -> Response:
+    def advice(account: AccountParam = None) -> Response:
         """Lifecycle rules are not read (a GET calls no AWS): each suggested rule says it may exist already."""
         from ..render.advice import stored_advice_json
 
-        snapshot_id, snapshot = current()
-        cost = costs.of(snapshot_id, snapshot)
+        ids = known_accounts.check(account)
+        snapshot_id, whole = current()
+        snapshot, cost = filtered(whole, costs.of(snapshot_id, whole), ids)
         if cost is None or book is None:
             raise NotFoundError("The service runs with --no-cost: there is no advice without prices.")
-        body = cache.get((snapshot_id, "advice"), lambda: stored_advice_json(snapshot, cost, book).encode())
+        body = cache.get(
+            (snapshot_id, cache_key("advice", ids)), lambda: stored_advice_json(snapshot, cost, book).encode()
+        )
         return Response(body, media_type="application/json")
 
     overview_page = add_pages(
