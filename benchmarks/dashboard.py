@@ -286,6 +286,10 @@ def main() -> None:
         f" transferred {overview.transfer / MB:.3f} MB (target < {TRANSFER_TARGET / MB:.0f} MB): {size_ok}"
     )
     print(
+        f"overview's first paint, cold: {overview.ttfb:.2f} s to the first byte (the server) and"
+        f" {overview.fcp - overview.ttfb:.2f} s after it (the browser)"
+    )
+    print(
         f"overview first paint / standalone file's: cold {overview.fcp / baseline.fcp:.2f}x,"
         f" warm {results['/'][1].fcp / baseline.fcp:.2f}x; charts drawn cold {overview.drawn / baseline.drawn:.2f}x"
     )
