@@ -7,7 +7,7 @@
 Issue 12's target: the overview of 2,000 buckets x 8 classes with 100 snapshots of history paints its first
 content in under 1 s and transfers under 2 MB. The script builds that history (``--snapshots`` snapshots of
 ``--buckets`` buckets in 8 classes, a day apart, growing 0.5 % a snapshot; saving the full 100 x 2,000 takes
-about 25 s on a 2-core machine: ``--db`` names a file to keep and reuse it), serves it with
+25-40 s on a 2-core machine: ``--db`` names a file to keep and reuse it), serves it with
 ``support.live_service`` priced with the shipped prices and warmed (the warm-up pricing is timed apart: the
 pages then show priced history at once), signs in through the form with a token (``--no-auth``: no token,
 no sign-in), and opens the overview (``/``), the history page (``/history``) and a bucket page in Chromium:
@@ -24,6 +24,9 @@ negotiates it, plus headers; 0 for a cache hit), the encoded bodies and the unco
 baseline is the standalone file ``show ID --fmt html`` writes for the newest snapshot (everything inline,
 its history priced), opened from file:// in the same browser: the overview's first paint is reported as a
 ratio to it (timings as same-run ratios, as the other benchmarks do).
+
+At the full size the run takes about 5 minutes on a busy 2-core machine: the warm-up prices 100 snapshots
+(60-100 s), the baseline file prices them again (~75 s), and each page is visited 3 x ``--repeat`` times.
 """
 
 from __future__ import annotations
