@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 ACCOUNT_ID_PATTERN = "^[0-9]{12}$"  # the same rule, as OpenAPI's ``pattern``
-ACCOUNT_HELP = "Only this AWS account (12 digits); repeat for several."
+ACCOUNT_HELP = "Only this account of the history (12 digits, repeatable)."
 MAX_ACCOUNTS = 1000  # --account given more often than this is a mistake, not a filter
 SHOWN_KNOWN = 20  # the accounts an unknown-account message lists
 
