@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -12,14 +13,19 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from s3_storage_analyser.accounts import AccountOptions
+from s3_storage_analyser.aws import Aws, AwsOptions
+from s3_storage_analyser.config import ScanOptions
 from s3_storage_analyser.pricing.book import book
 from s3_storage_analyser.pricing.cost import cost_snapshot
 from s3_storage_analyser.pricing.shipped import shipped_table
+from s3_storage_analyser.report import scan_all
 from s3_storage_analyser.server.app import create_app
 from s3_storage_analyser.server.auth import AuthConfig
 from s3_storage_analyser.server.scanner import Scanner
 from s3_storage_analyser.store import Store
 from support.account_snapshots import A1, A2, A3, GiB, one_account, two_accounts
+from support.organization import MANAGEMENT, build_organization
 
 TOKEN = "tok-accounts"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -187,3 +193,65 @@ def test_the_openapi_document_declares_account_on_every_read_route(client: TestC
         assert array["items"]["pattern"] == "^[0-9]{12}$"
         assert {"400", "404"} <= set(document["paths"][route]["get"]["responses"]), route
     assert json.dumps(document).count('"name": "account"') == len(READ_ROUTES)
+
+
+# --- end to end: the service's own scan of an organisation on moto over HTTP ---------------------------------
+
+
+def test_the_service_scans_two_accounts_and_serves_each(aws_url: str, tmp_path: Path) -> None:
+    """The scanner runs ``scan_all`` over an organisation (as ``serve --organization`` does); two scans, alpha
+    growing in between; each account's figures through ``?account=`` are its own buckets, exactly."""
+    organization = build_organization(aws_url, ["alpha"])
+    alpha = organization.id("alpha")
+    organization.bucket(MANAGEMENT, "mgmt-logs", {"a": b"x" * 10})
+    organization.bucket(alpha, "alpha-data", {"c": b"z" * 700, "d": b"z" * 300})
+    aws = Aws(AwsOptions(endpoint_url=aws_url))
+    options = ScanOptions(strategy="list", processes=0)
+    store = Store(tmp_path / "served.sqlite3")
+    scanner = Scanner(lambda: scan_all(aws, options, AccountOptions(organization=True)), store, None)
+    scanner.start(scan_now=False)
+    app = create_app(store, scanner, AuthConfig(TOKEN), book=PRICES)
+    try:
+        with TestClient(app, base_url="http://127.0.0.1:8080") as client:
+            first = _scan(client)
+            organization.bucket(alpha, "alpha-more", {"e": b"q" * 2000})
+            second = _scan(client)
+            rows = get(client, "/api/v1/snapshots", fmt="json", account=alpha).json()["Snapshots"]
+            assert [(r["Id"], r["Buckets"], r["Files"], r["Bytes"]) for r in rows] == [
+                (second, 2, 3, 3000),
+                (first, 1, 2, 1000),
+            ]
+            mine = get(client, "/api/v1/snapshots", fmt="json", account=MANAGEMENT).json()["Snapshots"]
+            assert [(r["Buckets"], r["Bytes"]) for r in mine] == [(1, 10), (1, 10)]
+            report = get(client, "/api/v1/report", fmt="json", account=alpha).json()
+            assert {b["Bucket"]: (b["Account"], b["Bytes"]) for b in report["Buckets"]} == {
+                "alpha-data": (alpha, 1000),
+                "alpha-more": (alpha, 2000),
+            }
+            changes = get(client, "/api/v1/diff", account=alpha).json()["Changes"]
+            assert {(c["Bucket"], c["BytesChange"]) for c in changes if c["StorageClass"] == "ALL"} == {
+                ("alpha-data", 0),
+                ("alpha-more", 2000),
+            }
+            gauges = _gauges(get(client, "/metrics", account=MANAGEMENT).text, "s3_bucket_size_bytes")
+            assert gauges == {"mgmt-logs": 10.0}
+            unknown = client.get("/api/v1/report", params={"account": "999999999999"}, headers=AUTH)
+            assert unknown.status_code == 404
+            assert (
+                unknown.json()["Error"]["Hint"] == f"It has these accounts: {', '.join(sorted([MANAGEMENT, alpha]))}."
+            )
+    finally:
+        scanner.stop()
+        store.close()
+
+
+def _scan(client: TestClient) -> int:
+    """POST a scan and wait for its snapshot id."""
+    started = client.post("/api/v1/scans", headers=AUTH)
+    assert started.status_code == 202, started.text
+    deadline = time.monotonic() + 60
+    while (status := client.get(f"/api/v1/scans/{started.json()['Id']}", headers=AUTH).json())["Status"] == "running":
+        assert time.monotonic() < deadline, status
+        time.sleep(0.02)
+    assert status["Status"] == "succeeded", status
+    return int(status["SnapshotId"])
