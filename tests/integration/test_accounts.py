@@ -211,7 +211,10 @@ def test_credentials_are_assumed_again_before_they_expire(organization: Organiza
     )
     time.sleep(1.1)  # not a timing assertion: the wait that makes the first credentials stale
     assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == {"alpha-logs", "alpha-data"}
-    assert aws.frozen_credentials()[0] != first_key  # worker processes are handed the fresh ones too
+    fresh = aws.frozen_credentials()  # what listing worker processes are handed, once per account's listing
+    assert fresh[0] != first_key
+    worker = Aws.with_credentials(base.options, fresh)  # as a worker process builds its clients
+    assert {b["Name"] for b in worker.client("s3").list_buckets()["Buckets"]} == {"alpha-logs", "alpha-data"}
     assert fault_proxy.count("AssumeRole") == 2
 
 
@@ -288,6 +291,31 @@ def test_bad_account_flags_are_refused(cli: Cli, args: tuple[str, ...], says: st
     assert result.code == 2, result.stderr
     assert says in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_hostile_account_name_reaches_no_terminal(aws_url: str, fault_proxy: FaultProxy, cli: Cli) -> None:
+    org = build_organization(aws_url, ["\x1b[2Jevil\u202e", "plain"], suspended=["\x1b[2Jevil\u202e"])
+    result = cli("--organization", "--endpoint-url", fault_proxy.url, "--fmt", "table", *LIST)
+    assert result.code == 3, result.stderr
+    assert "\x1b" not in result.stdout + result.stderr and "\u202e" not in result.stdout + result.stderr
+    assert f"account {org.id('plain')}" not in result.stderr  # covered: named in no warning
+    assert "covered 2 of 3 accounts" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--account", "123456789012"), "--account filters the accounts"),
+        (("--organization", "--role-duration", "60"), "--role-duration"),
+        (("--role-arn", "arn:aws:iam::1:role/x"), "is not an IAM role ARN"),
+    ],
+)
+def test_serve_takes_the_account_flags(cli: Cli, tmp_path: Path, args: tuple[str, ...], says: str) -> None:
+    """Checked before the port is bound or the history opened."""
+    result = cli("serve", "--no-auth", "--port", "0", "--db", str(tmp_path / "h.db"), *args)
+    assert result.code == 2, result.stderr
+    assert says in result.stderr
+    assert not (tmp_path / "h.db").exists()
 
 
 def test_the_demo_refuses_account_flags(cli: Cli) -> None:

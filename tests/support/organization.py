@@ -56,8 +56,8 @@ def build_organization(url: str, members: Sequence[str], *, suspended: Sequence[
     org = boto3.client("organizations", region_name="us-east-1", endpoint_url=url)
     org.create_organization(FeatureSet="ALL")
     built = Organization(url)
-    for name in members:
-        made = org.create_account(AccountName=name, Email=f"{name}@example.com")
+    for number, name in enumerate(members):
+        made = org.create_account(AccountName=name, Email=f"member{number}@example.com")
         built.members[name] = made["CreateAccountStatus"]["AccountId"]
     for name in suspended:
         org.close_account(AccountId=built.members[name])
