@@ -19,10 +19,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from s3_storage_analyser.diff import diff
 from s3_storage_analyser.model import Account, Bucket, BucketReport, Snapshot, Usage
+from s3_storage_analyser.pricing.advise import Advice
 from s3_storage_analyser.pricing.book import book
 from s3_storage_analyser.pricing.cost import SnapshotCost, cost_snapshot
 from s3_storage_analyser.pricing.shipped import shipped_table
 from s3_storage_analyser.render import FORMATS, render
+from s3_storage_analyser.render.advice import render_advice
 from s3_storage_analyser.render.diff import render_diff
 from s3_storage_analyser.safetext import UNSAFE, printable, unescape_tsv
 from s3_storage_analyser.server.schemas import ReportJson
@@ -338,3 +340,10 @@ def test_prometheus_hidden_cost_gauges_carry_the_account() -> None:
     families = _families(render(replace(MULTI, buckets=(*MULTI.buckets, extra)), "prometheus"))
     for name in ("s3_bucket_noncurrent_size_bytes", "s3_bucket_delete_markers", "s3_bucket_incomplete_uploads"):
         assert [(s.labels["bucket"], s.labels["account"]) for s in families[name].samples] == [("dev-versions", DEV)]
+
+
+def test_advice_names_an_account_not_covered() -> None:
+    advice = Advice("list", MULTI.taken_at, 30, (), (), failures=MULTI.failures)
+    text = render_advice(advice, "table")
+    assert f"account not covered, no advice: {AUDIT} (AccessDenied)" in text
+    assert "not measured, no advice: dev-locked (AccessDenied)" in text

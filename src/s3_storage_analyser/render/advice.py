@@ -150,7 +150,10 @@ def render_table(advice: Advice) -> str:
         lines.append("")
     lines.append(f"Total estimated saving: {shown_money(advice.saving)}/month")
     for failure in advice.failures:
-        lines.append(f"not measured, no advice: {printable(failure.bucket)} ({printable(failure.error)})")
+        if not failure.bucket and failure.account:  # a whole account (its role, its state)
+            lines.append(f"account not covered, no advice: {printable(failure.account)} ({printable(failure.error)})")
+        else:
+            lines.append(f"not measured, no advice: {printable(failure.bucket)} ({printable(failure.error)})")
     for kind, needs in advice.unavailable.items():
         lines.append(f"not found from this snapshot: {kind} (needs {needs})")
     lines += [f"note: {note}" for note in advice.notes]
