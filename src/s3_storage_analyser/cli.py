@@ -161,8 +161,9 @@ def run_report(args: ReportArgs) -> int:
     with ProgressDisplay(enabled=not args.quiet and sys.stderr.isatty()) as progress:
         snapshot = scan_all(aws, args.scan, args.accounts, on_progress=progress.update)
     if args.verbose:
+        unmeasured = sum(1 for f in snapshot.failures if f.bucket or not f.account)  # not whole accounts
         click.echo(
-            f"s3sa: {plural(len(snapshot.buckets), 'bucket')} measured, {plural(len(snapshot.failures), 'bucket')} "
+            f"s3sa: {plural(len(snapshot.buckets), 'bucket')} measured, {plural(unmeasured, 'bucket')} "
             f"not, in {time.monotonic() - started:.1f}s.",
             err=True,
         )
