@@ -116,3 +116,10 @@ def test_overview_shows_the_accounts_of_the_api(page: Page, service: LiveService
     assert [a["Id"] for a in report["Accounts"]] == [PROD, DEV, AUDIT]
     assert json.loads(page.locator("#s3sa-data").text_content() or "") == report
     check_page(page, report)
+    # Each bucket's own page names its account.
+    link = page.locator('#bucket-rows tr[data-bucket="dev-scratch"] th a')
+    link.click()
+    page.wait_for_load_state("load")
+    account = page.locator("#bucket-account")
+    assert account.get_attribute("data-account") == DEV
+    assert account.text_content() == f"{DEV} ({HOSTILE})"
