@@ -126,6 +126,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE bucket_usage ADD COLUMN account TEXT NOT NULL DEFAULT ''",
         ),
     ),
+    # history/show/diff --account and ?account= sum one account's buckets per snapshot: without an index that
+    # read every bucket's row, JSON and all (0.4 s at 100 snapshots x 2,000 buckets); failures by snapshot too.
+    Migration(
+        6,
+        "account index",
+        (
+            "CREATE INDEX bucket_usage_by_account ON bucket_usage(account, snapshot_id, objects, bytes)",
+            "CREATE INDEX failures_by_snapshot ON failures(snapshot_id)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -431,18 +441,22 @@ class Store:
         ids = json.dumps([str(a) for a in accounts])
         with self._summing():
             rows = self._db.execute(
-                "SELECT s.id, s.taken_at, s.strategy, count(u.bucket), coalesce(sum(u.objects), 0),"
-                " coalesce(sum(u.bytes), 0),"
+                # Correlated sums, each a range of the covering index (account, snapshot_id, objects, bytes).
+                "SELECT s.id, s.taken_at, s.strategy,"
+                " (SELECT count(*) FROM bucket_usage AS u"
+                "  WHERE u.account IN (SELECT value FROM json_each(?1)) AND u.snapshot_id = s.id),"
+                " (SELECT coalesce(sum(u.objects), 0) FROM bucket_usage AS u"
+                "  WHERE u.account IN (SELECT value FROM json_each(?1)) AND u.snapshot_id = s.id),"
+                " (SELECT coalesce(sum(u.bytes), 0) FROM bucket_usage AS u"
+                "  WHERE u.account IN (SELECT value FROM json_each(?1)) AND u.snapshot_id = s.id),"
                 " (SELECT count(*) FROM failures AS f WHERE f.snapshot_id = s.id"
                 "  AND json_extract(f.detail, '$.account') IN (SELECT value FROM json_each(?1)))"
                 " FROM snapshots AS s"
-                " LEFT JOIN bucket_usage AS u ON u.snapshot_id = s.id"
-                "  AND u.account IN (SELECT value FROM json_each(?1))"
-                " WHERE EXISTS (SELECT 1 FROM bucket_usage AS b WHERE b.snapshot_id = s.id"
-                "  AND b.account IN (SELECT value FROM json_each(?1)))"
+                " WHERE EXISTS (SELECT 1 FROM bucket_usage AS b"
+                "  WHERE b.account IN (SELECT value FROM json_each(?1)) AND b.snapshot_id = s.id)"
                 " OR EXISTS (SELECT 1 FROM json_each(s.accounts) AS a"
                 "  WHERE json_extract(a.value, '$.id') IN (SELECT value FROM json_each(?1)))"
-                " GROUP BY s.id ORDER BY s.id DESC LIMIT ?2",
+                " ORDER BY s.id DESC LIMIT ?2",
                 (ids, max(limit, 0)),
             ).fetchall()
         return [

@@ -159,3 +159,18 @@ def test_readers_with_account_do_not_write_the_database(db: str, cli: Cli) -> No
     for command in (["history"], ["show"], ["diff"], ["show", "1"]):
         assert cli(*command, "--db", db, "--account", A2).code == 0
     assert Path(db).read_bytes() == before
+
+
+def test_an_accounts_sums_read_the_account_index(db: str) -> None:
+    """Migration 6's covering index: an account's sums never read the buckets' rows (their JSON)."""
+    store = Store(db, read_only=True)
+    try:
+        plan = store._db.execute(
+            "EXPLAIN QUERY PLAN SELECT count(*), sum(objects), sum(bytes) FROM bucket_usage"
+            " WHERE account IN (SELECT value FROM json_each(?)) AND snapshot_id = ?",
+            (json.dumps([A1]), 2),
+        ).fetchall()
+        assert any("COVERING INDEX bucket_usage_by_account" in str(row[-1]) for row in plan), plan
+        assert [r.id for r in store.account_history([A1], limit=1)] == [3]  # the newest only, as asked
+    finally:
+        store.close()
