@@ -35,9 +35,8 @@ def parse_account_ids(values: Iterable[str], *, name: str = "--account") -> tupl
     ids: list[str] = []
     for value in values:
         if not isinstance(value, str) or not ACCOUNT_ID.fullmatch(value):
-            shown = printable(str(value)[:40]) + ("..." if len(str(value)) > 40 else "")
             raise UsageError(
-                f"{name} takes an AWS account id of 12 digits, not {shown!r}.",
+                f"{name} takes an AWS account id of 12 digits, not {_shown(str(value))!r}.",
                 hint=f"For example {name} 123456789012 (repeat it for several accounts).",
             )
         ids.append(value)
@@ -76,9 +75,16 @@ def covers(snapshot: Snapshot, ids: Iterable[str]) -> bool:
     return any(a.id in keep for a in snapshot.accounts) or any(r.bucket.account in keep for r in snapshot.buckets)
 
 
+def _shown(text: str, limit: int = 40) -> str:
+    return printable(text[:limit]) + ("..." if len(text) > limit else "")
+
+
 def unknown_message(unknown: Sequence[str], known: Sequence[str], more: int) -> UsageError:
-    """The error for ids the history has no bucket or account entry of, listing (a bounded few of) those it has."""
-    listed = ", ".join(known) if known else "none (its snapshots are of one account)"
+    """The error for ids the history has no bucket or account entry of, listing (a bounded few of) those it has.
+
+    The ids listed come from the file (a forged one may hold anything): each shown escaped and cut short.
+    """
+    listed = ", ".join(_shown(k) for k in known) if known else "none (its snapshots are of one account)"
     if more > 0:
         listed += f" and {more} more"
     plural = "accounts" if len(unknown) > 1 else "account"

@@ -135,3 +135,10 @@ def test_the_accounts_partition_the_snapshot(owners: list[str], failing: list[st
     together = only_accounts(snapshot, [A1, A2, A3])
     assert together.buckets == tuple(r for r in reports if r.bucket.account)
     assert together.total.bytes + sum(r.usage.bytes for r in reports if not r.bucket.account) == snapshot.total.bytes
+
+
+def test_accounts_listed_from_a_forged_history_are_escaped_and_short() -> None:
+    error = unknown_message([A1], ["\x1b[2J" + "9" * 100, "\u202eevil"], more=0)
+    assert error.hint is not None
+    assert "\x1b" not in error.hint and "\u202e" not in error.hint
+    assert "\\x1b[2J" + "9" * 36 + "..." in error.hint and "\\u202eevil" in error.hint
