@@ -60,9 +60,11 @@ def _policy(statements: list[dict[str, Any]]) -> str:
 
 
 @pytest.fixture
-def organisation(aws_url: str) -> Organisation:
+def organisation(aws_url: str, request: pytest.FixtureRequest) -> Organisation:
     """A management account with a bucket and a caller user, a member account with the template's role
-    (Strategy=list, trusting the management account) and a bucket holding an object and an unfinished upload."""
+    (Strategy=list, Advise as the test's parameter, default false, trusting the management account) and a bucket
+    holding an object and an unfinished upload."""
+    advise = bool(getattr(request, "param", False))
     org = _client("organizations", aws_url)
     org.create_organization(FeatureSet="ALL")
     management = _client("sts", aws_url).get_caller_identity()["Account"]
@@ -75,6 +77,7 @@ def organisation(aws_url: str) -> Organisation:
         Parameters=[
             {"ParameterKey": "TrustedPrincipal", "ParameterValue": management},
             {"ParameterKey": "Strategy", "ParameterValue": "list"},
+            {"ParameterKey": "Advise", "ParameterValue": str(advise).lower()},
         ],
         Capabilities=["CAPABILITY_NAMED_IAM"],
     )
@@ -91,7 +94,8 @@ def organisation(aws_url: str) -> Organisation:
     iam.create_user(UserName="caller")
     caller_policy = json_blocks(doc_section("The caller"))[0]["Statement"]
     iam.put_user_policy(UserName="caller", PolicyName="caller", PolicyDocument=_policy(caller_policy))
-    own_account = doc_statements("Listing strategy")  # the caller's own account is read with its credentials
+    # The caller's own account is read with its credentials: the listing policy and advise's.
+    own_account = doc_statements("Listing strategy") + doc_statements("advise")
     iam.put_user_policy(UserName="caller", PolicyName="listing", PolicyDocument=_policy(own_account))
     return Organisation(aws_url, management, member, credentials, "caller")
 
@@ -196,3 +200,16 @@ def test_without_list_accounts_the_organisation_is_named(organisation: Organisat
         "AccessDenied",
     )
     assert report["Buckets"] == []
+
+
+@pytest.mark.parametrize("organisation", [False, True], indirect=True, ids=["Advise=false", "Advise=true"])
+def test_advise_reads_lifecycle_rules_only_with_advise(
+    organisation: Organisation, as_caller: Organisation, cli: Any, request: pytest.FixtureRequest
+) -> None:
+    allowed = request.node.callspec.id == "Advise=true"
+    result = cli("advise", "--organization", "--fmt", "json")
+    assert result.stdout, result.stderr
+    lifecycle = {b["Bucket"]: b["Lifecycle"] for b in json.loads(result.stdout)["Buckets"]}
+    assert lifecycle["management-data"] == "none"  # the caller reads its own account's rules
+    assert (lifecycle["member-data"] == "none") is allowed, lifecycle
+    assert (result.code == 0) is allowed, result.stderr
