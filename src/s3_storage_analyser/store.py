@@ -464,6 +464,18 @@ class Store:
             for r in rows
         ]
 
+    def account_buckets(self, snapshot_id: int, accounts: Iterable[str]) -> list[str]:
+        """The names of the buckets of ``accounts`` in one snapshot, in its order."""
+        if not -(2**63) <= snapshot_id < 2**63:
+            return []
+        with self._summing():
+            rows = self._db.execute(
+                "SELECT bucket FROM bucket_usage WHERE snapshot_id = ? AND account IN (SELECT value FROM json_each(?))"
+                " ORDER BY rowid",
+                (snapshot_id, json.dumps([str(a) for a in accounts])),
+            ).fetchall()
+        return [_text(r[0]) for r in rows]
+
     def unknown_accounts(self, accounts: Iterable[str]) -> list[str]:
         """Those of ``accounts`` that no snapshot holds a bucket of or set out to cover, in the order given."""
         asked = list(dict.fromkeys(str(a) for a in accounts))

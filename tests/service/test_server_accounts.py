@@ -111,6 +111,37 @@ def test_the_snapshots_of_one_account(client: TestClient) -> None:
     assert [r["Id"] for r in every] == [3, 2, 1]
 
 
+def test_the_snapshots_of_accounts_priced_before_and_after_the_history_is_warmed(tmp_path: Path) -> None:
+    """Cold: each snapshot loaded and priced; warm (as serve does at start): summed from the kept bucket totals.
+    Both give each account's share of the whole bill, to the micro-dollar; an unpriced bucket stays unknown."""
+    store = Store(tmp_path / "warm.sqlite3")
+    for snapshot in (one_account(), two_accounts(0), two_accounts(2)):
+        store.save(snapshot)
+    scanner = Scanner(lambda: two_accounts(9), store, None)
+    answers = []
+    try:
+        for warm in (False, True):
+            app = create_app(store, scanner, AuthConfig(TOKEN), book=PRICES)
+            if warm:
+                assert app.state.warm_costs() == 3
+            with TestClient(app, base_url="http://127.0.0.1:8080") as test_client:
+                answers.append(
+                    [
+                        get(test_client, "/api/v1/snapshots", fmt="json", account=ids).json()["Snapshots"]
+                        for ids in ([A1], [A2], [A1, A2], [A3])
+                    ]
+                )
+    finally:
+        store.close()
+    assert answers[0] == answers[1]
+    a1, a2, both, a3 = answers[1]
+    assert [Decimal(r["CostPerMonth"]) for r in a2] == [a2_cost(2), a2_cost(0)]
+    whole = [cost_snapshot(two_accounts(step), PRICES).priced for step in (2, 0)]
+    assert [Decimal(x["CostPerMonth"]) + Decimal(y["CostPerMonth"]) for x, y in zip(a1, a2, strict=True)] == whole
+    assert [Decimal(r["CostPerMonth"]) for r in both] == whole
+    assert [r["CostPerMonth"] for r in a3] == ["0.000000", "0.000000"]
+
+
 def test_one_snapshot_of_one_account(client: TestClient) -> None:
     body = get(client, "/api/v1/snapshots/2", account=A1).json()
     assert body["Id"] == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Query
@@ -73,10 +74,15 @@ class KnownAccounts:
 
 class AccountSummaries:
     """``/api/v1/snapshots?account=``'s costs: each snapshot priced whole (``CostCache``), those accounts'
-    lines summed; kept per (snapshot, accounts), bounded, as a stored snapshot never changes."""
+    lines summed; kept per (snapshot, accounts), bounded, as a stored snapshot never changes.
 
-    def __init__(self, costs: CostCache, size: int = 2_000) -> None:
+    A snapshot whose whole cost the service already keeps per bucket (it prices the newest 100 at start) is
+    summed from those bucket totals, without loading it again, when every bucket of those accounts is priced.
+    """
+
+    def __init__(self, costs: CostCache, store: Store, size: int = 2_000) -> None:
         self.costs = costs
+        self.store = store
         self._size = size
         self._items: OrderedDict[tuple[int, tuple[str, ...]], CostSummary] = OrderedDict()
         self._lock = threading.Lock()
@@ -92,6 +98,8 @@ class AccountSummaries:
             with self._lock:
                 found = self._items.get(key)
             if found is None:
+                found = self._from_bucket_totals(snapshot_id, ids)
+            if found is None:
                 whole = load(snapshot_id)
                 cost = account_cost(self.costs.of(snapshot_id, whole), only_accounts(whole, ids))
                 assert cost is not None  # the book is set
@@ -102,3 +110,17 @@ class AccountSummaries:
                         self._items.popitem(last=False)
             out[snapshot_id] = found
         return out
+
+    def _from_bucket_totals(self, snapshot_id: int, ids: tuple[str, ...]) -> CostSummary | None:
+        """Those accounts' share of a kept whole cost: the sum of their buckets' totals (exact: each bucket's total
+        is the sum of its lines). None when the whole is not kept per bucket or a bucket of theirs is unpriced."""
+        whole = self.costs.known([snapshot_id]).get(snapshot_id)
+        if whole is None or not whole.by_bucket:
+            return None
+        names = self.store.account_buckets(snapshot_id, ids)
+        amounts = [whole.by_bucket.get(name) for name in names]
+        if any(amount is None for amount in amounts):
+            return None
+        total = sum((a for a in amounts if a is not None), Decimal(0))
+        by_bucket: dict[str, Decimal | None] = dict(zip(names, amounts, strict=True))
+        return CostSummary(total, total, whole.sources, whole.discount, {}, by_bucket)

@@ -178,7 +178,7 @@ def create_app(
     latest = LatestSnapshot(store)
     cache = RenderCache()
     costs = CostCache(book)
-    known_accounts, account_summaries = KnownAccounts(store), AccountSummaries(costs)
+    known_accounts, account_summaries = KnownAccounts(store), AccountSummaries(costs, store)
     access = Access(auth, Sessions())
     app.state.warm_costs = lambda: costs.warm(store)  # serve runs it on a thread at start
 
