@@ -20,8 +20,6 @@ import pytest
 
 from support.member_role import TEMPLATE, doc_section, doc_statements, json_blocks
 
-pytestmark = pytest.mark.slow  # an organisation, a stack and a user per test: a few seconds each
-
 ROLE = "s3-storage-analyser-reader"
 
 

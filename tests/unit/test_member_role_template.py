@@ -227,6 +227,7 @@ def test_every_action_the_source_needs_is_documented() -> None:
     assert not missing, f"docs/iam.md has no policy granting {missing}"
 
 
+@pytest.mark.slow  # cfn-lint loads its resource schemas: about 5 s
 def test_the_template_is_what_cfn_lint_accepts() -> None:
     api = pytest.importorskip("cfnlint.api")  # comes with moto's server extra; not a dependency of its own
     matches = api.lint_file(TEMPLATE, api.ManualArgs(regions=["us-east-1"]))
