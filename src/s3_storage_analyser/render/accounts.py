@@ -54,25 +54,26 @@ def label(account_id: str, name: str | None) -> str:
 def groups(snapshot: Snapshot) -> list[AccountGroup]:
     """Every account the snapshot lists or a bucket names, in id order, each with its buckets and failures."""
     listed = {a.id: a for a in snapshot.accounts}
-    ids = sorted(listed.keys() | {r.bucket.account for r in snapshot.buckets})
+    buckets: dict[str, list[BucketReport]] = {}
+    for report in snapshot.buckets:  # one pass: thousands of accounts x buckets stay linear
+        buckets.setdefault(report.bucket.account, []).append(report)
+    failures: dict[str, list[Failure]] = {}
+    for failure in snapshot.failures:
+        if not failure.bucket:
+            failures.setdefault(failure.account, []).append(failure)
     out = []
-    for account_id in ids:
+    for account_id in sorted(listed.keys() | buckets.keys()):
         account = listed.get(account_id)
         out.append(
             AccountGroup(
                 account_id,
                 account.name if account is not None else "",
                 account.covered if account is not None else True,
-                tuple(r for r in snapshot.buckets if r.bucket.account == account_id),
-                tuple(f for f in snapshot.failures if not f.bucket and f.account == account_id),
+                tuple(buckets.get(account_id, ())),
+                tuple(failures.get(account_id, ())),
             )
         )
     return out
-
-
-def grouped(snapshot: Snapshot) -> tuple[BucketReport, ...]:
-    """The snapshot's buckets account by account (ids in order), the report's order within each."""
-    return tuple(r for g in groups(snapshot) for r in g.buckets)
 
 
 def covered_count(snapshot: Snapshot) -> tuple[int, int]:
