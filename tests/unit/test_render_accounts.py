@@ -347,3 +347,12 @@ def test_advice_names_an_account_not_covered() -> None:
     text = render_advice(advice, "table")
     assert f"account not covered, no advice: {AUDIT} (AccessDenied)" in text
     assert "not measured, no advice: dev-locked (AccessDenied)" in text
+
+
+def test_subtotal_rows_end_in_no_spaces_in_colour() -> None:
+    lines = render(MULTI, "table", color=True).splitlines()
+    plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines]
+    subtotals = [line for line in plain if line.startswith("Subtotal")]
+    assert len(subtotals) == 2
+    assert not [line for line in subtotals if line.endswith(" ")]
+    assert any("\x1b[1m" in line and "Subtotal" in line for line in lines)  # bold where colour is on

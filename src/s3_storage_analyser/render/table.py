@@ -145,8 +145,10 @@ def _account_rows(
                 value = shown_amount(shown.total, shown.priced)
             elif column.kind in ("bytes", "count"):
                 value = sum(int(column.value(r)) for r in group.buckets)
-            cells.append(_cell(value, column.kind, unit) if value != "" else Text(""))
-        table.add_row(*cells, style="bold", end_section=True)
+            cell = _cell(value, column.kind, unit) if value != "" else Text("")
+            cell.stylize("bold")  # the cells, not the row: a styled row pads with styled spaces at its end
+            cells.append(cell)
+        table.add_row(*cells, end_section=True)
 
 
 # Spaces at the end of a line, before any colour codes that close it.
