@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from http.client import InvalidURL
 from pathlib import Path
@@ -44,10 +45,18 @@ def _not_saved(path: Path, exc: StoreError) -> SaveFailedError:
 
 
 def write_atomic(path: str | Path, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it over: readers never see half a file."""
+    """Write to a temporary file beside ``path`` and rename it over: readers never see half a file.
+
+    A target that exists and is not a regular file (``/dev/null``, ``/dev/stdout``, a FIFO) is written
+    in place: renaming over it would replace the device with a file (as root, ``/dev/null`` itself).
+    """
     target = Path(path)
     tmp: str | None = None
     try:
+        if _is_special(target):
+            with open(target, "w", encoding="utf-8") as special:
+                special.write(text)
+            return
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -61,6 +70,14 @@ def write_atomic(path: str | Path, text: str) -> None:
             f"could not write the report to {target}: {exc.strerror or exc}",
             hint="Check the directory exists and is writable (the report was printed to stdout instead).",
         ) from exc
+
+
+def _is_special(target: Path) -> bool:
+    try:
+        mode = os.stat(target).st_mode  # follows a symlink: /dev/stdout is one
+    except FileNotFoundError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def gateway_url(url: str) -> str:

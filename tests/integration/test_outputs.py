@@ -201,3 +201,21 @@ def test_malformed_pushgateway_url_is_a_usage_error(account: str, cli: Any, url:
     assert f"Bad --pushgateway URL {url!r}" in result.stderr
     assert "internal error" not in result.stderr
     assert result.stdout == ""  # refused before the scan: nothing was measured
+
+
+def test_write_atomic_writes_a_special_file_in_place(tmp_path: Path) -> None:
+    """``--output /dev/null`` (or a FIFO) is written into, never renamed over: as root that replaced /dev/null."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    write_atomic(fifo, "report\n")
+    reader.join(10)
+    assert received == ["report\n"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]  # no temporary file left beside it

@@ -39,6 +39,7 @@ from ..units import plural
 from .auth import Access, offered_token, refuse_cross_site
 from .scanner import Scanner
 from .session import COOKIE, CSRF_FIELD, Session, csrf_matches, masked
+from .spliced import SLOT, SplicedPage, accepts_gzip
 
 log = logging.getLogger("s3_storage_analyser.server")
 
@@ -113,6 +114,7 @@ def add_pages(app: FastAPI, site: Site) -> Callable[[Request], Response]:
     """Add the pages' routes; returns the overview's handler, which ``/`` calls for a browser."""
     views = _Views()
     histories = _Views(16)
+    rendered_pages = _Views(16)
     access = site.access
 
     def signed_in_context(request: Request) -> dict[str, Any] | None:
@@ -164,20 +166,29 @@ def add_pages(app: FastAPI, site: Site) -> Callable[[Request], Response]:
         )
         return page(html, 503)
 
-    def history_context(bucket: str | None, upto: int) -> dict[str, Any]:
-        """The history section's data, up to snapshot ``upto`` (none with a single point).
-
-        Priced when every point is priced already (the start-up thread does that): a page never waits
-        to price a hundred snapshots, it shows bytes until then.
-        """
+    def history_costs(upto: int) -> dict[int, CostSummary] | None:
+        """The costs of the history's points up to ``upto``, when every one is priced already (the
+        start-up thread does that): a page never waits to price a hundred snapshots, it shows bytes until then."""
         ids = [i for i in site.store.latest_ids(HISTORY_SCAN) if i <= upto][:HISTORY_POINTS]
         known = site.known_costs(ids) if site.book is not None else {}
-        costs = known if site.book is not None and len(known) == len(ids) else None
+        return known if site.book is not None and len(known) == len(ids) else None
+
+    def history_context(bucket: str | None, upto: int, costs: dict[int, CostSummary] | None) -> dict[str, Any]:
+        """The history section's data, up to snapshot ``upto`` (none with a single point)."""
         data = histories.get(
             (upto, bucket, costs is not None),  # the same snapshots, the same answer: kept
             lambda: history_data(site.store, bucket=bucket, upto=upto, limit=HISTORY_POINTS, costs=costs),
         )
         return {"history": data if len(data["Snapshots"]) > 1 else None}
+
+    def cached(request: Request, key: tuple[Any, ...], context: dict[str, Any], render: Callable[[], str]) -> Response:
+        """The page kept rendered and compressed (``spliced``), with this response's CSRF token put in."""
+        spliced = rendered_pages.get((*key, context["signed_in"]), lambda: SplicedPage.of(render()))
+        token = context["csrf"]
+        if accepts_gzip(request.headers.get("accept-encoding", "")):
+            headers = {**PAGE_HEADERS, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+            return Response(spliced.gzipped(token), media_type="text/html; charset=utf-8", headers=headers)
+        return Response(spliced.plain(token), media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
     def overview(request: Request) -> Response:
         def build(context: dict[str, Any]) -> Response:
@@ -185,20 +196,23 @@ def add_pages(app: FastAPI, site: Site) -> Callable[[Request], Response]:
             if found is None:
                 return no_snapshot(context, "overview")
             snapshot_id, snapshot = found
-            cost = site.cost_of(snapshot_id, snapshot)
-            parts = views.get((snapshot_id, "overview"), lambda: overview_context(snapshot_dict(snapshot, cost)))
-            html = render_page(
-                "overview",
-                active="overview",
-                bucket_link="/bucket/",
-                snapshot_id=snapshot_id,
-                changes=changes(snapshot_id),
-                advice=views.get((snapshot_id, "advice"), lambda: advice(snapshot, cost)),
-                **history_context(None, snapshot_id),
-                **parts,
-                **context,
-            )
-            return page(html)
+            costs = history_costs(snapshot_id)
+
+            def render() -> str:
+                cost = site.cost_of(snapshot_id, snapshot)
+                return render_page(
+                    "overview",
+                    active="overview",
+                    bucket_link="/bucket/",
+                    snapshot_id=snapshot_id,
+                    changes=changes(snapshot_id),
+                    advice=advice(snapshot, cost),
+                    **history_context(None, snapshot_id, costs),
+                    **overview_context(snapshot_dict(snapshot, cost)),
+                    **{**context, "csrf": SLOT},
+                )
+
+            return cached(request, (snapshot_id, "overview", costs is not None), context, render)
 
         return guarded(request, build)
 
@@ -287,15 +301,19 @@ def add_pages(app: FastAPI, site: Site) -> Callable[[Request], Response]:
                     **context,
                 )
                 return page(html, 404)
-            html = render_page(
-                "bucket",
-                active="overview",
-                snapshot_id=snapshot_id,
-                **bucket_context(data, bucket),
-                **history_context(name, snapshot_id),
-                **context,
-            )
-            return page(html)
+            costs = history_costs(snapshot_id)
+
+            def render() -> str:
+                return render_page(
+                    "bucket",
+                    active="overview",
+                    snapshot_id=snapshot_id,
+                    **bucket_context(data, bucket),
+                    **history_context(name, snapshot_id, costs),
+                    **{**context, "csrf": SLOT},
+                )
+
+            return cached(request, (snapshot_id, "bucket", name, costs is not None), context, render)
 
         return guarded(request, build)
 
@@ -315,16 +333,21 @@ def add_pages(app: FastAPI, site: Site) -> Callable[[Request], Response]:
                         "Pending": priced and summary is None,
                     }
                 )
-            html = render_page(
-                "history",
-                active="history",
-                rows=listed,
-                more=len(rows) >= HISTORY_ROWS,
-                priced=priced,
-                **history_context(None, rows[0].id) if rows else {"history": None},
-                **context,
-            )
-            return page(html)
+            latest = rows[0].id if rows else 0
+            costs = history_costs(latest) if rows else None
+
+            def render() -> str:
+                return render_page(
+                    "history",
+                    active="history",
+                    rows=listed,
+                    more=len(rows) >= HISTORY_ROWS,
+                    priced=priced,
+                    **(history_context(None, latest, costs) if rows else {"history": None}),
+                    **{**context, "csrf": SLOT},
+                )
+
+            return cached(request, (latest, "history", len(known), len(rows)), context, render)
 
         return guarded(request, build)
 
