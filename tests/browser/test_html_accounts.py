@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,12 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
+from s3_storage_analyser.diff import diff
 from s3_storage_analyser.pricing.book import book
 from s3_storage_analyser.pricing.cost import cost_snapshot
 from s3_storage_analyser.pricing.shipped import shipped_table
 from s3_storage_analyser.render import render
+from s3_storage_analyser.render.diff import render_diff
 from s3_storage_analyser.store import Store
 from support.accounts_fixture import AUDIT, DEV, HOSTILE, MULTI, PROD
 from support.live_service import LiveService, live_service
@@ -123,3 +126,20 @@ def test_overview_shows_the_accounts_of_the_api(page: Page, service: LiveService
     account = page.locator("#bucket-account")
     assert account.get_attribute("data-account") == DEV
     assert account.text_content() == f"{DEV} ({HOSTILE})"
+
+
+def test_diff_page_shows_and_searches_the_account(tmp_path: Path, open_file: OpenFile) -> None:
+    later = replace(
+        MULTI,
+        buckets=tuple(replace(r, usage=replace(r.usage, objects=r.usage.objects + 1)) for r in MULTI.buckets),
+    )
+    path = tmp_path / "diff.html"
+    rows = diff(MULTI, later)
+    path.write_text(render_diff(rows, (1, MULTI), (2, later), "html", None), encoding="utf-8")
+    page = open_file(path)
+    page.fill("#change-search", PROD)
+    shown = page.locator("#change-rows tr").evaluate_all(
+        "rows => rows.map(r => [r.dataset.bucket, r.querySelector('td.account').textContent])"
+    )
+    expected = {(r.bucket, r.account) for r in rows if r.account == PROD}
+    assert expected and set(map(tuple, shown)) == expected

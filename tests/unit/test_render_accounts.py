@@ -356,3 +356,11 @@ def test_subtotal_rows_end_in_no_spaces_in_colour() -> None:
     assert len(subtotals) == 2
     assert not [line for line in subtotals if line.endswith(" ")]
     assert any("\x1b[1m" in line and "Subtotal" in line for line in lines)  # bold where colour is on
+
+
+def test_diff_page_has_an_account_column_only_with_accounts() -> None:
+    later = _later()
+    page = render_diff(diff(MULTI, later), (1, MULTI), (2, later), "html", None)
+    assert 'data-sort="Account"' in page and "bucket name or account" in page
+    plain = render_diff(diff(SNAPSHOT, SNAPSHOT), (1, SNAPSHOT), (2, SNAPSHOT), "html", None)
+    assert 'data-sort="Account"' not in plain and 'colspan="8"' in plain

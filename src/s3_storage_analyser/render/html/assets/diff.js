@@ -7,6 +7,8 @@
   var classNames = JSON.parse(document.getElementById("s3sa-classes").textContent);
   var changes = data.Changes;
   var priced = Object.prototype.hasOwnProperty.call(data, "Prices");
+  /* Either snapshot of several accounts: each change carries its bucket's Account (a column, searched). */
+  var byAccount = changes.length > 0 && Object.prototype.hasOwnProperty.call(changes[0], "Account");
   var ALL = "ALL";
   var TOP = 30;
 
@@ -86,6 +88,7 @@
     var total = r.StorageClass === ALL;
     var tr = el("tr", null, { "data-bucket": r.Bucket, "data-class": r.StorageClass });
     tr.appendChild(el("th", shown(r.Bucket), { scope: "row" }));
+    if (byAccount) tr.appendChild(el("td", r.Account, { "class": "account" }));
     tr.appendChild(el("td", className(r.StorageClass), { title: shown(r.StorageClass), "class": total ? "total" : "" }));
     tr.appendChild(el("td", humanBytes(r.BytesBefore), { title: count(r.BytesBefore) + " bytes", "data-raw": r.BytesBefore }));
     tr.appendChild(el("td", humanBytes(r.BytesAfter), { title: count(r.BytesAfter) + " bytes", "data-raw": r.BytesAfter }));
@@ -111,7 +114,8 @@
   function draw() {
     var q = state.query.toLowerCase();
     var matching = changes.filter(function (r) {
-      return (!state.cls || r.StorageClass === state.cls) && (!q || r.Bucket.toLowerCase().indexOf(q) >= 0);
+      return (!state.cls || r.StorageClass === state.cls) &&
+        (!q || r.Bucket.toLowerCase().indexOf(q) >= 0 || (byAccount && String(r.Account).indexOf(q) >= 0));
     });
     matching.sort(compare);
     var pages = Math.max(1, Math.ceil(matching.length / state.size));
@@ -152,7 +156,7 @@
     th.querySelector("button").addEventListener("click", function () {
       var key = th.getAttribute("data-sort");
       if (state.key === key) state.dir = -state.dir;
-      else { state.key = key; state.dir = key === "Bucket" || key === "StorageClass" ? 1 : -1; }
+      else { state.key = key; state.dir = key === "Bucket" || key === "StorageClass" || key === "Account" ? 1 : -1; }
       state.page = 0; draw();
     });
   });
