@@ -196,7 +196,7 @@ def create_app(
     authed = [Depends(require_token)]
     # Pages and their scripts compress well (ECharts: 1.1 MB to 0.37 MB); clients that do not ask get it plain.
     # Inside HeadAsGet, so that a HEAD has the headers of the GET it stands for, compressed length included.
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)  # level 9: 2.4x the time, 2.5 % smaller
     app.add_middleware(HeadAsGet)
     _add_docs(app)
 
