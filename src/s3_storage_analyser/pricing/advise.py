@@ -24,18 +24,22 @@ A rule already in the bucket (enabled, for the whole bucket) is never suggested 
 comes with the whole configuration to apply, the bucket's own rules kept in it:
 PutBucketLifecycleConfiguration replaces a bucket's configuration, it does not add to it. Reading the
 bucket's rules and writing the suggested ones is ``lifecycle``'s part; this module decides the findings.
+
+In a scan of several accounts each bucket's advice names its account, and ``Advice.accounts`` has one
+entry per account (id order, as the report's groups): its buckets and their saving, the exact sum of theirs,
+``None`` for an account not covered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from ..aggregate import AGE_EDGES_DAYS, AGE_LABELS
-from ..model import BucketReport, Failure, Snapshot, Usage
+from ..model import Account, BucketReport, Failure, Snapshot, Usage
 from ..storage_classes import SMALL_OBJECT_BYTES
 from ..units import humanise
 from .book import PriceBook, PriceSource, storage_item
@@ -134,6 +138,7 @@ class BucketAdvice:
     lifecycle: Lifecycle
     findings: tuple[Finding, ...]
     configuration: Mapping[str, Any] | None = None  # {"Rules": [...]}: the bucket's rules plus the suggested ones
+    account: str = ""  # the owning account in a scan of several accounts (Bucket.account), "" in one account's
 
     @property
     def saving(self) -> Decimal:
@@ -154,6 +159,29 @@ class BucketAdvice:
 
 
 @dataclass(frozen=True)
+class AccountAdvice:
+    """One account of a scan of several: its buckets' advice and their saving, or why it has none.
+
+    ``saving`` is the exact sum of its buckets' savings (the known ones, as the whole's), ``None`` for an
+    account not covered: what it could save is unknown, never 0.
+    """
+
+    id: str
+    name: str
+    covered: bool
+    buckets: tuple[BucketAdvice, ...]
+    failures: tuple[Failure, ...]  # of the whole account (bucket ""): why it was not covered
+
+    @property
+    def known(self) -> bool:
+        return self.covered or bool(self.buckets)
+
+    @property
+    def saving(self) -> Decimal | None:
+        return sum((b.saving for b in self.buckets), ZERO) if self.known else None
+
+
+@dataclass(frozen=True)
 class Advice:
     """Every bucket's findings, the prices they used and what this snapshot could not tell."""
 
@@ -166,6 +194,8 @@ class Advice:
     unavailable: Mapping[str, str] = field(default_factory=dict)  # finding kind -> what it needs
     notes: tuple[str, ...] = ()
     failures: tuple[Failure, ...] = ()  # buckets the scan could not measure: no advice for them
+    accounts: tuple[AccountAdvice, ...] = ()  # a scan of several accounts, in id order; () for one account
+    covered: tuple[int, int] = (0, 0)  # (covered, found) of the accounts the scan set out to cover
 
     @property
     def saving(self) -> Decimal:
@@ -681,7 +711,11 @@ def advise(
         last = _no_lifecycle(ctx, findings)
         if last is not None:
             findings.append(last)
-        buckets.append(BucketAdvice(report.bucket.name, report.bucket.region, lifecycle, tuple(findings)))
+        buckets.append(
+            BucketAdvice(
+                report.bucket.name, report.bucket.region, lifecycle, tuple(findings), account=report.bucket.account
+            )
+        )
     buckets = [_with_configuration(b) for b in buckets]
     notes = [ESTIMATE_NOTE]
     if any(b.lifecycle.status == "not-read" for b in buckets):
@@ -698,11 +732,41 @@ def advise(
         _unavailable(snapshot, has_ages),
         (*notes, *cost.notes),
         snapshot.failures,
+        _by_account(snapshot, buckets),
+        (sum(a.covered for a in snapshot.accounts), len(snapshot.accounts)),
     )
+
+
+def _by_account(snapshot: Snapshot, buckets: Sequence[BucketAdvice]) -> tuple[AccountAdvice, ...]:
+    """Every account the snapshot lists or a bucket names, in id order (as the report groups them); () for a
+    one-account snapshot. One pass over the buckets: thousands of accounts x buckets stay linear."""
+    if not snapshot.accounts:
+        return ()
+    listed: dict[str, Account] = {a.id: a for a in snapshot.accounts}
+    owned: dict[str, list[BucketAdvice]] = {}
+    for bucket in buckets:
+        owned.setdefault(bucket.account, []).append(bucket)
+    failures: dict[str, list[Failure]] = {}
+    for failure in snapshot.failures:
+        if not failure.bucket:
+            failures.setdefault(failure.account, []).append(failure)
+    out = []
+    for account_id in sorted(listed.keys() | owned.keys()):
+        account = listed.get(account_id)
+        out.append(
+            AccountAdvice(
+                account_id,
+                account.name if account is not None else "",
+                account.covered if account is not None else True,
+                tuple(owned.get(account_id, ())),
+                tuple(failures.get(account_id, ())),
+            )
+        )
+    return tuple(out)
 
 
 def _with_configuration(advice: BucketAdvice) -> BucketAdvice:
     applied = configuration_to_apply(advice.lifecycle, advice.suggested_rules)
     if applied is None:
         return advice
-    return BucketAdvice(advice.bucket, advice.region, advice.lifecycle, advice.findings, applied)
+    return replace(advice, configuration=applied)

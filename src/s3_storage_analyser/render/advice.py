@@ -1,18 +1,24 @@
-"""``s3sa advise`` output: the findings per bucket as a terminal text or JSON (exact decimal strings in USD)."""
+"""``s3sa advise`` output: the findings per bucket as a terminal text or JSON (exact decimal strings in USD).
+
+In a scan of several accounts each bucket and failure names its account, the text groups the buckets by
+account with a subtotal line each, and the JSON has an ``Accounts`` list; one account's output is unchanged.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from ..model import Snapshot
-from ..pricing.advise import Advice, BucketAdvice, Finding, advise
+from ..model import Failure, Snapshot
+from ..pricing.advise import AccountAdvice, Advice, BucketAdvice, Finding, advise
 from ..pricing.book import PriceBook
 from ..pricing.cost import MICRO, SnapshotCost
 from ..pricing.lifecycle import jsonable
 from ..safetext import printable
 from ..units import plural
+from .accounts import label
 from .columns import format_instant
 from .jsonfmt import dumps, failure_dict
 
@@ -59,9 +65,13 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
-def bucket_dict(advice: BucketAdvice) -> dict[str, Any]:
-    return {
-        "Bucket": advice.bucket,
+def bucket_dict(advice: BucketAdvice, accounts: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One bucket's advice; with ``accounts`` (id -> name, several accounts) its ``Account``/``AccountName``."""
+    out: dict[str, Any] = {"Bucket": advice.bucket}
+    if accounts is not None:
+        out["Account"] = advice.account
+        out["AccountName"] = accounts.get(advice.account, "")
+    return out | {
         "Region": advice.region,
         "Lifecycle": advice.lifecycle.status,
         "LifecycleRules": len(advice.lifecycle.rules),
@@ -73,9 +83,25 @@ def bucket_dict(advice: BucketAdvice) -> dict[str, Any]:
     }
 
 
-def advice_dict(advice: Advice) -> dict[str, Any]:
-    """The JSON form (the CLI's and the service's): every amount a decimal string in USD, never a float."""
+def account_dict(account: AccountAdvice) -> dict[str, Any]:
+    """One account's saving: the exact sum of its buckets' (``null`` when not covered: unknown, never 0)."""
     return {
+        "Id": account.id,
+        "Name": account.name,
+        "Covered": account.covered,
+        "Buckets": len(account.buckets) if account.known else None,
+        "EstimatedMonthlySaving": money(account.saving),
+    }
+
+
+def advice_dict(advice: Advice) -> dict[str, Any]:
+    """The JSON form (the CLI's and the service's): every amount a decimal string in USD, never a float.
+
+    Several accounts add ``Account``/``AccountName`` to each bucket and failure, the ``Accounts`` list and
+    ``AccountsCovered``/``AccountsFound``, as the report's JSON.
+    """
+    names = {a.id: a.name for a in advice.accounts} if advice.accounts else None
+    out = {
         "Currency": "USD",
         "Estimates": True,
         "Strategy": advice.strategy,
@@ -87,11 +113,19 @@ def advice_dict(advice: Advice) -> dict[str, Any]:
         ],
         "PricesUsed": advice.describe_sources(),
         "EstimatedMonthlySaving": money(advice.saving),
-        "Buckets": [bucket_dict(b) for b in advice.buckets],
+        "Buckets": [bucket_dict(b, names) for b in advice.buckets],
         "Unavailable": [{"Kind": kind, "Needs": needs} for kind, needs in advice.unavailable.items()],
-        "Failures": [failure_dict(f) for f in advice.failures],
+        "Failures": [failure_dict(f, names) for f in advice.failures],
         "Notes": list(advice.notes),
     }
+    if advice.accounts:
+        covered, found = advice.covered
+        out |= {
+            "Accounts": [account_dict(a) for a in advice.accounts],
+            "AccountsCovered": covered,
+            "AccountsFound": found,
+        }
+    return out
 
 
 def _finding_lines(finding: Finding) -> list[str]:
@@ -120,40 +154,70 @@ def _finding_lines(finding: Finding) -> list[str]:
     return lines
 
 
+def _bucket_lines(bucket: BucketAdvice) -> list[str]:
+    lines: list[str] = []
+    lifecycle = {
+        "rules": plural(len(bucket.lifecycle.rules), "lifecycle rule"),
+        "none": "no lifecycle configuration",
+        "denied": "lifecycle rules not readable (AccessDenied)",
+        "error": "lifecycle rules not read",
+        "not-read": "lifecycle rules not read",
+    }.get(bucket.lifecycle.status, bucket.lifecycle.status)
+    lines.append(f"{printable(bucket.bucket)} ({printable(bucket.region)}): {lifecycle}")
+    if not bucket.findings:
+        lines.append("  nothing found")
+    for finding in bucket.findings:
+        lines += _finding_lines(finding)
+    if bucket.configuration is not None:
+        lines.append(f"  estimated saving for the bucket: {shown_money(bucket.saving)}/month")
+        lines.append(f"  apply: {printable(bucket.command() or '')}")
+        lines.append(f"  with {printable(bucket.bucket)}.lifecycle.json holding:")
+        texts = [json.dumps(rule) for rule in jsonable(bucket.configuration)["Rules"]]
+        lines.append('    {"Rules": [')
+        lines += [f"      {printable(text)}{',' if i < len(texts) - 1 else ''}" for i, text in enumerate(texts)]
+        lines.append("    ]}")
+    lines.append("")
+    return lines
+
+
+def _account_lines(account: AccountAdvice) -> list[str]:
+    """One account: a heading, its buckets, and a subtotal line (or why it was not covered)."""
+    name = printable(label(account.id, account.name))
+    lines = [f"== account {name} =="]
+    if not account.known:
+        why = ", ".join(printable(f.error) for f in account.failures) or "no reason recorded"
+        return [*lines, f"not covered, no advice ({why})", ""]
+    for bucket in account.buckets:
+        lines += _bucket_lines(bucket)
+    count = plural(len(account.buckets), "bucket")
+    return [*lines, f"Subtotal for account {name} ({count}): {shown_money(account.saving)}/month", ""]
+
+
+def _failure_line(failure: Failure, names: Mapping[str, str]) -> str:
+    if not failure.bucket and failure.account:  # a whole account (its role, its state)
+        return f"account not covered, no advice: {printable(failure.account)} ({printable(failure.error)})"
+    owner = f" in account {printable(label(failure.account, names.get(failure.account)))}" if failure.account else ""
+    return f"not measured, no advice: {printable(failure.bucket)}{owner} ({printable(failure.error)})"
+
+
 def render_table(advice: Advice) -> str:
     lines = [
         f"Savings (estimates, USD per month) from the {advice.strategy} snapshot of {format_instant(advice.taken_at)}",
         f"prices: {printable(advice.describe_sources())}",
         "",
     ]
-    for bucket in advice.buckets:
-        lifecycle = {
-            "rules": plural(len(bucket.lifecycle.rules), "lifecycle rule"),
-            "none": "no lifecycle configuration",
-            "denied": "lifecycle rules not readable (AccessDenied)",
-            "error": "lifecycle rules not read",
-            "not-read": "lifecycle rules not read",
-        }.get(bucket.lifecycle.status, bucket.lifecycle.status)
-        lines.append(f"{printable(bucket.bucket)} ({printable(bucket.region)}): {lifecycle}")
-        if not bucket.findings:
-            lines.append("  nothing found")
-        for finding in bucket.findings:
-            lines += _finding_lines(finding)
-        if bucket.configuration is not None:
-            lines.append(f"  estimated saving for the bucket: {shown_money(bucket.saving)}/month")
-            lines.append(f"  apply: {printable(bucket.command() or '')}")
-            lines.append(f"  with {printable(bucket.bucket)}.lifecycle.json holding:")
-            texts = [json.dumps(rule) for rule in jsonable(bucket.configuration)["Rules"]]
-            lines.append('    {"Rules": [')
-            lines += [f"      {printable(text)}{',' if i < len(texts) - 1 else ''}" for i, text in enumerate(texts)]
-            lines.append("    ]}")
-        lines.append("")
+    if advice.accounts:
+        for account in advice.accounts:
+            lines += _account_lines(account)
+    else:
+        for bucket in advice.buckets:
+            lines += _bucket_lines(bucket)
     lines.append(f"Total estimated saving: {shown_money(advice.saving)}/month")
-    for failure in advice.failures:
-        if not failure.bucket and failure.account:  # a whole account (its role, its state)
-            lines.append(f"account not covered, no advice: {printable(failure.account)} ({printable(failure.error)})")
-        else:
-            lines.append(f"not measured, no advice: {printable(failure.bucket)} ({printable(failure.error)})")
+    if advice.accounts:
+        covered, found = advice.covered
+        lines.append(f"Accounts: {covered:,} of {found:,} covered.")
+    names = {a.id: a.name for a in advice.accounts}
+    lines += [_failure_line(f, names) for f in advice.failures]
     for kind, needs in advice.unavailable.items():
         lines.append(f"not found from this snapshot: {kind} (needs {needs})")
     lines += [f"note: {note}" for note in advice.notes]
