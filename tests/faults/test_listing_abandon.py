@@ -10,7 +10,7 @@ from s3_storage_analyser.aggregate import BreakdownSpec
 from s3_storage_analyser.aws import AwsOptions
 from s3_storage_analyser.listing.engine import _ProcessExecutor
 from s3_storage_analyser.listing.ranges import KeyRange
-from s3_storage_analyser.listing.worker import RunnerConfig
+from s3_storage_analyser.listing.worker import RunnerConfig, Signing
 
 
 class _SlowRunner:
@@ -19,6 +19,9 @@ class _SlowRunner:
     def __init__(self) -> None:
         self.started = threading.Event()
         self.finished = threading.Event()
+
+    def sign_with(self, credentials: object) -> None:
+        pass
 
     def run(self, task: KeyRange, max_pages: int) -> str:
         self.started.set()
@@ -33,7 +36,7 @@ def test_abandoning_leaves_a_slice_in_flight_room_to_finish(monkeypatch: Any) ->
     runner = _SlowRunner()
     config = RunnerConfig(AwsOptions(), None, BreakdownSpec())
     executor = _ProcessExecutor(config, 0, 1, runner)  # type: ignore[arg-type]
-    executor.submit(1, KeyRange("bucket", "us-east-1", ""), 1)
+    executor.submit(1, KeyRange("bucket", "us-east-1", ""), 1, Signing(0, ("key", "secret", None)))
     assert runner.started.wait(10)
 
     executor.close(abandon=True)

@@ -24,12 +24,12 @@ from typing import Any, Protocol
 
 from ..aggregate import BreakdownSpec
 from ..aws import Aws
-from ..errors import AnalyserError
+from ..errors import AnalyserError, CredentialsError
 from ..model import Bucket, BucketReport, Failure, Progress
 from .lifeline import Lifeline
 from .ranges import DEFAULT_ALPHABET, KeyRange, pages_left, split, split_at, spread
 from .tally import Tally
-from .worker import RunnerConfig, SliceResult, SliceRunner, serve_slices, worker_main
+from .worker import RunnerConfig, Signing, SliceResult, SliceRunner, serve_slices, worker_main
 
 log = logging.getLogger("s3_storage_analyser.listing")
 
@@ -38,6 +38,9 @@ SLICE_PAGES = 8
 # Each piece of a range ends with a page that overshoots it: pieces of at least a few folders keep
 # that waste down (1M tree keys, 3 runs each: 1,484 requests with one folder per piece, 1,359 with 3).
 FOLDERS_PER_PIECE = 3
+# A slice refused for its credentials, sent before the parent's were refreshed, is sent again with the new
+# ones (it counted nothing yet: its tally is dropped); at most this many times, then the bucket fails.
+CREDENTIAL_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class _Executor(Protocol):
 
     def maybe_grow(self) -> None: ...
 
-    def submit(self, task_id: int, task: KeyRange, max_pages: int) -> None: ...
+    def submit(self, task_id: int, task: KeyRange, max_pages: int, signing: Signing) -> None: ...
 
     def next_result(self) -> tuple[int, SliceResult]: ...
 
@@ -82,7 +85,8 @@ class _ThreadExecutor:
     def maybe_grow(self) -> None:
         return None
 
-    def submit(self, task_id: int, task: KeyRange, max_pages: int) -> None:
+    def submit(self, task_id: int, task: KeyRange, max_pages: int, signing: Signing) -> None:
+        """(``signing`` is for worker processes: these threads sign through the parent's own chain.)"""
         future = self._pool.submit(self._runner.run, task, max_pages)
         future.add_done_callback(lambda f: self._done.put((task_id, f)))
 
@@ -145,8 +149,11 @@ class _ProcessExecutor:
         ]
         self._lifeline.start(self._procs)
 
-    def submit(self, task_id: int, task: KeyRange, max_pages: int) -> None:
-        self._tasks.put((task_id, task, max_pages))
+    def submit(self, task_id: int, task: KeyRange, max_pages: int, signing: Signing) -> None:
+        """Queue a slice, with the parent's credentials once they have changed since the workers started
+        (a worker takes whichever task comes next: a separate message would reach only one of them).
+        Credentials that never change (long-term keys) are sent once, as the workers start, and no more."""
+        self._tasks.put((task_id, task, max_pages, signing if signing.generation else None))
 
     def next_result(self) -> tuple[int, SliceResult]:
         while True:
@@ -210,9 +217,27 @@ class ListingEngine:
         self.slice_pages = slice_pages
         self.on_progress = on_progress
         self.progress = Progress()
+        self._signing: Signing | None = None
 
     def _config(self) -> RunnerConfig:
-        return RunnerConfig(self.aws.options, self.aws.frozen_credentials(), self.spec)
+        credentials = self.aws.frozen_credentials()
+        self._signing = Signing(0, credentials)
+        return RunnerConfig(self.aws.options, credentials, self.spec)
+
+    def _current_signing(self) -> Signing:
+        """The parent's credentials now, for the next task: botocore refreshes refreshable ones (an
+        assumed role, SSO, an instance role) here when they are due, once, and makes no request otherwise.
+        A refresh that fails keeps the last ones: slices signed with them are refused once they expire,
+        and fail their bucket by name."""
+        assert self._signing is not None, "_config() resolves them first"
+        try:
+            credentials = self.aws.frozen_credentials()
+        except AnalyserError as exc:
+            log.debug("the credentials could not be refreshed: %s", exc)
+            return self._signing
+        if credentials != self._signing.credentials:
+            self._signing = Signing(self._signing.generation + 1, credentials)
+        return self._signing
 
     def run(self, targets: Sequence[Target]) -> Iterator[tuple[Target, BucketReport | Failure]]:
         config = self._config()
@@ -283,7 +308,7 @@ class ListingEngine:
         ``outstanding`` counts a target's slices queued or in flight: a target is done
         when it drops to zero.
         """
-        in_flight: dict[int, int] = {}
+        in_flight: dict[int, tuple[int, int, int]] = {}  # task id -> target, credentials' generation, tries
         later: deque[tuple[int, KeyRange]] = deque()
         next_id = 0
         while pending or in_flight:
@@ -292,15 +317,24 @@ class ListingEngine:
                 if states[index].failed:
                     states[index].outstanding -= 1
                     continue
-                executor.submit(next_id, task, max_pages)
-                in_flight[next_id] = index
+                signing = self._current_signing()
+                executor.submit(next_id, task, max_pages, signing)
+                in_flight[next_id] = (index, signing.generation, 0)
                 next_id += 1
             if not in_flight:
                 break
             task_id, result = executor.next_result()
             executor.maybe_grow()
-            index = in_flight.pop(task_id)
+            index, sent, tries = in_flight.pop(task_id)
             state = states[index]
+            if result.error_code == CredentialsError.code and tries < CREDENTIAL_RETRIES and not state.failed:
+                current = self._current_signing()
+                if current.generation != sent:  # refused as the credentials changed under it: again, new ones
+                    log.debug("listing %s: slice sent again with refreshed credentials", state.target.bucket.name)
+                    executor.submit(next_id, result.task, max_pages, current)
+                    in_flight[next_id] = (index, current.generation, tries + 1)
+                    next_id += 1
+                    continue
             state.outstanding -= 1
             idle = max(1, executor.capacity - len(in_flight) - len(pending))
             try:

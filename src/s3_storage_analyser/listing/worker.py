@@ -33,13 +33,26 @@ _OPERATION = {"objects": LIST_OBJECTS, "versions": LIST_VERSIONS, "uploads": LIS
 # Folder levels a probe tries (one request each) before the range is cut at midpoints instead.
 PROBE_LEVELS = 3
 
+Credentials = tuple[str, str, str | None]  # (access key, secret, session token), as Aws.frozen_credentials gives
+
+
+@dataclass(frozen=True)
+class Signing:
+    """The parent's credentials after their ``generation``-th change (0: those the workers started with).
+
+    Numbered so that a worker never goes back: its threads take tasks in order but may reach
+    ``sign_with`` out of order, and the newer credentials are the ones to keep."""
+
+    generation: int
+    credentials: Credentials
+
 
 @dataclass(frozen=True)
 class RunnerConfig:
     """Everything a worker process needs to list: picklable, no live objects."""
 
     aws: AwsOptions
-    credentials: tuple[str, str, str | None] | None
+    credentials: Credentials | None  # generation 0; a task carries newer ones once the parent's change
     spec: BreakdownSpec
 
 
@@ -60,13 +73,34 @@ class SliceResult:
 
 
 class SliceRunner:
-    """Lists slices with one RawLister per region; safe to share between threads."""
+    """Lists slices with one RawLister per region; safe to share between threads.
+
+    Given the parent's ``aws``, it signs through that one's own credential chain (which refreshes itself);
+    in a worker process it signs with the frozen credentials the parent sends with each task (``sign_with``).
+    """
 
     def __init__(self, config: RunnerConfig, aws: Aws | None = None) -> None:
         self.config = config
+        self._frozen = aws is None
+        self._generation = 0
         self.aws = aws or Aws.with_credentials(config.aws, config.credentials)
         self._listers: dict[str, RawLister] = {}
         self._lock = threading.Lock()
+
+    def sign_with(self, signing: Signing | None) -> None:
+        """Sign the next slices with the parent's credentials as of ``signing`` (None: unchanged).
+
+        The clients (and their open connections) are kept while the credentials are the same, and made
+        anew only when newer ones come: once per refresh. A slice already running finishes with the
+        clients it started with: the parent refreshes well before the old credentials expire.
+        """
+        if not self._frozen or signing is None or signing.generation <= self._generation:
+            return
+        with self._lock:
+            if signing.generation > self._generation:
+                self.aws = Aws.with_credentials(self.config.aws, signing.credentials)
+                self._listers = {}
+                self._generation = signing.generation
 
     def lister(self, region: str) -> RawLister:
         with self._lock:
@@ -307,14 +341,15 @@ def _check_under(operation: str, keys: list[str], prefix: str) -> None:
 
 
 def serve_slices(runner: SliceRunner, tasks: Queue[Any], results: Queue[Any], threads: int) -> list[threading.Thread]:
-    """Start ``threads`` threads that take (id, task, max_pages) from ``tasks`` until they get None."""
+    """Start ``threads`` threads that take (id, task, max_pages, signing) from ``tasks`` until they get None."""
 
     def loop() -> None:
         while True:
             item = tasks.get()
             if item is None:
                 return
-            task_id, task, max_pages = item
+            task_id, task, max_pages, signing = item
+            runner.sign_with(signing)
             results.put((task_id, runner.run(task, max_pages)))
 
     pool = [threading.Thread(target=loop, name="slices", daemon=True) for _ in range(threads)]
