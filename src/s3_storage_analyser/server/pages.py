@@ -266,10 +266,12 @@ def add_pages(app: FastAPI, site: Site) -> Callable[[Request], Response]:
 
         found = advise(snapshot, cost, site.book, {})
         findings = sorted(
-            ((b.bucket, f) for b in found.buckets for f in b.findings),
-            key=lambda item: (-(item[1].saving or 0), item[0]),
+            ((b, f) for b in found.buckets for f in b.findings),
+            key=lambda item: (-(item[1].saving or 0), item[0].bucket),
         )
+        names = {a.id: a.name for a in found.accounts}  # empty for one account: no Account column
         return {
+            "accounts": bool(found.accounts),
             "saving": None if found.saving is None else f"{found.saving:f}",
             "prices": found.describe_sources(),
             "total": len(findings),
@@ -277,7 +279,9 @@ def add_pages(app: FastAPI, site: Site) -> Callable[[Request], Response]:
             "unavailable": "; ".join(f"{kind}: needs {needs}" for kind, needs in found.unavailable.items()),
             "findings": [
                 {
-                    "bucket": bucket,
+                    "bucket": bucket.bucket,
+                    "account": bucket.account,
+                    "account_name": names.get(bucket.account, ""),
                     "title": f.title,
                     "summary": f.summary,
                     "now": None if f.cost_now is None else f"{f.cost_now:f}",
