@@ -32,7 +32,18 @@ from ...units import humanise, plural
 from ..costs import humanise_money
 from ..jsonfmt import dumps, snapshot_dict
 
-ASSETS = ("report.css", "report.js", "echarts.min.js", "pages.css", "diff.css", "diff.js", "history.css", "history.js")
+# common.js: the helpers the three scripts share, loaded (or inlined) ahead of them.
+ASSETS = (
+    "common.js",
+    "report.css",
+    "report.js",
+    "echarts.min.js",
+    "pages.css",
+    "diff.css",
+    "diff.js",
+    "history.css",
+    "history.js",
+)
 _SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _SCRIPT_UNSAFE_RE = re.compile("[<>&\u2028\u2029]")
 _END_TAG = re.compile(r"</(script|style)|<!--", re.IGNORECASE)
@@ -176,6 +187,7 @@ def render(snapshot: Snapshot, cost: SnapshotCost | None = None, history: dict[s
         cost=data.get("Cost"),
         version=__version__,
         css=asset("report.css"),
+        common=asset("common.js"),  # the helpers report.js and history.js share, ahead of them
         script=asset("report.js"),
         echarts=asset("echarts.min.js"),
         history=history,

@@ -185,6 +185,7 @@ def render(
         priced=cost is not None,
         version=__version__,
         css=asset("diff.css"),
+        common=asset("common.js"),  # the helpers diff.js shares with the report's scripts, ahead of it
         script=asset("diff.js"),
         echarts=asset("echarts.min.js"),
     )

@@ -12,29 +12,9 @@
   var ALL = "ALL";
   var TOP = 30;
 
-  var IEC = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-  /* As units.humanise: exact below 1 KiB, one decimal below 100. */
-  function humanBytes(n) {
-    if (n < 1024) return n + " B";
-    var value = n;
-    for (var i = 1; i < IEC.length; i++) {
-      value /= 1024;
-      if (value < 1024 || i === IEC.length - 1) return (value < 100 ? value.toFixed(1) : value.toFixed(0)) + " " + IEC[i];
-    }
-    return n + " B";
-  }
+  var humanBytes = S3SA.humanBytes, count = S3SA.count, humanMoney = S3SA.humanMoney, shown = S3SA.shown, el = S3SA.el; /* common.js */
   function signedBytes(n) { return (n > 0 ? "+" : n < 0 ? "-" : "") + humanBytes(Math.abs(n)); }
-  function count(n) { return Number(n).toLocaleString("en-US"); }
   function signedCount(n) { return n > 0 ? "+" + count(n) : count(n); }
-  /* For display only; the exact decimal string is in the cell's data-raw and title. */
-  function humanMoney(text) {
-    if (text === null || text === undefined) return "unknown";
-    var v = Number(text);
-    if (v === 0) return "$0";
-    var a = Math.abs(v), sign = v < 0 ? "-" : "";
-    if (a >= 0.01) return sign + "$" + a.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-    return sign + "$" + a.toFixed(Math.min(20, 1 - Math.floor(Math.log10(a)))); /* two significant digits */
-  }
   function signedMoney(text) {
     if (text === null || text === undefined) return "unknown";
     return (Number(text) > 0 ? "+" : "") + humanMoney(text);
@@ -44,18 +24,6 @@
     if (!r.BytesBefore) return r.BytesAfter ? "new" : "-";
     var pct = (100 * r.BytesChange) / r.BytesBefore;
     return (pct >= 0 ? "+" : "") + pct.toFixed(1) + "%";
-  }
-  /* Controls and bidi marks as visible escapes (as safetext.printable does): a name cannot reorder or hide
-     its neighbours. Search matches the name itself; data-bucket keeps it exactly. */
-  var UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-  function shown(name) {
-    return String(name).replace(UNSAFE, function (c) { return "\\u" + ("000" + c.charCodeAt(0).toString(16)).slice(-4); });
-  }
-  function el(tag, text, attrs) {
-    var node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    if (attrs) for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) node.setAttribute(k, attrs[k]);
-    return node;
   }
   function direction(n) { return n > 0 ? "grow" : n < 0 ? "shrink" : ""; }
   function className(code) { return code === ALL ? "all classes" : shown(classNames[code] || code); }

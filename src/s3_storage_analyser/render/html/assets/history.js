@@ -12,38 +12,9 @@
   var PALETTE = ["#1f5fbf", "#d9822b", "#2e9e5b", "#c23b4e", "#7b56c2", "#1b9aaa", "#8c6d1f", "#e0559b", "#5b6474", "#6aa121"];
   var DASHES = ["solid", "dashed", "dotted"];
   var SYMBOLS = ["circle", "triangle", "rect", "diamond", "pin"];
-  var IEC = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
 
-  /* As units.humanise: exact below 1 KiB, one decimal below 100. */
-  function humanBytes(n) {
-    if (n < 1024) return n + " B";
-    var value = n;
-    for (var i = 1; i < IEC.length; i++) {
-      value /= 1024;
-      if (value < 1024 || i === IEC.length - 1) return (value < 100 ? value.toFixed(1) : value.toFixed(0)) + " " + IEC[i];
-    }
-    return n + " B";
-  }
-  function humanMoney(text) {
-    if (text === null || text === undefined) return "unknown";
-    var v = Number(text);
-    if (v === 0) return "$0";
-    var a = Math.abs(v), sign = v < 0 ? "-" : "";
-    if (a >= 0.01) return sign + "$" + a.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-    return sign + "$" + a.toFixed(Math.min(20, 1 - Math.floor(Math.log10(a))));
-  }
-  /* Controls and bidi marks as visible escapes (as safetext does): a name cannot reorder or hide a legend. */
-  var UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-  function shown(name) {
-    return String(name).replace(UNSAFE, function (c) { return "\\u" + ("000" + c.charCodeAt(0).toString(16)).slice(-4); });
-  }
+  var humanBytes = S3SA.humanBytes, count = S3SA.count, humanMoney = S3SA.humanMoney, shown = S3SA.shown, el = S3SA.el; /* common.js */
   function label(s) { return (s.Id === null ? "this report" : "#" + s.Id) + " " + s.TakenAt.slice(0, 10); }
-  function el(tag, text, cls) {
-    var node = document.createElement(tag);
-    node.textContent = text;
-    if (cls) node.className = cls;
-    return node;
-  }
 
   /* The lines of a view: a name and one value per snapshot (exact integers, or decimal strings for cost). */
   function lines(view, measure) {
@@ -104,7 +75,7 @@
       node.appendChild(el("div", (s.Id === null ? "this report" : "snapshot " + s.Id) + ", " + s.TakenAt));
       node.appendChild(el("div", measure === "cost"
         ? humanMoney(v) + " per month" + (v === null ? "" : " (" + v + " " + (h.Currency || "USD") + ")")
-        : humanBytes(v) + " (" + Number(v).toLocaleString("en-US") + " bytes)"));
+        : humanBytes(v) + " (" + count(v) + " bytes)"));
       return node;
     };
   }

@@ -12,33 +12,7 @@
   /* The service's pages link each bucket to its own page; the file export has none to link to. */
   var bucketLink = document.body.getAttribute("data-bucket-link");
 
-  var IEC = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-  /* As units.humanise: exact below 1 KiB, one decimal below 100. */
-  function humanBytes(n) {
-    if (n < 1024) return n + " B";
-    var value = n;
-    for (var i = 1; i < IEC.length; i++) {
-      value /= 1024;
-      if (value < 1024 || i === IEC.length - 1) return (value < 100 ? value.toFixed(1) : value.toFixed(0)) + " " + IEC[i];
-    }
-    return n + " B";
-  }
-  function count(n) { return Number(n).toLocaleString("en-US"); }
-  /* For display only; the exact decimal string is in the cell's title. */
-  function humanMoney(text) {
-    if (text === null || text === undefined) return "unknown";
-    var v = Number(text);
-    if (v === 0) return "$0";
-    var a = Math.abs(v), sign = v < 0 ? "-" : "";
-    if (a >= 0.01) return sign + "$" + a.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-    return sign + "$" + a.toFixed(Math.min(20, 1 - Math.floor(Math.log10(a)))); /* two significant digits */
-  }
-  function el(tag, text, attrs) {
-    var node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    if (attrs) for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) node.setAttribute(k, attrs[k]);
-    return node;
-  }
+  var humanBytes = S3SA.humanBytes, count = S3SA.count, humanMoney = S3SA.humanMoney, el = S3SA.el; /* common.js */
 
   /* --- the bucket table: search, sort, pages ------------------------------------------------------ */
   var state = { query: "", key: "Bytes", dir: -1, page: 0, size: 50 };
