@@ -184,7 +184,8 @@ def render(
         s=s,
         priced=cost is not None,
         version=__version__,
-        css=asset("diff.css"),
+        css=asset("report.css"),
+        diff_css=asset("diff.css"),  # after report.css: only the diff page's own rules
         common=asset("common.js"),  # the helpers diff.js shares with the report's scripts, ahead of it
         script=asset("diff.js"),
         echarts=asset("echarts.min.js"),
