@@ -229,10 +229,12 @@ def advise_command(**flags: Any) -> None:
     if snapshot.accounts:
         covered = sum(a.covered for a in snapshot.accounts)
         click.echo(f"s3sa: covered {covered} of {len(snapshot.accounts)} accounts.", err=True)
+    owners = {r.bucket.name: r.bucket.account for r in snapshot.buckets}
     for name, lifecycle in lifecycles.items():
         if lifecycle.status in ("denied", "error"):
+            owner = f" in account {printable(owners[name])}" if owners.get(name) else ""
             click.echo(
-                f"warning: bucket {printable(name)}: lifecycle rules not read: {printable(lifecycle.message)}",
+                f"warning: bucket {printable(name)}{owner}: lifecycle rules not read: {printable(lifecycle.message)}",
                 err=True,
             )
     advice = advise(snapshot, cost_snapshot(snapshot, book), book, lifecycles, older_than=flags["older_than"])

@@ -130,9 +130,13 @@ def test_advise_text_groups_the_buckets_by_account(
     organization: Organization, fault_proxy: FaultProxy, prices: Path, cli: Cli
 ) -> None:
     _deny_beta(organization, fault_proxy)
+    denied = fault_proxy.add(Rule(operation="GetBucketLifecycleConfiguration", bucket="alpha-plain"))
     result = cli("advise", "--organization", "--endpoint-url", fault_proxy.url, "--prices", str(prices), *LIST)
     assert result.code == 3, result.stderr
     alpha, beta, gamma = (organization.id(n) for n in ("alpha", "beta", "gamma"))
+    assert denied.hits == 1
+    assert f"warning: bucket alpha-plain in account {alpha}: lifecycle rules not read" in result.stderr
+    assert "alpha-plain (us-east-1): lifecycle rules not readable (AccessDenied)" in result.stdout
     lines = result.stdout.splitlines()
     headings = [line for line in lines if line.startswith("== account ")]
     expected = {MANAGEMENT: " (master)", alpha: " (alpha)", beta: " (beta)", gamma: " (gamma)"}
@@ -149,7 +153,7 @@ def test_advise_text_groups_the_buckets_by_account(
     for line in lines:
         if line.startswith("== account "):
             current = line.split()[2]
-        elif line.endswith(("configuration", "rule", "rules")) and " (us-east-1): " in line:
+        elif line.endswith(("configuration", "rule", "(AccessDenied)")) and " (us-east-1): " in line:
             where[line.split()[0]] = current
     assert where == {"mgmt-versions": MANAGEMENT, "alpha-versions": alpha, "alpha-plain": alpha}
     assert result.stdout.count("not covered, no advice (") == 2  # beta's and gamma's groups
