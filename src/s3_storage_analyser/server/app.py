@@ -180,7 +180,15 @@ def create_app(
     costs = CostCache(book)
     known_accounts, account_summaries = KnownAccounts(store), AccountSummaries(costs, store)
     access = Access(auth, Sessions())
-    app.state.warm_costs = lambda: costs.warm(store)  # serve runs it on a thread at start
+
+    def warm() -> int:
+        """What ``serve`` runs on a thread at start: the history's prices, then the overview page.
+        Returns how many snapshots it priced."""
+        priced = costs.warm(store)
+        prepare_pages()
+        return priced
+
+    app.state.warm_costs = warm
 
     def require_token(
         request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)]
@@ -448,7 +456,9 @@ def create_app(
         )
         return Response(body, media_type="application/json")
 
-    overview_page = add_pages(
+    overview_page: Callable[[Request], Response]
+    prepare_pages: Callable[[], None]
+    overview_page, prepare_pages = add_pages(
         app,
         Site(store, scanner, access, latest.get, costs.of, costs.known, book),
     )
