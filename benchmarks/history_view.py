@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,16 +32,10 @@ from s3_storage_analyser.pricing.shipped import shipped_table
 from s3_storage_analyser.render.html.history import export_history, history_data
 from s3_storage_analyser.store import Store
 
-CLASSES = (
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER_IR",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-)
+sys.path[:0] = [str(Path(__file__).parent.parent / "tests")]
+
+from support.snapshots import CLASSES  # noqa: E402
+
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 

@@ -26,7 +26,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from s3_storage_analyser.demo.seed import ACCOUNT_ID
 from support.aws import make_bucket
 from support.cli import CliResult
-from support.listing import CLASSES, KIB, MIB, assert_counts, prefix_levels, reference_breakdowns
+from support.listing import KIB, MIB, assert_counts, prefix_levels, reference_breakdowns
+from support.snapshots import CLASSES
 
 # Keys a listing must survive: spaces, '+', '%', '&', '<', controls, unicode, folder markers.
 TRICKY_KEYS = [

@@ -17,21 +17,11 @@ from s3_storage_analyser.pricing.book import PriceBook, book
 from s3_storage_analyser.pricing.cost import cost_snapshot
 from s3_storage_analyser.pricing.shipped import shipped_table
 from s3_storage_analyser.render.diff import render_diff
+from support.snapshots import CLASSES, REGIONS
 
 BOOK: PriceBook = book([shipped_table()])
 T = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 GIB = 1024**3
-CLASSES = (
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER_IR",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-)
-REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1")
 Pair = tuple[Snapshot, Snapshot]
 
 

@@ -6,23 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from s3_storage_analyser.storage_classes import KNOWN_CLASSES, class_info
+from support.snapshots import CLASSES
 
 KIB = 1024
 
 
 MIB = 1024 * KIB
-
-
-CLASSES = [
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER_IR",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-]
 
 
 def assert_counts(reported: dict[str, Any], objects: dict[str, int], sizes: dict[str, int]) -> None:

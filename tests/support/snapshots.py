@@ -101,6 +101,7 @@ def _build_v1(path: Path) -> None:
 
 
 # Many buckets x 8 classes: the size the HTML report and the service's pages are measured and tested at.
+# CLASSES and REGIONS are the ones every seeded builder uses (support.diff_pages, support.listing, benchmarks).
 T_BIG = datetime(2026, 11, 29, tzinfo=UTC)
 CLASSES = (
     "STANDARD",
