@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -12,9 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 import support.browser
-from support.browser import PageLog, file_url, is_local, require_chromium
-
-OpenFile = Callable[[Path], Page]
+from support.browser import OpenFile, PageLog, file_url, is_local, require_chromium
 
 
 def write_page(directory: Path, body: str, name: str = "index.html") -> Path:

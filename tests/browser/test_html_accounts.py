@@ -4,7 +4,7 @@ column (searchable by id and by name) and an accounts table, both equal to the J
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,9 @@ from s3_storage_analyser.render import render
 from s3_storage_analyser.render.diff import render_diff
 from s3_storage_analyser.store import Store
 from support.accounts_fixture import AUDIT, DEV, HOSTILE, MULTI, PROD
+from support.browser import OpenFile
 from support.live_service import LiveService, live_service
 
-OpenFile = Callable[[Path], Page]
 BOOK = book([shipped_table()])
 TOKEN = "accounts-secret-41f2"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}

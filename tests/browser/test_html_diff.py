@@ -4,7 +4,6 @@ bar chart, searches, sorts and pages through 2,000 buckets x 8 classes, and show
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,20 +11,10 @@ from typing import Any
 from playwright.sync_api import Page
 
 from s3_storage_analyser.safetext import printable
-from support.browser import PageLog, file_url
+from support.browser import OpenFile, PageLog, file_url, painted
 from support.diff_pages import HOSTILE, Pair, as_json, big_pair, hostile_pair, render_pair, small_pair
 
-OpenFile = Callable[[Path], Page]
-
-# Non-transparent pixels of the chart's canvas: 0 when nothing was drawn.
-PAINTED = """() => {
-  const canvas = document.querySelector('#chart canvas');
-  if (!canvas || !canvas.width || !canvas.height) return 0;
-  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  let painted = 0;
-  for (let i = 3; i < pixels.length; i += 4) if (pixels[i]) painted++;
-  return painted;
-}"""
+PAINTED = painted("#chart canvas")  # non-transparent pixels of the chart: 0 when nothing was drawn
 OPTION = "() => echarts.getInstanceByDom(document.getElementById('chart')).getOption()"
 
 

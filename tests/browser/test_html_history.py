@@ -5,12 +5,9 @@ and a hostile bucket name is text in the tooltip and the table."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-from playwright.sync_api import Page
 
 from s3_storage_analyser.model import Bucket, BucketReport, Snapshot, Usage
 from s3_storage_analyser.pricing.book import book
@@ -19,9 +16,8 @@ from s3_storage_analyser.pricing.shipped import shipped_table
 from s3_storage_analyser.render import render
 from s3_storage_analyser.render.html.history import export_history
 from s3_storage_analyser.store import Store
-from support.browser import PageLog, file_url
+from support.browser import OpenFile, PageLog, file_url, painted
 
-OpenFile = Callable[[Path], Page]
 BOOK = book([shipped_table()])
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 EVIL = '<img src=x onerror="window.pwned=1">\u202e'
@@ -29,14 +25,7 @@ SHOWN = EVIL.replace("\u202e", "\\u202e")  # how the chart writes it: the bidi m
 # cloudwatch, list, cloudwatch, cloudwatch, list: a strategy's points with the other's between them
 STRATEGIES = ("cloudwatch", "list", "cloudwatch", "cloudwatch", "list")
 
-PAINTED = """() => {
-  const canvas = document.querySelector('#history-chart canvas');
-  if (!canvas || !canvas.width || !canvas.height) return 0;
-  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  let painted = 0;
-  for (let i = 3; i < pixels.length; i += 4) if (pixels[i]) painted++;
-  return painted;
-}"""
+PAINTED = painted("#history-chart canvas")
 OPTION = """() => {
   const option = echarts.getInstanceByDom(document.getElementById('history-chart')).getOption();
   return option.series.map(s => ({name: s.name, data: s.data, connectNulls: s.connectNulls, type: s.type}));

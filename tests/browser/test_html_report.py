@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,23 +19,14 @@ from s3_storage_analyser.pricing.book import book
 from s3_storage_analyser.pricing.cost import SnapshotCost, cost_snapshot
 from s3_storage_analyser.pricing.shipped import shipped_table
 from s3_storage_analyser.render import render
-from support.browser import PageLog, file_url
+from support.browser import OpenFile, PageLog, file_url, painted
 from support.report_fixture import SNAPSHOT
 from support.snapshots import big_snapshot
 
-OpenFile = Callable[[Path], Page]
 BOOK = book([shipped_table()])
 T = datetime(2026, 11, 29, tzinfo=UTC)
 
-# Non-transparent pixels of the treemap's canvas: 0 when nothing was drawn.
-PAINTED = """() => {
-  const canvas = document.querySelector('#treemap canvas');
-  if (!canvas || !canvas.width || !canvas.height) return 0;
-  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  let painted = 0;
-  for (let i = 3; i < pixels.length; i += 4) if (pixels[i]) painted++;
-  return painted;
-}"""
+PAINTED = painted("#treemap canvas")
 SERIES = "() => echarts.getInstanceByDom(document.getElementById('treemap')).getOption().series[0]"
 
 

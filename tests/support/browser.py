@@ -6,13 +6,22 @@ The fixtures themselves (``browser``, ``page``, ``page_log``, ``open_file``) are
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 from urllib.parse import urlsplit
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+# The ``open_file`` fixture's type: a local file opened in a fresh page.
+OpenFile: TypeAlias = "Callable[[Path], Page]"
 
 # Debian's package (`apt-get install chromium`); Playwright's own browser downloads are never used.
 # CHROMIUM_PATH points elsewhere (another build, or a missing path to test the CI=true rule).
@@ -72,6 +81,22 @@ def is_local(url: str) -> bool:
     if scheme in LOCAL_SCHEMES:
         return True
     return scheme in {"http", "https", "ws", "wss"} and (parts.hostname or "") in LOCAL_HOSTS
+
+
+# Non-transparent pixels of a canvas (``painted``): 0 when nothing was drawn.
+_PAINTED = """() => {
+  const canvas = document.querySelector(SELECTOR);
+  if (!canvas || !canvas.width || !canvas.height) return 0;
+  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < pixels.length; i += 4) if (pixels[i]) painted++;
+  return painted;
+}"""
+
+
+def painted(canvas: str) -> str:
+    """A page function that counts the painted pixels of the canvas the CSS selector ``canvas`` finds."""
+    return _PAINTED.replace("SELECTOR", json.dumps(canvas))
 
 
 def file_url(path: Path) -> str:
