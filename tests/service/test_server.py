@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -21,11 +20,12 @@ from s3_storage_analyser.errors import UsageError
 from s3_storage_analyser.model import Failure, Snapshot
 from s3_storage_analyser.pricing.book import PriceBook, book
 from s3_storage_analyser.pricing.shipped import shipped_table
-from s3_storage_analyser.server.app import FORMATS, create_app
+from s3_storage_analyser.server.app import FORMATS
 from s3_storage_analyser.server.auth import AuthConfig, load_auth
 from s3_storage_analyser.server.scanner import Scanner
 from s3_storage_analyser.store import Store
 from support.golden import golden
+from support.service import InProcess, default_scan, seed, wait_for_scan
 from support.snapshots import T0, rich_snapshot, small_snapshot
 
 TOKEN = "tok-3f9a1c"
@@ -33,7 +33,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 HEALTH_PREFIX = "s3_analyser_"
 
 
-class Service:
+class Service(InProcess):
     """One app around a store and a scanner; ``client`` talks to it in-process."""
 
     def __init__(
@@ -45,21 +45,11 @@ class Service:
         token: str | None,
         book: PriceBook | None = None,
     ):
-        self.store = store
-        self.scanner = Scanner(run_scan, store, None)
-        self.app = create_app(store, self.scanner, AuthConfig(token), metrics_auth=metrics_auth, book=book)
+        super().__init__(store, run_scan, token=token, book=book, metrics_auth=metrics_auth)
         self.client = TestClient(self.app, base_url="http://127.0.0.1:8080")
 
     def wait_for_scan(self, scan_id: int) -> dict[str, Any]:
-        deadline = time.monotonic() + 15
-        while True:
-            response = self.client.get(f"/api/v1/scans/{scan_id}", headers=AUTH)
-            assert response.status_code == 200, response.text
-            body: dict[str, Any] = response.json()
-            if body["Status"] != "running":
-                return body
-            assert time.monotonic() < deadline, f"scan {scan_id} still running: {body}"
-            time.sleep(0.01)
+        return wait_for_scan(self.client, scan_id, AUTH)
 
 
 @pytest.fixture
@@ -83,7 +73,7 @@ def service(store: Store) -> Iterator[Callable[..., Service]]:
     ) -> Service:
         svc = Service(
             store,
-            run_scan or (lambda: rich_snapshot(T0 + timedelta(days=1))),
+            run_scan or default_scan,
             metrics_auth=metrics_auth,
             token=token,
             book=book,
@@ -102,8 +92,7 @@ def service(store: Store) -> Iterator[Callable[..., Service]]:
 
 @pytest.fixture
 def seeded(store: Store, service: Callable[..., Service]) -> Service:
-    store.save(small_snapshot(T0, standard=500, objects=2))
-    store.save(rich_snapshot(T0 + timedelta(hours=1)))
+    seed(store)
     return service()
 
 

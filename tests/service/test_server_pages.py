@@ -8,7 +8,6 @@ import html
 import json
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -26,11 +25,9 @@ from s3_storage_analyser.pricing.book import PriceBook, book
 from s3_storage_analyser.pricing.shipped import shipped_table
 from s3_storage_analyser.render.html import asset
 from s3_storage_analyser.safetext import UNSAFE
-from s3_storage_analyser.server.app import create_app
-from s3_storage_analyser.server.auth import AuthConfig
-from s3_storage_analyser.server.scanner import Scanner
 from s3_storage_analyser.server.session import COOKIE
 from s3_storage_analyser.store import Store
+from support.service import InProcess, default_scan, seed, wait_for_scan
 from support.snapshots import T0, rich_snapshot, small_snapshot
 
 TOKEN = "tok-pages-51d7e0"
@@ -54,15 +51,13 @@ HOSTILE = (
 BOOK: PriceBook = book([shipped_table()])
 
 
-class Site:
+class Site(InProcess):
     """One app around the store and a scanner; ``browser()`` is a new browser with no cookie yet."""
 
     def __init__(
         self, store: Store, run_scan: Callable[[], Snapshot], *, token: str | None, book: PriceBook | None
     ) -> None:
-        self.store = store
-        self.scanner = Scanner(run_scan, store, None)
-        self.app = create_app(store, self.scanner, AuthConfig(token), book=book)
+        super().__init__(store, run_scan, token=token, book=book)
         self.clients: list[TestClient] = []
         self.api = self.client(headers=AUTH)
 
@@ -82,13 +77,7 @@ class Site:
         return browser
 
     def wait_for_scan(self, scan_id: int) -> dict[str, Any]:
-        deadline = time.monotonic() + 15
-        while True:
-            body: dict[str, Any] = self.api.get(f"/api/v1/scans/{scan_id}").json()
-            if body["Status"] != "running":
-                return body
-            assert time.monotonic() < deadline, f"scan {scan_id} still running: {body}"
-            time.sleep(0.01)
+        return wait_for_scan(self.api, scan_id)
 
 
 @pytest.fixture
@@ -105,7 +94,7 @@ def site(store: Store) -> Iterator[Callable[..., Site]]:
     def make(
         run_scan: Callable[[], Snapshot] | None = None, *, token: str | None = TOKEN, book: PriceBook | None = None
     ) -> Site:
-        svc = Site(store, run_scan or (lambda: rich_snapshot(T0 + timedelta(days=1))), token=token, book=book)
+        svc = Site(store, run_scan or default_scan, token=token, book=book)
         svc.scanner.start(scan_now=False)
         made.append(svc)
         return svc
@@ -119,8 +108,7 @@ def site(store: Store) -> Iterator[Callable[..., Site]]:
 
 @pytest.fixture
 def seeded(store: Store, site: Callable[..., Site]) -> Site:
-    store.save(small_snapshot(T0, standard=500, objects=2))
-    store.save(rich_snapshot(T0 + timedelta(hours=1)))
+    seed(store)
     return site()
 
 
@@ -632,8 +620,7 @@ def test_the_bucket_page_shows_its_entry_of_the_report(seeded: Site) -> None:
 
 @pytest.mark.parametrize("priced", [False, True], ids=["no-cost", "priced"])
 def test_the_overviews_totals_and_data_are_the_apis(store: Store, site: Callable[..., Site], priced: bool) -> None:
-    store.save(small_snapshot(T0, standard=500, objects=2))
-    store.save(rich_snapshot(T0 + timedelta(hours=1)))
+    seed(store)
     svc = site(book=BOOK if priced else None)
     page = svc.signed_in().get("/")
     assert page.status_code == 200
