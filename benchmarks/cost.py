@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
-import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from common import median_seconds
 from s3_storage_analyser.model import Bucket, BucketReport, Snapshot, Usage
 from s3_storage_analyser.pricing.book import PriceBook, PriceSource, book, rows_to_table
 from s3_storage_analyser.pricing.cost import cost_snapshot
@@ -89,15 +88,6 @@ def prices() -> PriceBook:
         "benchmark",
     )
     return book([everywhere, shipped_table()])
-
-
-def median_seconds(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from s3_storage_analyser.store import Store
 
 sys.path[:0] = [str(Path(__file__).parent.parent / "tests")]
 
+from common import median_seconds  # noqa: E402
 from support.snapshots import CLASSES  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -63,15 +62,6 @@ def build(path: Path, snapshots: int, buckets: int) -> None:
     print(f"built {snapshots} snapshots x {buckets} buckets in {time.perf_counter() - started:.1f} s: {path}")
 
 
-def median(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--snapshots", type=int, default=100)
@@ -93,10 +83,10 @@ def main() -> None:
     assert [b["Bucket"] for b in data["Buckets"]] == [r.bucket.name for r in largest]
 
     prices = book([shipped_table()])
-    base = median(lambda: store.history(100), args.repeat)
-    account = median(lambda: history_data(store), args.repeat)
-    one = median(lambda: history_data(store, bucket="bucket-00007"), args.repeat)
-    priced = median(lambda: export_history(store, prices), max(1, args.repeat // 2))
+    base = median_seconds(lambda: store.history(100), args.repeat)
+    account = median_seconds(lambda: history_data(store), args.repeat)
+    one = median_seconds(lambda: history_data(store, bucket="bucket-00007"), args.repeat)
+    priced = median_seconds(lambda: export_history(store, prices), max(1, args.repeat // 2))
     print(f"{args.snapshots} snapshots x {args.buckets} buckets x {len(CLASSES)} classes, medians:")
     print(f"  store.history(100)                 {base * 1000:9.2f} ms  (1x)")
     print(f"  history_data (account, top 20)     {account * 1000:9.2f} ms  ({account / base:,.0f}x)")

@@ -21,31 +21,11 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).parent.parent / "tests")]
 
-from support.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing  # noqa: E402
+from page_times import browser_times  # noqa: E402
+from support.browser import chromium_missing  # noqa: E402
 from support.diff_pages import big_pair, render_pair  # noqa: E402
 
-FIRST_PAINT = "performance.getEntriesByType('paint').find(p => p.name === 'first-contentful-paint').startTime"
-
-
-def browser_times(paths: list[Path], repeat: int) -> dict[Path, tuple[float, float]]:
-    from playwright.sync_api import sync_playwright
-
-    out: dict[Path, tuple[float, float]] = {}
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
-        for path in paths:
-            paints, drawn = [], []
-            for _ in range(repeat):
-                page = chromium.new_page()
-                started = time.perf_counter()
-                page.goto(path.as_uri(), wait_until="load")
-                page.wait_for_selector("#chart[data-drawn='true']")
-                drawn.append(time.perf_counter() - started)
-                paints.append(page.evaluate(FIRST_PAINT) / 1000)
-                page.close()
-            out[path] = (statistics.median(paints), statistics.median(drawn))
-        chromium.close()
-    return out
+DRAWN = "#chart[data-drawn='true']"  # the chart, once diff.js has drawn it
 
 
 def main() -> None:
@@ -69,7 +49,7 @@ def main() -> None:
             path = Path(tmp) / f"{name}.html"
             path.write_bytes(data)
             rows.append((name, path, len(data), len(gzip.compress(data, 9)), statistics.median(took)))
-        times = {} if args.no_browser or chromium_missing() else browser_times([r[1] for r in rows], args.repeat)
+        times = {} if args.no_browser or chromium_missing() else browser_times([r[1] for r in rows], args.repeat, DRAWN)
         for name, path, size, packed, render_s in rows:
             paint, drawn = times.get(path, (float("nan"), float("nan")))
             print(f"{name:<8} {size:>11,} {packed:>11,} {render_s:>9.2f} {paint:>8.2f} {drawn:>8.2f}")
