@@ -177,9 +177,16 @@ def test_the_service_advice_and_overview_name_the_accounts(
             data = answer.json()
             page = httpx.get(service.url + "/", headers={"Accept": FIREFOX}, timeout=30)
             assert page.status_code == 200, page.text
+            only = httpx.get(service.url + "/api/v1/advice", params={"account": organization.id("alpha")}, timeout=30)
+            assert only.status_code == 200, only.text
     finally:
         store.close()
     _check_accounts(organization, data)
+    alpha_only = only.json()  # ?account=: that account's buckets and entry, the same saving
+    [entry] = [a for a in data["Accounts"] if a["Id"] == organization.id("alpha")]
+    assert alpha_only["Accounts"] == [entry]
+    assert {b["Bucket"] for b in alpha_only["Buckets"]} == {"alpha-versions", "alpha-plain"}
+    assert alpha_only["EstimatedMonthlySaving"] == entry["EstimatedMonthlySaving"]
     table = page.text.split('id="advice-table"', 1)[1].split("</table>", 1)[0]
     assert '<th scope="col">Bucket</th><th scope="col">Account</th>' in table
     alpha = organization.id("alpha")
