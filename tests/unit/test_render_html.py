@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from html.parser import HTMLParser
-from typing import Any
 
 import pytest
 
@@ -17,6 +15,7 @@ from s3_storage_analyser.pricing.shipped import shipped_table
 from s3_storage_analyser.render import html, parse_format, render
 from s3_storage_analyser.render.jsonfmt import snapshot_dict
 from s3_storage_analyser.safetext import UNSAFE
+from support.html_page import Page
 from support.report_fixture import SNAPSHOT
 
 BOOK: PriceBook = book([shipped_table()])
@@ -32,37 +31,6 @@ HOSTILE = [
     "</SCRIPT >",
     "{{ 7*7 }}",
 ]
-
-
-class Page(HTMLParser):
-    """The page as a browser's parser reads it: each script element's text, and the text outside scripts."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.scripts: list[tuple[dict[str, str | None], str]] = []
-        self.text: list[str] = []
-        self.attrs: list[tuple[str, str, str | None]] = []
-        self._in: dict[str, str | None] | None = None
-        self._buf: list[str] = []
-        self.feed(text)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.attrs += [(tag, k, v) for k, v in attrs]
-        if tag == "script":
-            self._in, self._buf = dict(attrs), []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script" and self._in is not None:
-            self.scripts.append((self._in, "".join(self._buf)))
-            self._in = None
-
-    def handle_data(self, data: str) -> None:
-        (self._buf if self._in is not None else self.text).append(data)
-
-    def block(self, element_id: str) -> Any:
-        (text,) = [body for attrs, body in self.scripts if attrs.get("id") == element_id]
-        return json.loads(text)
 
 
 def hostile_snapshot() -> Snapshot:

@@ -3,11 +3,8 @@ JSON's numbers in its header, totals and class table, and bucket names that stay
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
-from html.parser import HTMLParser
-from typing import Any
 
 import pytest
 
@@ -17,44 +14,7 @@ from s3_storage_analyser.render.html import diff as html_diff
 from s3_storage_analyser.safetext import UNSAFE, printable
 from s3_storage_analyser.storage_classes import class_info
 from support.diff_pages import HOSTILE, Pair, as_json, hostile_pair, render_pair, small_pair
-
-
-class Page(HTMLParser):
-    """The page as a browser's parser reads it: script bodies, text outside scripts, every attribute."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.scripts: list[tuple[dict[str, str | None], str]] = []
-        self.text: list[str] = []
-        self.attrs: list[tuple[str, str, str | None]] = []
-        self.by_id: dict[str, dict[str, str | None]] = {}
-        self._in: dict[str, str | None] | None = None
-        self._buf: list[str] = []
-        self.feed(text)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.attrs += [(tag, k, v) for k, v in attrs]
-        found = dict(attrs)
-        if found.get("id"):
-            self.by_id[str(found["id"])] = found
-        if tag == "script":
-            self._in, self._buf = found, []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script" and self._in is not None:
-            self.scripts.append((self._in, "".join(self._buf)))
-            self._in = None
-
-    def handle_data(self, data: str) -> None:
-        (self._buf if self._in is not None else self.text).append(data)
-
-    def block(self, element_id: str) -> Any:
-        (text,) = [body for attrs, body in self.scripts if attrs.get("id") == element_id]
-        return json.loads(text)
-
-    def raw(self, element_id: str) -> str | None:
-        return self.by_id[element_id].get("data-raw")
+from support.html_page import Page
 
 
 def page_of(pair: Pair, *, priced: bool = False) -> tuple[str, Page]:
