@@ -39,4 +39,38 @@ var S3SA = S3SA || {};
     if (attrs) for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) node.setAttribute(k, attrs[k]);
     return node;
   };
+
+  /* --- a table searched, sorted and paged in the page (report.js's buckets, diff.js's changes) ---------
+     Its controls have the ids <prefix>-search, -page-size, -prev, -next and -page; its sortable headers are
+     th[data-sort] with a button. state holds query, key, dir (1 up, -1 down), page and size. */
+  /* Each control changes state and calls draw; a new sort key starts ascending when in ascending, else descending. */
+  ns.tableControls = function (prefix, state, headers, ascending, draw) {
+    document.getElementById(prefix + "-search").addEventListener("input", function (e) {
+      state.query = e.target.value.trim(); state.page = 0; draw();
+    });
+    document.getElementById(prefix + "-page-size").addEventListener("change", function (e) {
+      state.size = Number(e.target.value); state.page = 0; draw();
+    });
+    document.getElementById(prefix + "-prev").addEventListener("click", function () { state.page -= 1; draw(); });
+    document.getElementById(prefix + "-next").addEventListener("click", function () { state.page += 1; draw(); });
+    headers.forEach(function (th) {
+      th.querySelector("button").addEventListener("click", function () {
+        var key = th.getAttribute("data-sort");
+        if (state.key === key) state.dir = -state.dir;
+        else { state.key = key; state.dir = ascending.indexOf(key) >= 0 ? 1 : -1; }
+        state.page = 0; draw();
+      });
+    });
+  };
+  /* After a draw of `total` matching rows from `start`: the rows line, prev/next, each header's aria-sort. */
+  ns.tablePager = function (prefix, state, headers, start, total, pages) {
+    document.getElementById(prefix + "-page").textContent = total
+      ? "Rows " + ns.count(start + 1) + "–" + ns.count(Math.min(start + state.size, total)) + " of " + ns.count(total) + " (page " + (state.page + 1) + " of " + pages + ")"
+      : "";
+    document.getElementById(prefix + "-prev").disabled = state.page === 0;
+    document.getElementById(prefix + "-next").disabled = state.page >= pages - 1;
+    headers.forEach(function (th) {
+      th.setAttribute("aria-sort", th.getAttribute("data-sort") === state.key ? (state.dir > 0 ? "ascending" : "descending") : "none");
+    });
+  };
 })(S3SA);

@@ -100,33 +100,11 @@
     var filtered = q || state.cls;
     document.getElementById("change-count").textContent =
       count(matching.length) + (filtered ? " of " + count(changes.length) : "") + (changes.length === 1 ? " row" : " rows");
-    document.getElementById("change-page").textContent = matching.length
-      ? "Rows " + count(start + 1) + "–" + count(Math.min(start + state.size, matching.length)) + " of " + count(matching.length) + " (page " + (state.page + 1) + " of " + pages + ")"
-      : "";
-    document.getElementById("change-prev").disabled = state.page === 0;
-    document.getElementById("change-next").disabled = state.page >= pages - 1;
-    headers.forEach(function (th) {
-      th.setAttribute("aria-sort", th.getAttribute("data-sort") === state.key ? (state.dir > 0 ? "ascending" : "descending") : "none");
-    });
+    S3SA.tablePager("change", state, headers, start, matching.length, pages);
   }
-  document.getElementById("change-search").addEventListener("input", function (e) {
-    state.query = e.target.value.trim(); state.page = 0; draw();
-  });
+  S3SA.tableControls("change", state, headers, ["Bucket", "StorageClass", "Account"], draw);
   document.getElementById("change-class").addEventListener("change", function (e) {
     state.cls = e.target.value; state.page = 0; draw();
-  });
-  document.getElementById("change-page-size").addEventListener("change", function (e) {
-    state.size = Number(e.target.value); state.page = 0; draw();
-  });
-  document.getElementById("change-prev").addEventListener("click", function () { state.page -= 1; draw(); });
-  document.getElementById("change-next").addEventListener("click", function () { state.page += 1; draw(); });
-  headers.forEach(function (th) {
-    th.querySelector("button").addEventListener("click", function () {
-      var key = th.getAttribute("data-sort");
-      if (state.key === key) state.dir = -state.dir;
-      else { state.key = key; state.dir = key === "Bucket" || key === "StorageClass" || key === "Account" ? 1 : -1; }
-      state.page = 0; draw();
-    });
   });
   draw();
 

@@ -76,31 +76,9 @@
     tbody.replaceChildren(fragment);
     document.getElementById("bucket-count").textContent =
       count(shown.length) + (q ? " of " + count(buckets.length) : "") + (buckets.length === 1 ? " bucket" : " buckets");
-    document.getElementById("bucket-page").textContent = shown.length
-      ? "Rows " + count(start + 1) + "–" + count(Math.min(start + state.size, shown.length)) + " of " + count(shown.length) + " (page " + (state.page + 1) + " of " + pages + ")"
-      : "";
-    document.getElementById("bucket-prev").disabled = state.page === 0;
-    document.getElementById("bucket-next").disabled = state.page >= pages - 1;
-    headers.forEach(function (th) {
-      th.setAttribute("aria-sort", th.getAttribute("data-sort") === state.key ? (state.dir > 0 ? "ascending" : "descending") : "none");
-    });
+    S3SA.tablePager("bucket", state, headers, start, shown.length, pages);
   }
-  document.getElementById("bucket-search").addEventListener("input", function (e) {
-    state.query = e.target.value.trim(); state.page = 0; draw();
-  });
-  document.getElementById("bucket-page-size").addEventListener("change", function (e) {
-    state.size = Number(e.target.value); state.page = 0; draw();
-  });
-  document.getElementById("bucket-prev").addEventListener("click", function () { state.page -= 1; draw(); });
-  document.getElementById("bucket-next").addEventListener("click", function () { state.page += 1; draw(); });
-  headers.forEach(function (th) {
-    th.querySelector("button").addEventListener("click", function () {
-      var key = th.getAttribute("data-sort");
-      if (state.key === key) state.dir = -state.dir;
-      else { state.key = key; state.dir = key === "Bucket" || key === "Region" || key === "Account" ? 1 : -1; }
-      state.page = 0; draw();
-    });
-  });
+  S3SA.tableControls("bucket", state, headers, ["Bucket", "Region", "Account"], draw);
   draw();
 
   /* --- the treemap: bucket, then storage class; bytes or monthly cost ------------------------------ */
