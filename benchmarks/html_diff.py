@@ -12,17 +12,12 @@ file from file:// and prints the first contentful paint and the time until the t
 from __future__ import annotations
 
 import argparse
-import gzip
-import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).parent.parent / "tests")]
 
-from page_times import browser_times  # noqa: E402
-from support.browser import chromium_missing  # noqa: E402
+from page_times import measure_pages  # noqa: E402
 from support.diff_pages import big_pair, render_pair  # noqa: E402
 
 DRAWN = "#chart[data-drawn='true']"  # the chart, once diff.js has drawn it
@@ -36,23 +31,11 @@ def main() -> None:
     args = parser.parse_args()
     pair = big_pair(args.buckets)
     print(f"diff of {args.buckets:,} buckets x 8 classes ({args.buckets * 9:,} rows), medians of {args.repeat}")
-    print(f"{'prices':<8} {'bytes':>11} {'gzipped':>11} {'render s':>9} {'paint s':>8} {'drawn s':>8}")
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = []
-        for name, priced in (("none", False), ("shipped", True)):
-            took = []
-            for _ in range(args.repeat):
-                started = time.perf_counter()
-                text = render_pair(pair, "html", priced=priced)
-                took.append(time.perf_counter() - started)
-            data = text.encode()
-            path = Path(tmp) / f"{name}.html"
-            path.write_bytes(data)
-            rows.append((name, path, len(data), len(gzip.compress(data, 9)), statistics.median(took)))
-        times = {} if args.no_browser or chromium_missing() else browser_times([r[1] for r in rows], args.repeat, DRAWN)
-        for name, path, size, packed, render_s in rows:
-            paint, drawn = times.get(path, (float("nan"), float("nan")))
-            print(f"{name:<8} {size:>11,} {packed:>11,} {render_s:>9.2f} {paint:>8.2f} {drawn:>8.2f}")
+    renders = [
+        ("none", lambda: render_pair(pair, "html", priced=False)),
+        ("shipped", lambda: render_pair(pair, "html", priced=True)),
+    ]
+    measure_pages(renders, args.repeat, DRAWN, browser=not args.no_browser)
 
 
 if __name__ == "__main__":
