@@ -346,7 +346,7 @@ def test_advice_names_an_account_not_covered() -> None:
     advice = Advice("list", MULTI.taken_at, 30, (), (), failures=MULTI.failures)
     text = render_advice(advice, "table")
     assert f"account not covered, no advice: {AUDIT} (AccessDenied)" in text
-    assert "not measured, no advice: dev-locked (AccessDenied)" in text
+    assert "not measured, no advice: dev-locked in account 222222222222 (AccessDenied)" in text
 
 
 def test_subtotal_rows_end_in_no_spaces_in_colour() -> None:
