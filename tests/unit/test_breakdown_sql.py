@@ -74,10 +74,19 @@ def python_prefixes(key: str, depth: int, delimiter: str) -> list[str | None]:
 
 def sql_prefixes(con: Any, key: str, depth: int, delimiter: str) -> list[str | None]:
     """The prefixes the SQL form counts the key under, rolled up by add_group."""
-    breakdown = PrefixBreakdown(depth, delimiter, top=10_000)
-    ((deepest,),) = evaluate(con, "k", [key], [breakdown.sql("k")])
-    breakdown.add_group(deepest, 1, 1)
-    return [next(iter(table), None) for table in breakdown.levels]
+    [levels] = sql_prefixes_of(con, [key], depth, delimiter)
+    return levels
+
+
+def sql_prefixes_of(con: Any, keys: list[str], depth: int, delimiter: str) -> list[list[str | None]]:
+    """sql_prefixes for each key, the SQL evaluated over all of them in one query (one row per key)."""
+    rows = evaluate(con, "k", keys, [PrefixBreakdown(depth, delimiter, top=10_000).sql("k")])
+    found: list[list[str | None]] = []
+    for (deepest,) in rows:
+        breakdown = PrefixBreakdown(depth, delimiter, top=10_000)
+        breakdown.add_group(deepest, 1, 1)
+        found.append([next(iter(table), None) for table in breakdown.levels])
+    return found
 
 
 @pytest.mark.slow
@@ -92,8 +101,9 @@ def sql_prefixes(con: Any, key: str, depth: int, delimiter: str) -> list[str | N
 @example(keys=["a---b--c", "--", "----", "a\n--b--", "-a--"], depth=3, delimiter="--")
 @example(keys=["a/\nb/\n", "x\n/\ny/\n"], depth=2, delimiter="/\n")
 def test_prefix_sql_equals_add(con: Any, keys: list[str], depth: int, delimiter: str) -> None:
-    for key in keys:
-        assert sql_prefixes(con, key, depth, delimiter) == python_prefixes(key, depth, delimiter), key
+    # One query for the example's keys (a row each), not one per key: the same comparison, key by key.
+    for key, levels in zip(keys, sql_prefixes_of(con, keys, depth, delimiter), strict=True):
+        assert levels == python_prefixes(key, depth, delimiter), key
 
 
 @SETTINGS
@@ -259,22 +269,29 @@ def test_age_sql_equals_bin(con: Any, moments: list[datetime], millis: bool) -> 
     assert [row[0] for row in rows] == [breakdown._bin(0, value) for value in values]
 
 
+@pytest.fixture(scope="module")
+def report_con() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The inventory analyser's own locked-down connection (its UTC time zone), opened once: examples only read."""
+    from s3_storage_analyser.inventory.analyse import connect
+
+    connection = connect(threads=1)
+    yield connection
+    connection.close()
+
+
 @pytest.mark.slow
 @SETTINGS
 @given(moments=st.lists(st.one_of(st.none(), MOMENTS), min_size=1, max_size=60), zoned=st.booleans())
-def test_age_sql_over_timestamps_equals_bin(moments: list[datetime | None], zoned: bool) -> None:
+def test_age_sql_over_timestamps_equals_bin(report_con: Any, moments: list[datetime | None], zoned: bool) -> None:
     """Parquet and ORC reports hold TIMESTAMP (or zoned) columns: the same bins as the text S3 lists."""
-    from s3_storage_analyser.inventory.analyse import connect
-
     breakdown = AgeBreakdown(NOW)
     kind = pa.timestamp("ms", tz="UTC") if zoned else pa.timestamp("ms")
     values = [m if zoned or m is None else m.replace(tzinfo=None) for m in moments]
     table = pa.table({"i": pa.array(range(len(values)), pa.int64()), "m": pa.array(values, kind)})
-    connection = connect(threads=1)
+    report_con.register("t_times", table)
     try:
-        connection.register("t_times", table)
         sql = f"SELECT {breakdown.sql('m', timestamp=True)} FROM t_times ORDER BY i"
-        rows = [row[0] for row in connection.execute(sql).fetchall()]
+        rows = [row[0] for row in report_con.execute(sql).fetchall()]
     finally:
-        connection.close()
+        report_con.unregister("t_times")
     assert rows == [breakdown._bin(0, stamp(m) if m else "") for m in moments]
