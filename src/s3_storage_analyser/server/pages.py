@@ -9,20 +9,17 @@ sign-in form and carries no data. Responses forbid framing and load nothing from
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from ..changes import baselines
 from ..model import Snapshot
@@ -31,37 +28,25 @@ from ..pricing.cost import SnapshotCost
 from ..render.columns import format_instant
 from ..render.costs import CostSummary
 from ..render.history import summary_dict
-from ..render.html import ASSETS, asset
 from ..render.html.history import history_data
 from ..render.html.pages import bucket_context, overview_context, render_page
 from ..render.jsonfmt import failure_dict, snapshot_dict
 from ..store import Store
 from ..units import plural
 from .auth import Access, offered_token, refuse_cross_site
+from .page_headers import PAGE_HEADERS, page
 from .scanner import Scanner
-from .session import COOKIE, CSRF_FIELD, Session, csrf_matches, masked
+from .session import masked
+from .signin import add_signin, form_session, read_form, start_session
 from .spliced import SLOT, SplicedPage, accepts_gzip
+from .static import add_static
 
 log = logging.getLogger("s3_storage_analyser.server")
 
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
-PAGE_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",  # "no-referrer" would make a form's POST send `Origin: null`
-    "Cache-Control": "no-store",  # pages hold the data and a CSRF token: never kept by a shared cache
-}
-STATIC_MEDIA = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
 HISTORY_POINTS = 100  # snapshots drawn in a history chart
 HISTORY_SCAN = 10_000  # ids looked at to find the points up to a snapshot
 HISTORY_ROWS = 1000  # snapshots listed on the history page
 ADVICE_ROWS = 10
-FORM_LIMIT = 4096  # bytes of a sign-in or button form
-SIGNIN_FAILURE_DELAY = 1.0  # seconds before a wrong token is answered: guessing stays slow
 
 
 @dataclass(frozen=True)
@@ -75,18 +60,6 @@ class Site:
     cost_of: Callable[[int, Snapshot], SnapshotCost | None]
     known_costs: Callable[[list[int]], dict[int, CostSummary]]
     book: PriceBook | None
-
-
-def page(html: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
-
-
-_LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]*")
-
-
-def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a path on this site only (no scheme, host, ``//``, ``\\`` or control)."""
-    return target if target and _LOCAL_PATH.fullmatch(target) else "/"
 
 
 class _Views:
@@ -109,11 +82,6 @@ class _Views:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return value
-
-
-@cache
-def _static_gzipped(name: str) -> bytes:
-    return SplicedPage.of(str(asset(name))).gzipped("")
 
 
 def add_pages(app: FastAPI, site: Site) -> tuple[Callable[[Request], Response], Callable[[], None]]:
@@ -140,21 +108,8 @@ def add_pages(app: FastAPI, site: Site) -> tuple[Callable[[Request], Response], 
         offered = request.query_params.get("token")
         # 0.1's ?token= in a browser: trade it for a session, and drop it from the address bar.
         if access.auth.token is not None and offered and access.auth.matches(offered):
-            return signed_in(RedirectResponse(target, status_code=303), request)
+            return start_session(RedirectResponse(target, status_code=303), request, access)
         return RedirectResponse(f"/signin?next={quote(target, safe='/')}", status_code=303)
-
-    def signed_in(response: Response, request: Request) -> Response:
-        session = access.sessions.open()
-        response.set_cookie(
-            COOKIE,
-            session.id,
-            max_age=int(access.sessions.ttl),
-            path="/",
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
-        return response
 
     def guarded(request: Request, build: Callable[[dict[str, Any]], Response]) -> Response:
         context = signed_in_context(request)
@@ -396,85 +351,16 @@ def add_pages(app: FastAPI, site: Site) -> tuple[Callable[[Request], Response], 
 
         return guarded(request, build)
 
-    async def form(request: Request) -> dict[str, str]:
-        """A small urlencoded form; a longer body is cut off (nothing this service asks for is long)."""
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > FORM_LIMIT:
-                break
-        try:
-            fields = parse_qs(body[:FORM_LIMIT].decode("utf-8", "replace"), max_num_fields=8)
-        except ValueError:  # more fields than any form here has: an empty form, refused as such
-            return {}
-        return {name: values[0] for name, values in fields.items()}
-
-    def form_session(request: Request, fields: dict[str, str]) -> Session | None:
-        session = access.session(request)
-        return session if session is not None and csrf_matches(session.csrf, fields.get(CSRF_FIELD)) else None
-
     @app.post("/scans", include_in_schema=False)
     async def start_from_page(request: Request) -> Response:
         refuse_cross_site(request)
-        fields = await form(request)
-        if access.auth.token is not None and form_session(request, fields) is None:
+        fields = await read_form(request)
+        if access.auth.token is not None and form_session(access, request, fields) is None:
             return RedirectResponse("/signin?next=/scans", status_code=303)
         status = site.scanner.trigger()
         log.info("scan %d asked for from the scans page", status.id)
         return RedirectResponse("/scans", status_code=303)
 
-    @app.get("/signin", include_in_schema=False)
-    def signin_form(request: Request) -> Response:
-        if access.auth.token is None:
-            return RedirectResponse("/", status_code=303)
-        html = render_page(
-            "signin",
-            next=safe_next(request.query_params.get("next")),
-            hours=int(access.sessions.ttl // 3600),
-            error=None,
-        )
-        return page(html)
-
-    @app.post("/signin", include_in_schema=False)
-    async def signin(request: Request) -> Response:
-        refuse_cross_site(request)
-        fields = await form(request)
-        target = safe_next(fields.get("next"))
-        if access.auth.token is None:
-            return RedirectResponse(target, status_code=303)
-        if access.auth.matches(fields.get("token", "")):
-            return signed_in(RedirectResponse(target, status_code=303), request)
-        await asyncio.sleep(SIGNIN_FAILURE_DELAY)
-        html = render_page(
-            "signin",
-            next=target,
-            hours=int(access.sessions.ttl // 3600),
-            error="That is not the service's token. Check TOKEN or --token-file where the service runs.",
-        )
-        return page(html, 401)
-
-    @app.post("/signout", include_in_schema=False)
-    async def signout(request: Request) -> Response:
-        refuse_cross_site(request)
-        fields = await form(request)
-        session = form_session(request, fields)
-        if session is not None:
-            access.sessions.close(session.id)
-        response = RedirectResponse("/signin" if access.auth.token is not None else "/", status_code=303)
-        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
-        return response
-
-    @app.get("/static/{name}", include_in_schema=False)
-    def static(request: Request, name: str) -> Response:
-        """The pages' scripts and styles (public code, no data): cached for a year, the URL has the version;
-        compressed once (ECharts: 1.1 MB to 0.37 MB), not per request."""
-        if name not in ASSETS:
-            return Response(b"Not found.\n", status_code=404, media_type="text/plain")
-        media = STATIC_MEDIA[name.rsplit(".", 1)[-1]]
-        headers = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
-        if accepts_gzip(request.headers.get("accept-encoding", "")):
-            headers |= {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-            return Response(_static_gzipped(name), media_type=media, headers=headers)
-        return Response(str(asset(name)), media_type=media, headers=headers)
-
+    add_signin(app, access)
+    add_static(app)
     return overview, prepare
