@@ -412,7 +412,7 @@ def test_request_count_at_scale(aws_url: str) -> None:
     # PutMetricData calls of up to 1,000 datapoints: 600 PutObject calls (half the seeding time) would only
     # make moto derive the same datapoints.
     midnight = today_midnight()
-    datapoints = [
+    datapoints: list[Any] = [
         {
             "MetricName": metric,
             "Dimensions": [
