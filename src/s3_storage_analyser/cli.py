@@ -482,16 +482,21 @@ _HISTORY_FORMATS = ("table", "tsv", "csv", "json", "json_pretty", "ndjson")
 
 
 # The same environment defaults as the report's (S3SA_FMT, S3SA_UNIT): a standing preference for every command.
-_history_fmt = click.option(
-    "--fmt",
-    "fmt",
-    default="table",
-    show_default=True,
-    metavar="FORMAT",
-    envvar="S3SA_FMT",
-    show_envvar=True,
-    help=f"Output format: {', '.join(_HISTORY_FORMATS)}.",
-)
+def _fmt_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--fmt`` of the history commands (S3SA_FMT too; each command checks the formats it has)."""
+    return click.option(
+        "--fmt",
+        "fmt",
+        default="table",
+        show_default=True,
+        metavar="FORMAT",
+        envvar="S3SA_FMT",
+        show_envvar=True,
+        help=help_text,
+    )
+
+
+_history_fmt = _fmt_option(f"Output format: {', '.join(_HISTORY_FORMATS)}.")
 _unit = click.option(
     "--unit", "unit", metavar="UNIT", envvar="S3SA_UNIT", show_envvar=True, help="Size unit, as for the report."
 )
@@ -537,16 +542,7 @@ def history_command(
 @main.command("show")
 @click.argument("snapshot_id", metavar="ID", required=False, type=int)
 @DB_SETTING.option()
-@click.option(
-    "--fmt",
-    "fmt",
-    default="table",
-    show_default=True,
-    metavar="FORMAT",
-    envvar="S3SA_FMT",
-    show_envvar=True,
-    help="Any report format.",
-)
+@_fmt_option("Any report format.")
 @_unit
 @cost_options
 @_accounts
@@ -593,16 +589,7 @@ _DIFF_FORMATS = (*_HISTORY_FORMATS, "html")
 @click.argument("before", metavar="[A]", required=False, type=int)
 @click.argument("after", metavar="[B]", required=False, type=int)
 @DB_SETTING.option()
-@click.option(
-    "--fmt",
-    "fmt",
-    default="table",
-    show_default=True,
-    metavar="FORMAT",
-    envvar="S3SA_FMT",
-    show_envvar=True,
-    help=f"Output format: {', '.join(_DIFF_FORMATS)} (html: one self-contained page).",
-)
+@_fmt_option(f"Output format: {', '.join(_DIFF_FORMATS)} (html: one self-contained page).")
 @_unit
 @cost_options
 @click.option(

@@ -44,7 +44,6 @@ from .static import add_static
 log = logging.getLogger("s3_storage_analyser.server")
 
 HISTORY_POINTS = 100  # snapshots drawn in a history chart
-HISTORY_SCAN = 10_000  # ids looked at to find the points up to a snapshot
 HISTORY_ROWS = 1000  # snapshots listed on the history page
 ADVICE_ROWS = 10
 
@@ -131,7 +130,7 @@ def add_pages(app: FastAPI, site: Site) -> tuple[Callable[[Request], Response], 
     def history_costs(upto: int) -> dict[int, CostSummary] | None:
         """The costs of the history's points up to ``upto``, when every one is priced already (the
         start-up thread does that): a page never waits to price a hundred snapshots, it shows bytes until then."""
-        ids = [i for i in site.store.latest_ids(HISTORY_SCAN) if i <= upto][:HISTORY_POINTS]
+        ids = [s.id for s in site.store.window(HISTORY_POINTS, upto)]  # the points history_data draws
         known = site.known_costs(ids) if site.book is not None else {}
         return known if site.book is not None and len(known) == len(ids) else None
 
