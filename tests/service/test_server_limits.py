@@ -197,7 +197,9 @@ def test_a_flood_of_half_requests_stays_within_the_limit(live: Callable[..., Liv
             peak = max(peak, server.open_connections())
         assert peak <= 50
         wait_until(lambda: server.open_connections() == 0, "the flood to be dropped")
-        assert served(server)
+        # Flood connections still in the kernel's backlog are accepted after that and fill the cap again for
+        # up to the header deadline (under load, CI saw a 503 here): the claim is that a client gets served.
+        wait_until(lambda: served(server), "a normal client to be served")
     finally:
         for sock in flood:
             sock.close()
