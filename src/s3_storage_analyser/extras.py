@@ -2,7 +2,7 @@
 
 The base install (boto3, click, rich, prometheus-client) reports with the
 CloudWatch and listing strategies, renders every format and keeps the history.
-Three features need more, installed as pip extras:
+Five features need more, installed as pip extras:
 
 ========== ================================= ====================================
 extra      installs                          needed by
@@ -10,6 +10,8 @@ extra      installs                          needed by
 service    fastapi, fastapi-offline, uvicorn ``serve``
 inventory  duckdb, pyarrow                   ``--strategy inventory``
 demo       moto[s3,cloudwatch,server]        ``demo``
+dask       dask, distributed                 ``--executor dask``
+browse     textual                           ``browse``
 all        all of the above
 ========== ================================= ====================================
 
@@ -33,6 +35,8 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "service": ("fastapi", "fastapi_offline", "uvicorn", "starlette", "pydantic"),
     "inventory": ("duckdb", "pyarrow"),
     "demo": ("moto", "werkzeug", "flask", "flask_cors"),
+    "dask": ("dask", "distributed"),
+    "browse": ("textual",),
 }
 
 

@@ -1,0 +1,100 @@
+"""A bucket's folder tree: what ``--by tree`` builds, the history keeps, ``browse`` walks and ``--fmt ncdu`` writes.
+
+A folder is a key prefix ending at a delimiter (``logs/2024/``); its *own*
+objects are the keys directly in it, its *totals* add every folder below. The
+tree is plain data (counts per storage class and two timestamps per folder):
+the accumulator that builds it from a listing, the codec that stores it and
+the views that show it live in this package's other modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Folder:
+    """One folder: its own objects (per storage class) and its sub-folders.
+
+    ``name`` is the folder's own segment with its trailing delimiter (``2024/``); the root's is "".
+    ``newest``/``oldest`` are the LastModified (ISO 8601 text, as listed) of its own objects.
+    ``folded`` says deeper folders were folded into this one: their objects are counted as its own.
+    """
+
+    name: str
+    objects: dict[str, int] = field(default_factory=dict)
+    bytes: dict[str, int] = field(default_factory=dict)
+    newest: str | None = None
+    oldest: str | None = None
+    children: dict[str, Folder] = field(default_factory=dict)
+    folded: bool = False
+
+    @property
+    def own_objects(self) -> int:
+        return sum(self.objects.values())
+
+    @property
+    def own_bytes(self) -> int:
+        return sum(self.bytes.values())
+
+    def walk(self) -> Iterator[Folder]:
+        """This folder and every folder below it, parents first (iterative: trees can be deep)."""
+        stack = [self]
+        while stack:
+            folder = stack.pop()
+            yield folder
+            stack.extend(reversed(list(folder.children.values())))
+
+    def totals(self) -> FolderTotals:
+        """Objects, bytes (per class) and times of this folder and everything below it."""
+        total = FolderTotals()
+        for folder in self.walk():
+            total.add(folder)
+        return total
+
+
+@dataclass
+class FolderTotals:
+    """A folder's totals with everything below it."""
+
+    objects: dict[str, int] = field(default_factory=dict)
+    bytes: dict[str, int] = field(default_factory=dict)
+    newest: str | None = None
+    oldest: str | None = None
+    folders: int = 0
+
+    @property
+    def total_objects(self) -> int:
+        return sum(self.objects.values())
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.bytes.values())
+
+    def add(self, folder: Folder) -> None:
+        for code, count in folder.objects.items():
+            self.objects[code] = self.objects.get(code, 0) + count
+        for code, size in folder.bytes.items():
+            self.bytes[code] = self.bytes.get(code, 0) + size
+        if folder.newest is not None and (self.newest is None or folder.newest > self.newest):
+            self.newest = folder.newest
+        if folder.oldest is not None and (self.oldest is None or folder.oldest < self.oldest):
+            self.oldest = folder.oldest
+        self.folders += 1
+
+
+@dataclass
+class FolderTree:
+    """The folders of one bucket (or of one prefix of it, ``s3://bucket/prefix/``).
+
+    ``folded`` counts the folders that were folded into their parents to keep the tree within
+    ``max_folders`` (0: none; the tree is complete); a view must say so when it is not 0.
+    """
+
+    bucket: str
+    root: Folder
+    prefix: str = ""
+    delimiter: str = "/"
+    max_folders: int = 0
+    folded: int = 0
