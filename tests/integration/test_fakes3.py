@@ -24,8 +24,11 @@ from support.fakes3 import (
     FlatHexKeys,
     KeySource,
     ListKeys,
+    RateLimit,
     ServerSpec,
+    TokenBucket,
     TreeKeys,
+    build_server,
     measure_page_building,
     prefix_end,
     run_server_process,
@@ -533,6 +536,63 @@ def test_latency_delays_every_request() -> None:
         for _ in range(3):
             raw_get(fake.url, "/b?location")
         assert time.perf_counter() - started >= 0.15
+
+
+def statuses_on_one_connection(url: str, target: str, n: int) -> list[tuple[int, str]]:
+    """``n`` requests on one keep-alive connection: each one's status and error code ("" for none)."""
+    conn = http.client.HTTPConnection(urllib.parse.urlsplit(url).netloc, timeout=5)
+    out = []
+    for _ in range(n):
+        conn.request("GET", target)
+        response = conn.getresponse()
+        body = response.read()
+        code = ET.fromstring(body).findtext("Code") if response.status != 200 else None
+        out.append((response.status, code or ""))
+    conn.close()
+    return out
+
+
+def test_token_bucket_refills_at_its_rate_up_to_its_burst() -> None:
+    delay = TokenBucket(RateLimit(rate=10, burst=2), now=0.0)
+    assert [delay.take(0.0), delay.take(0.0)] == [0.0, 0.0]
+    assert delay.take(0.0) == pytest.approx(0.1)  # taken anyway: the next one queues behind it
+    assert delay.take(0.0) == pytest.approx(0.2)
+    assert delay.take(10.0) == 0.0  # refilled, but never past the burst
+    assert [delay.take(10.0), delay.take(10.0) > 0] == [0.0, True]
+    refuse = TokenBucket(RateLimit(rate=10, burst=1, mode="slowdown"), now=0.0)
+    assert [refuse.take(0.0), refuse.take(0.0), refuse.take(0.05)] == [0.0, pytest.approx(0.1), pytest.approx(0.05)]
+    assert refuse.take(0.1) == 0.0  # a refused request took nothing
+    for bad in (RateLimit(rate=0), RateLimit(rate=5, burst=0), RateLimit(rate=5, mode="queue")):  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="rate"):
+            FakeS3(rate_limit=bad)
+
+
+def test_rate_limit_answers_slowdown_past_each_connections_burst() -> None:
+    # A token every 100 s: only each connection's burst of 2 is served, whatever the machine's speed.
+    with FakeS3(rate_limit=RateLimit(rate=0.01, burst=2, mode="slowdown")) as fake:
+        fake.add_bucket("b", FlatHexKeys(5))
+        target = "/b?list-type=2"
+        served, refused = (200, ""), (503, "SlowDown")
+        assert statuses_on_one_connection(fake.url, target, 4) == [served, served, refused, refused]
+        assert statuses_on_one_connection(fake.url, target, 2) == [served, served]  # a budget of its own
+        stats = fake.stats.snapshot()
+    assert (stats.throttled, stats.connections, stats.requests["ListObjectsV2"]) == (2, 2, 6)
+    assert stats.keys_listed == 4 * 5 and stats.faults == {}
+
+
+def test_rate_limit_delays_each_connection_to_its_rate() -> None:
+    spec = ServerSpec(buckets=(BucketSpec("b", "flat", 10),), rate_limit=RateLimit(rate=20, burst=2))
+    with build_server(spec) as fake:
+        started = time.perf_counter()
+        assert statuses_on_one_connection(fake.url, "/b?list-type=2", 6) == [(200, "")] * 6
+        elapsed = time.perf_counter() - started
+        stats = fake.stats.snapshot()
+    # Six requests at 20 a second after a burst of two cannot take less than 4 / 20 s: a bound the
+    # server enforces, not a speed. Each wait was counted; nothing was refused.
+    assert elapsed >= 0.2
+    assert stats.throttled <= 4 and stats.throttle_wait_seconds <= 0.2 + 1e-6
+    assert stats.keys_listed == 60 and stats.faults == {}
+    assert FakeS3().rate_limit is None  # off unless asked for
 
 
 # --------------------------------------------------------------------------- subprocess and speed

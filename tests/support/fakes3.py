@@ -167,6 +167,53 @@ class Fault:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """S3-like throttling: each connection may make ``rate`` requests a second, in bursts of up to ``burst``.
+
+    S3 limits the request rate per partitioned prefix (3,500 LIST/PUT and 5,500 GET/HEAD a second) and
+    answers SlowDown past it; one endpoint on one machine cannot reach those rates, so the fake caps each
+    client connection instead, which makes a listing's speed a matter of how many connections it keeps busy,
+    as it is against S3. ``mode`` "delay": a request past the budget waits its turn (the server seems
+    slower); "slowdown": it is answered 503 SlowDown at once, without being served, and the client's
+    retries (with their backoff) must pace it. Off unless given: FakeS3(rate_limit=...).
+    """
+
+    rate: float
+    burst: int = 1
+    mode: Literal["delay", "slowdown"] = "delay"
+
+    def validate(self) -> None:
+        """Fail at construction rather than throttle nothing, or everything."""
+        if not self.rate > 0 or self.burst < 1:
+            raise ValueError("a rate limit needs rate > 0 (requests a second) and burst >= 1")
+        if self.mode not in ("delay", "slowdown"):
+            raise ValueError(f"unknown rate-limit mode {self.mode!r}; 'delay' or 'slowdown'")
+
+
+class TokenBucket:
+    """One connection's budget: ``burst`` tokens, refilled at ``rate`` a second; a request takes one."""
+
+    def __init__(self, limit: RateLimit, now: float) -> None:
+        self.limit = limit
+        self.tokens = float(limit.burst)
+        self.stamp = now
+
+    def take(self, now: float) -> float:
+        """Seconds the request at ``now`` must wait for its token (0: served at once).
+
+        In "delay" mode the token is taken anyway (the bucket goes below zero: later requests queue
+        behind this one); in "slowdown" mode a request that would wait takes nothing.
+        """
+        limit = self.limit
+        self.tokens = min(float(limit.burst), self.tokens + (now - self.stamp) * limit.rate)
+        self.stamp = now
+        wait = max(0.0, (1.0 - self.tokens) / limit.rate)
+        if wait == 0.0 or limit.mode == "delay":
+            self.tokens -= 1.0
+        return wait
+
+
+@dataclass(frozen=True)
 class StatsSnapshot:
     """A picklable copy of the server's counters, so a subprocess can hand them back."""
 
@@ -174,6 +221,10 @@ class StatsSnapshot:
     faults: dict[str, int]
     max_page_keys: int
     keys_listed: int
+    throttled: int = 0  # requests a RateLimit delayed or answered SlowDown
+    throttle_wait_seconds: float = 0.0  # the delays, summed ("delay" mode)
+    connections: int = 0  # client connections accepted
+    max_in_flight: int = 0
 
 
 # --------------------------------------------------------------------------- text encoding
@@ -642,6 +693,9 @@ class FakeS3Stats:
         self._keys_listed = 0
         self._in_flight = 0
         self._max_in_flight = 0
+        self._throttled = 0
+        self._throttle_wait = 0.0
+        self._connections = 0
 
     def request(self, op: str) -> None:
         with self._lock:
@@ -667,6 +721,16 @@ class FakeS3Stats:
         with self._lock:
             self._faults[kind] = self._faults.get(kind, 0) + 1
 
+    def connection(self) -> None:
+        with self._lock:
+            self._connections += 1
+
+    def throttle(self, wait: float) -> None:
+        """A request was over its connection's rate: delayed by ``wait`` seconds, or refused (wait 0)."""
+        with self._lock:
+            self._throttled += 1
+            self._throttle_wait += wait
+
     def page(self, keys: int) -> None:
         with self._lock:
             self._keys_listed += keys
@@ -689,7 +753,16 @@ class FakeS3Stats:
 
     def snapshot(self) -> StatsSnapshot:
         with self._lock:
-            return StatsSnapshot(dict(self._requests), dict(self._faults), self._max_page_keys, self._keys_listed)
+            return StatsSnapshot(
+                dict(self._requests),
+                dict(self._faults),
+                self._max_page_keys,
+                self._keys_listed,
+                self._throttled,
+                self._throttle_wait,
+                self._connections,
+                self._max_in_flight,
+            )
 
 
 class _FaultPlan:
@@ -1210,12 +1283,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "AmazonS3"
     disable_nagle_algorithm = True
+    budget: TokenBucket | None = None  # this connection's, when the server has a RateLimit
 
     def setup(self) -> None:
         super().setup()
         server = self._server()
         with server.live_lock:
             server.live.add(self.connection)
+        fake = server.fake
+        fake.stats.connection()
+        # One handler serves one connection (kept alive across requests): its own budget.
+        self.budget = TokenBucket(fake.rate_limit, time.monotonic()) if fake.rate_limit else None
 
     def finish(self) -> None:
         server = self._server()
@@ -1259,6 +1337,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         fake.stats.request(request.op)
         if fake.latency:
             time.sleep(fake.latency)
+        if self.budget is not None and self._throttled(fake):
+            return
         kind = fake.faults.pick(request.op, request.bucket)
         if kind is not None:
             fake.stats.fault(kind)
@@ -1272,6 +1352,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         response = error.response(request_id) if error else fake.respond(request, request_id)
         drip = fake.drip_interval if fake.hostility(request.bucket) == "drip" and request.op in _LISTINGS else None
         self._send(response, request_id, truncate=kind == "truncate", drip=drip)
+
+    def _throttled(self, fake: FakeS3) -> bool:
+        """Hold a request past its connection's rate ("delay"), or answer it SlowDown ("slowdown": True)."""
+        assert self.budget is not None
+        wait = self.budget.take(time.monotonic())
+        if not wait:
+            return False
+        if self.budget.limit.mode == "delay":
+            fake.stats.throttle(wait)
+            time.sleep(wait)
+            return False
+        fake.stats.throttle(0.0)
+        request_id = fake.next_request_id()
+        self._send(_FAULT_ERRORS["503-slowdown"].response(request_id), request_id, truncate=False)
+        return True
 
     def _send(self, response: _Response, request_id: str, *, truncate: bool, drip: float | None = None) -> None:
         body = b"" if self.command == "HEAD" else response.body
@@ -1328,7 +1423,12 @@ class FakeS3:
         region: str = "us-east-1",
         timeout_sleep: float = 2.0,
         drip_interval: float = 1.0,
+        rate_limit: RateLimit | None = None,
     ) -> None:
+        """``latency``: seconds added to every request; ``rate_limit``: S3-like throttling per connection."""
+        if rate_limit is not None:
+            rate_limit.validate()
+        self.rate_limit = rate_limit
         self.latency = latency
         self.timeout_sleep = timeout_sleep
         self.drip_interval = drip_interval
@@ -1487,6 +1587,7 @@ class ServerSpec:
     seed: int = 0
     region: str = "us-east-1"
     timeout_sleep: float = 2.0
+    rate_limit: RateLimit | None = None
 
 
 def _int(params: Mapping[str, object], name: str, default: int) -> int:
@@ -1516,7 +1617,12 @@ def build_keys(spec: BucketSpec) -> KeySource:
 def build_server(spec: ServerSpec) -> FakeS3:
     """A FakeS3 (not started) as a ServerSpec describes it."""
     fake = FakeS3(
-        latency=spec.latency, faults=spec.faults, seed=spec.seed, region=spec.region, timeout_sleep=spec.timeout_sleep
+        latency=spec.latency,
+        faults=spec.faults,
+        seed=spec.seed,
+        region=spec.region,
+        timeout_sleep=spec.timeout_sleep,
+        rate_limit=spec.rate_limit,
     )
     for bucket in spec.buckets:
         fake.add_bucket(bucket.name, build_keys(bucket), region=bucket.region)
