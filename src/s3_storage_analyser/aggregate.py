@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from .model import BreakdownRow, Usage
 from .storage_classes import sort_classes
+from .tree.builder import DEFAULT_MAX_FOLDERS, TreeBreakdown
 
 __all__ = [  # BreakdownRow is defined with the data, in model, and re-exported here
     "AGE_EDGES_DAYS",
@@ -474,6 +475,7 @@ class BreakdownSpec:
     limit: int = 20
     top_objects: int = 0
     now: datetime | None = None
+    tree_folders: int = DEFAULT_MAX_FOLDERS  # --tree-folders: folders a --by tree keeps before folding
 
     def make(self) -> list[Breakdown]:
         made = [made for name in self.dimensions if (made := DIMENSIONS[name].accumulator(self)) is not None]
@@ -593,6 +595,25 @@ register(
         settings=("limit",),
     )
 )
+
+register(
+    Dimension(
+        "tree",
+        make=lambda spec: TreeBreakdown(spec.delimiter, spec.tree_folders),
+        sql=lambda breakdown, columns: folder_sql(columns.key, breakdown.delimiter),
+        settings=("delimiter", "tree_folders"),
+        title="folder tree",
+    )
+)
+
+
+def folder_sql(key: str, delimiter: str) -> str:
+    """A key's folder (up to its last delimiter, found left to right as ``tree.builder.folder_of`` does) in
+    SQL (DuckDB), ``''`` for a key in the root: one anchored regular expression."""
+    d = delimiter
+    if len(d) == 1:
+        return f"regexp_extract({key}, {_sql_literal(f'^(?s:.*){_re_literal(d)}')})"
+    return f"regexp_extract({key}, {_sql_literal(f'^(?:(?s:.*?){_re_literal(d)})*')})"
 
 
 def merge_all(into: Sequence[Breakdown], other: Sequence[Breakdown]) -> None:

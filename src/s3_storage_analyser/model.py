@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from .tree.model import FolderTree
+
 
 @dataclass(frozen=True)
 class BreakdownRow:
@@ -97,6 +99,10 @@ class Usage:
     small_bytes_by_class: Mapping[str, int] = field(default_factory=dict)
     noncurrent_small_objects_by_class: Mapping[str, int] = field(default_factory=dict)
     noncurrent_small_bytes_by_class: Mapping[str, int] = field(default_factory=dict)
+    # The bucket's folder tree (``--by tree``). Kept apart from the JSON the history stores of a bucket (the
+    # store keeps it compressed, in its own table) and from equality; a merge of two usages has none (a
+    # total of several buckets has no folder tree).
+    tree: FolderTree | None = field(default=None, compare=False, repr=False)
 
     @property
     def bytes(self) -> int:

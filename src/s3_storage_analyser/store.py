@@ -45,6 +45,7 @@ from .errors import (  # the history's errors, drawn in errors' tree
     TooFewSnapshotsError,
 )
 from .model import Notice, Snapshot
+from .tree.codec import encode_tree
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         (
             "CREATE INDEX bucket_usage_by_account ON bucket_usage(account, snapshot_id, objects, bytes)",
             "CREATE INDEX failures_by_snapshot ON failures(snapshot_id)",
+        ),
+    ),
+    # --by tree: each bucket's folder tree, compressed (tree/codec.py), read only by `browse` and the exports.
+    Migration(
+        7,
+        "folder trees",
+        (
+            """CREATE TABLE bucket_trees (
+                snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+                bucket TEXT NOT NULL,
+                tree BLOB NOT NULL,
+                PRIMARY KEY (snapshot_id, bucket))""",
         ),
     ),
 )
@@ -405,6 +418,11 @@ class Store:
                     "INSERT INTO class_usage (snapshot_id, bucket, storage_class, bytes) VALUES (?,?,?,?)",
                     [(snapshot_id, bucket, _column(c), b) for c, b in usage.bytes_by_class.items()],
                 )
+                if usage.tree is not None:
+                    self._db.execute(
+                        "INSERT INTO bucket_trees (snapshot_id, bucket, tree) VALUES (?,?,?)",
+                        (snapshot_id, bucket, encode_tree(usage.tree)),
+                    )
             totals: dict[str, int] = {}
             for report in snapshot.buckets:
                 for code, size in report.usage.bytes_by_class.items():
@@ -558,6 +576,26 @@ class Store:
             notices=tuple(Notice(bucket, message) for bucket, message in json.loads(head[3])),
             accounts=accounts,
         )
+
+    def tree_blob(self, snapshot_id: int, bucket: str) -> bytes | None:
+        """A bucket's stored folder tree, compressed, as saved (None: none saved); ``tree.access`` decodes it."""
+        if not -(2**63) <= snapshot_id < 2**63:
+            return None
+        with self._summing():
+            row = self._db.execute(
+                "SELECT tree FROM bucket_trees WHERE snapshot_id = ? AND bucket = ?", (snapshot_id, _column(bucket))
+            ).fetchone()
+        return row[0] if row is not None and isinstance(row[0], bytes) else None
+
+    def tree_buckets(self, snapshot_id: int) -> list[str]:
+        """The buckets of a snapshot that have a saved folder tree, in the snapshot's order."""
+        if not -(2**63) <= snapshot_id < 2**63:
+            return []
+        with self._summing():
+            rows = self._db.execute(
+                "SELECT bucket FROM bucket_trees WHERE snapshot_id = ? ORDER BY rowid", (snapshot_id,)
+            ).fetchall()
+        return [_text(r[0]) for r in rows if isinstance(r[0], str | bytes)]
 
     def diff_pair(self, before: int | None, after: int | None) -> tuple[int, int]:
         """The two snapshots a diff compares: those named, the newest two standing in for the rest."""

@@ -10,6 +10,7 @@ from operator import itemgetter
 from ..aggregate import Breakdown, BreakdownSpec, merge_all
 from ..model import Usage
 from ..storage_classes import SMALL_OBJECT_BYTES
+from ..tree.builder import tree_in
 from .pages import ObjectPage, VersionPage, decode_key
 
 # "small-objects" in ``measured``: objects under SMALL_OBJECT_BYTES were counted per class (pricing tells a
@@ -163,6 +164,7 @@ class Tally:
             small_bytes_by_class=dict(self.small_bytes),
             noncurrent_small_objects_by_class=dict(self.noncurrent_small_objects),
             noncurrent_small_bytes_by_class=dict(self.noncurrent_small_bytes),
+            tree=tree_in(self.breakdowns),
         )
 
 

@@ -88,8 +88,9 @@ class FolderTotals:
 class FolderTree:
     """The folders of one bucket (or of one prefix of it, ``s3://bucket/prefix/``).
 
-    ``folded`` counts the folders that were folded into their parents to keep the tree within
-    ``max_folders`` (0: none; the tree is complete); a view must say so when it is not 0.
+    ``folded`` counts the folders that deeper folders were folded into to keep the tree within
+    ``max_folders`` (those with ``Folder.folded``; 0: none, the tree is complete); a view must say so
+    when it is not 0. ``depth`` is then the deepest level kept (None: complete).
     """
 
     bucket: str
@@ -98,3 +99,18 @@ class FolderTree:
     delimiter: str = "/"
     max_folders: int = 0
     folded: int = 0
+    depth: int | None = None
+
+    def find(self, path: str) -> Folder | None:
+        """The folder at ``path`` (a key prefix ending with the delimiter; "" is the root), if the tree has it.
+
+        Under a folded folder the deeper path is not kept: None."""
+        node = self.root
+        rest = path
+        while rest:
+            head, found, _ = rest.partition(self.delimiter)
+            child = node.children.get(head + self.delimiter) if found else None
+            if child is None:
+                return None
+            node, rest = child, rest[len(child.name) :]
+        return node
