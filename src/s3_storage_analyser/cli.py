@@ -59,7 +59,7 @@ from .model import Failure, Snapshot
 from .outputs import gateway_url, push, save, write_atomic
 from .prices_cli import prices_group
 from .progress import ProgressDisplay
-from .render import parse_format, render
+from .render import TREE_FORMATS, parse_format, render
 from .render.diff import render_diff
 from .render.history import render_history
 from .report import scan_all
@@ -567,6 +567,10 @@ def show_command(
             raise UsageError(f"The history {store.path} is empty.", hint="Save a report with --save first.")
         snapshot_id = ids[0]
     snapshot = store.load(snapshot_id)
+    if fmt in TREE_FORMATS:  # the buckets' folder trees, kept apart from the report (read only when asked)
+        from .tree.access import with_saved_trees
+
+        snapshot = with_saved_trees(store, snapshot_id, snapshot)
     cost = costed(snapshot, book)
     if wanted:  # priced whole, then only those accounts' lines: each exactly as in the whole bill
         if not covers(snapshot, wanted):

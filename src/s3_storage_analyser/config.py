@@ -32,7 +32,7 @@ from .accounts import (
 from .aggregate import DIMENSIONS, BreakdownSpec, dimensions_shaped_by
 from .aws import AwsOptions, check_ca_bundle, check_endpoint_url
 from .errors import UsageError
-from .render import FORMATS, parse_format
+from .render import FORMATS, TREE_FORMATS, check_tree_format, parse_format
 from .selection import Selection
 from .strategies import STRATEGY_NAMES
 from .units import UNIT_CHOICES, parse_size, parse_unit, si_unit
@@ -287,7 +287,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--fmt",
         "fmt",
-        f"Output format: {', '.join(FORMATS)}.",
+        f"Output format: {', '.join(FORMATS)}; with --by tree, {' or '.join(TREE_FORMATS)} (the folder tree).",
         default="table",
         metavar="FORMAT",
         envvar="S3SA_FMT",
@@ -393,7 +393,7 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--delimiter",
         "delimiter",
-        "What separates prefix levels for --by prefix.",
+        "What separates prefix levels for --by prefix, and folders for --by tree.",
         default=_SPEC.delimiter,
         metavar="CHAR",
         applies=AppliesTo(strategies=("list", "inventory"), shapes=True),
@@ -407,6 +407,16 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         type=click.IntRange(1, 10000),
         default=_SPEC.limit,
         metavar="K",
+        applies=AppliesTo(strategies=("list", "inventory"), shapes=True),
+    ),
+    Setting(
+        "--tree-folders",
+        "tree_folders",
+        "Folders --by tree keeps per bucket; past N the deepest levels are folded into their parents "
+        "(totals stay exact, the tree says so).",
+        type=click.IntRange(1, 10_000_000),
+        default=_SPEC.tree_folders,
+        metavar="N",
         applies=AppliesTo(strategies=("list", "inventory"), shapes=True),
     ),
     Setting(
@@ -610,7 +620,7 @@ def _violation(
         wanted = " or ".join(f"--by {d}" for d in by)
         return f"{flag} applies only with {wanted}.", f"Add --by {by[0]}, or drop {flag}."
     fmt = str(flags.get("fmt") or "table").strip().lower().replace("-", "_")
-    if rule.formats and fmt in FORMATS and fmt not in rule.formats:
+    if rule.formats and (fmt in FORMATS or fmt in TREE_FORMATS) and fmt not in rule.formats:
         origin = _origin(source("fmt"), "S3SA_FMT")
         return (
             f"{flag} applies only to --fmt {', '.join(rule.formats)}; this run uses --fmt {fmt}{origin} "
@@ -740,6 +750,7 @@ class ReportArgs:
         strategy = flags["strategy"].lower()
         conc = flags["conc"] or default_concurrency(strategy)
         check_cost_flags(flags.get("prices"), flags.get("no_cost", False))
+        check_tree_format(parse_format(flags.get("fmt") or "table"), tuple(d.lower() for d in flags["by"]))
         return cls(
             fmt=parse_format(flags.get("fmt") or "table"),
             unit=_unit(flags),
@@ -755,6 +766,7 @@ class ReportArgs:
                     delimiter=_delimiter(flags["delimiter"]),
                     limit=flags["limit"],
                     top_objects=flags["top"],
+                    tree_folders=flags.get("tree_folders") or _SPEC.tree_folders,
                 ),
             ),
             aws=aws_from_flags(flags, conc, endpoint_url),

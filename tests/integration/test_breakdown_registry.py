@@ -60,11 +60,13 @@ def toy() -> Iterator[Dimension]:
     DIMENSIONS.update(before)
 
 
-def test_the_registry_holds_the_six_dimensions_in_cli_order() -> None:
-    assert list(DIMENSIONS) == ["prefix", "storage-class", "age", "age-class", "size", "extension"]
+def test_the_registry_holds_the_seven_dimensions_in_cli_order() -> None:
+    assert list(DIMENSIONS) == ["prefix", "storage-class", "age", "age-class", "size", "extension", "tree"]
     assert DIMENSIONS["age"].labels == AGE_LABELS and DIMENSIONS["size"].labels == SIZE_LABELS
     assert dimensions_shaped_by("limit") == ("prefix", "extension")
-    assert dimensions_shaped_by("depth") == dimensions_shaped_by("delimiter") == ("prefix",)
+    assert dimensions_shaped_by("depth") == ("prefix",)
+    assert dimensions_shaped_by("delimiter") == ("prefix", "tree")
+    assert dimensions_shaped_by("tree_folders") == ("tree",)
     # every dimension is counted one way: from each object (and then in SQL too), or from the totals
     for dimension in DIMENSIONS.values():
         assert (dimension.make is not None) == (dimension.sql is not None) != (dimension.derive is not None)

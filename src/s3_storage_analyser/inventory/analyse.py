@@ -31,11 +31,12 @@ from typing import Any
 
 import duckdb
 
-from ..aggregate import DIMENSIONS, BreakdownSpec, Columns, TopObjects
+from ..aggregate import DIMENSIONS, BreakdownSpec, Columns, TopObjects, folder_sql
 from ..errors import InventoryError
 from ..listing.tally import SMALL_OBJECTS, Tally
 from ..model import Usage
 from ..storage_classes import SMALL_OBJECT_BYTES
+from ..tree.builder import TreeBreakdown
 from .fields import quote_identifier
 from .manifest import Manifest
 
@@ -348,9 +349,12 @@ def analyse(
     breakdowns = replace(spec, now=now).make()
     columns = Columns(key="k", size="s", last_modified="m", timestamps=source.timestamps)
     groups: list[tuple[str, Any]] = []  # (SQL over the base columns k/s/m, the accumulator it feeds)
+    tree: TreeBreakdown | None = None  # grouped by (folder, class) with the newest and oldest times, below
     for breakdown in breakdowns:
         dimension = DIMENSIONS.get(breakdown.dimension)  # None: the top objects, counted below
-        if dimension is not None and dimension.sql is not None:
+        if isinstance(breakdown, TreeBreakdown):
+            tree = breakdown
+        elif dimension is not None and dimension.sql is not None:
             groups.append((dimension.sql(breakdown, columns), breakdown))
     tier = source.it_tier or "NULL"
     base = (
@@ -367,6 +371,11 @@ def analyse(
     tagged = ", ".join(["*", small, *(f"CASE WHEN cur THEN {expr} END AS g{i}" for i, (expr, _) in enumerate(groups))])
     names = [f"g{i}" for i in range(len(groups))]
     sets = ", ".join(["(c, cur, dm, t, sm)", *(f"({n})" for n in names)])
+    folders = ""  # with --by tree: one more set, (folder, class), and its columns after all the others
+    if tree is not None:
+        tagged += f", CASE WHEN cur THEN {folder_sql(columns.key, tree.delimiter)} END AS gt"
+        sets += ", (gt, c)"
+        folders = ", GROUPING(gt), gt, max(m), min(m)"
     flags = "".join(f", GROUPING({n})" for n in names)
     values = "".join(f", {n}" for n in names)
     try:
@@ -379,7 +388,7 @@ def analyse(
             top = f", min_by({{'k': k, 's': s, 'c': c, 'm': m}}, {order}, {n}) FILTER (WHERE cur AND s >= {threshold})"
         sql = (
             f"WITH base AS ({base}), tagged AS (SELECT {tagged} FROM base WHERE {scope}) "
-            f"SELECT GROUPING(c){flags}, c, cur, dm, t, sm{values}, count(*), sum(s)::HUGEINT{top} "
+            f"SELECT GROUPING(c){flags}, c, cur, dm, t, sm{values}, count(*), sum(s)::HUGEINT{top}{folders} "
             f"FROM tagged GROUP BY GROUPING SETS ({sets})"
         )
         rows = con.execute(sql, params).fetchall()
@@ -395,8 +404,14 @@ def analyse(
     top_objects = next((b for b in breakdowns if isinstance(b, TopObjects)), None)
     storage_types: dict[str, int] = {}
     width = len(groups)
+    at = 8 + 2 * width + (1 if spec.top_objects else 0)  # where the tree's columns start
     for row in rows:
         count, size = int(row[6 + 2 * width]), int(row[7 + 2 * width])
+        if tree is not None and row[at] == 0:  # the (folder, class) set
+            if row[at + 1] is not None:  # None: not a current object
+                newest, oldest = _shown_time(row[at + 2]) or None, _shown_time(row[at + 3]) or None
+                tree.add_group(row[at + 1], row[1 + width], count, size, newest, oldest)
+            continue
         if row[0] == 0:  # the (class, current, delete marker, tier, small) set: every row once
             storage, current, marker, tier_name, small = row[1 + width : 6 + width]
             _add_totals(

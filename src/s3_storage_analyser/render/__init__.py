@@ -10,13 +10,22 @@ from ..pricing.cost import SnapshotCost
 from . import delimited, jsonfmt, prometheus, table
 
 FORMATS: tuple[str, ...] = ("table", "tsv", "csv", "json", "json_pretty", "ndjson", "prometheus", "html")
+# The folder trees of --by tree (tree/ncdu.py, tree/jsontree.py): only the buckets' trees, not the report.
+TREE_FORMATS: tuple[str, ...] = ("ncdu", "tree_json")
 
 
 def parse_format(raw: str) -> str:
     value = raw.strip().lower().replace("-", "_")
-    if value not in FORMATS:
-        raise UsageError(f"Unknown format {raw!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")
+    if value not in FORMATS and value not in TREE_FORMATS:
+        raise UsageError(f"Unknown format {raw!r}.", hint=f"Use one of: {', '.join((*FORMATS, *TREE_FORMATS))}.")
     return value
+
+
+def check_tree_format(fmt: str, dimensions: tuple[str, ...]) -> None:
+    """A tree format writes the folder tree: a scan for it must build one (before any AWS call)."""
+    if fmt in TREE_FORMATS and "tree" not in dimensions:
+        shown = fmt.replace("_", "-")
+        raise UsageError(f"--fmt {shown} writes the folder tree, which --by tree builds.", hint="Add --by tree.")
 
 
 def render(
@@ -50,4 +59,12 @@ def render(
         from . import html  # Jinja2 and the page's assets only when asked
 
         return html.render(snapshot, cost=cost, history=history)
+    if fmt == "ncdu":
+        from ..tree.ncdu import render_ncdu
+
+        return render_ncdu(snapshot)
+    if fmt == "tree_json":
+        from ..tree.jsontree import render_tree_json
+
+        return render_tree_json(snapshot)
     raise UsageError(f"Unknown format {fmt!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")

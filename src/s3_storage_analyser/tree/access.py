@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..errors import StoreError
-from ..model import BucketReport
+from ..errors import StoreError, UsageError
+from ..model import BucketReport, Snapshot
 from ..store import Store
 from .codec import decode_tree
 from .model import FolderTree
 
-__all__ = ["load_tree", "tree_of", "trees_in"]
+__all__ = ["load_tree", "tree_of", "trees_in", "with_saved_trees"]
 
 
 def tree_of(report: BucketReport) -> FolderTree | None:
@@ -43,3 +43,20 @@ def load_tree(store: Store, snapshot_id: int, bucket: str) -> FolderTree | None:
 def trees_in(store: Store, snapshot_id: int) -> list[str]:
     """The buckets of a snapshot that have a saved tree, in the snapshot's order."""
     return store.tree_buckets(snapshot_id)
+
+
+def with_saved_trees(store: Store, snapshot_id: int, snapshot: Snapshot) -> Snapshot:
+    """A snapshot loaded from the history, with its buckets' saved trees (``show ID --fmt ncdu``)."""
+    saved = set(trees_in(store, snapshot_id))
+    if not saved:
+        raise UsageError(
+            f"Snapshot {snapshot_id} has no folder tree.",
+            hint="Save a scan made with --by tree (s3sa report s3://BUCKET --by tree --save), then show it.",
+        )
+    buckets = tuple(
+        replace(report, usage=replace(report.usage, tree=load_tree(store, snapshot_id, report.bucket.name)))
+        if report.bucket.name in saved
+        else report
+        for report in snapshot.buckets
+    )
+    return replace(snapshot, buckets=buckets)

@@ -1,0 +1,126 @@
+"""The folder tree equals a brute-force fold of the keys, whatever the delimiter, the fold limit, and the
+split of the keys into pieces and the order those pieces merge in (as a listing's key ranges and worker
+processes do), and survives pickling and the history's codec unchanged."""
+
+from __future__ import annotations
+
+import pickle
+import random
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from s3_storage_analyser.tree.builder import TreeBreakdown
+from s3_storage_analyser.tree.codec import decode_tree, encode_tree
+from s3_storage_analyser.tree.model import FolderTree
+from s3_storage_analyser.tree.walk import placed_folders
+
+Obj = tuple[str, int, str, str]  # key, size, storage class, LastModified
+
+# Multi-character, overlapping ("aa"), control, non-ASCII and regex-special delimiters.
+DELIMITERS = ["/", "-", "//", "aa", "ab", "\x00", "é", ".", "*", "\n"]
+TIMES = ["2020-01-01T00:00:00.000Z", "2023-06-30T12:00:00.000Z", "2024-12-31T23:59:59.999Z", ""]
+CLASSES = ["STANDARD", "GLACIER", "STANDARD_IA"]
+
+
+def objects(delimiter: str) -> st.SearchStrategy[list[Obj]]:
+    # Few distinct characters, so that folders repeat, nest, and hold empty segments ("a//b").
+    alphabet = st.sampled_from(["a", "b", delimiter, delimiter, "\x1b", "日"])
+    key = st.lists(alphabet, max_size=10).map("".join)
+    return st.lists(
+        st.tuples(key, st.integers(0, 10**12), st.sampled_from(CLASSES), st.sampled_from(TIMES)), max_size=40
+    )
+
+
+def brute_force(objs: list[Obj], delimiter: str, max_folders: int) -> dict[str, tuple[Any, ...]]:
+    """Every folder: path -> (objects, bytes per class, newest, oldest, folded), folded by whole levels."""
+
+    def chain(key: str) -> list[str]:  # the folders a key sits in, shallowest first (S3's left-to-right)
+        parts = key.split(delimiter)[:-1]
+        return [delimiter.join(parts[: i + 1]) + delimiter for i in range(len(parts))]
+
+    every = {folder for key, *_ in objs for folder in chain(key)}
+    per_depth: dict[int, int] = {}
+    for folder in every:
+        depth = folder.count(delimiter)
+        per_depth[depth] = per_depth.get(depth, 0) + 1
+    keep: int | None = None
+    total = 0
+    for depth in range(1, max(per_depth, default=0) + 1):
+        total += per_depth.get(depth, 0)
+        if total > max_folders:
+            keep = depth - 1
+            break
+    kept = {f for f in every if keep is None or f.count(delimiter) <= keep} | {""}
+    out: dict[str, list[Any]] = {path: [{}, {}, None, None, False] for path in kept}
+    for key, size, storage, modified in objs:
+        folders = ["", *chain(key)]
+        deep = keep is not None and len(folders) - 1 > keep
+        cell = out[folders[keep] if deep and keep is not None else folders[-1]]
+        cell[0][storage] = cell[0].get(storage, 0) + 1
+        cell[1][storage] = cell[1].get(storage, 0) + size
+        if modified:
+            cell[2] = modified if cell[2] is None else max(cell[2], modified)
+            cell[3] = modified if cell[3] is None else min(cell[3], modified)
+        if deep:
+            cell[4] = True
+    return {path: tuple(cell) for path, cell in out.items()}
+
+
+def flattened(tree: FolderTree) -> dict[str, tuple[Any, ...]]:
+    return {
+        p.path: (p.folder.objects, p.folder.bytes, p.folder.newest, p.folder.oldest, p.folder.folded)
+        for p in placed_folders(tree.root)
+    }
+
+
+def built(objs: list[Obj], delimiter: str, max_folders: int) -> TreeBreakdown:
+    tree = TreeBreakdown(delimiter, max_folders)
+    for key, size, storage, modified in objs:
+        tree.add(key, size, storage, modified)
+    return tree
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), delimiter=st.sampled_from(DELIMITERS), max_folders=st.integers(0, 12))
+def test_the_tree_is_the_brute_force_fold_of_its_keys(data: st.DataObject, delimiter: str, max_folders: int) -> None:
+    objs = data.draw(objects(delimiter))
+    tree = built(objs, delimiter, max_folders).tree("b")
+    expected = brute_force(objs, delimiter, max_folders)
+    assert flattened(tree) == expected
+    assert tree.folded == sum(1 for cell in expected.values() if cell[4])
+    assert (tree.depth is None) == (tree.folded == 0)
+    assert len(expected) - 1 <= max_folders  # the bound: folders below the root
+    totals = tree.root.totals()
+    assert totals.total_objects == len(objs) and totals.total_bytes == sum(o[1] for o in objs)
+    assert flattened(decode_tree(encode_tree(tree))) == expected  # the history keeps it exactly
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.data(),
+    delimiter=st.sampled_from(DELIMITERS),
+    max_folders=st.integers(0, 12),
+    seed=st.integers(0, 2**32),
+)
+def test_pieces_merged_in_any_split_and_order_equal_the_whole(
+    data: st.DataObject, delimiter: str, max_folders: int, seed: int
+) -> None:
+    objs = data.draw(objects(delimiter))
+    rng = random.Random(seed)
+    # Key ranges (contiguous runs of the sorted keys, as the listing splits them) or any subsets.
+    if rng.random() < 0.5:
+        objs = sorted(objs)
+    cuts = sorted(rng.sample(range(len(objs) + 1), min(len(objs) + 1, rng.randint(1, 6))))
+    pieces = [objs[a:b] for a, b in zip([0, *cuts], [*cuts, len(objs)], strict=True)]
+    pool = [pickle.loads(pickle.dumps(built(piece, delimiter, max_folders))) for piece in pieces]
+    while len(pool) > 1:  # merge random pairs: any bracketing, any order
+        first = pool.pop(rng.randrange(len(pool)))
+        second = pool.pop(rng.randrange(len(pool)))
+        first.merge(second)
+        pool.append(pickle.loads(pickle.dumps(first)))
+    whole = built(objs, delimiter, max_folders).tree("b")
+    merged = pool[0].tree("b")
+    assert flattened(merged) == flattened(whole) == brute_force(objs, delimiter, max_folders)
+    assert (merged.folded, merged.depth) == (whole.folded, whole.depth)
