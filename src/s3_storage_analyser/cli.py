@@ -31,6 +31,7 @@ from .account_filter import (
     require_known,
 )
 from .advise_cli import advise_command
+from .browse.command import browse_command
 from .aws import Aws
 from .config import (
     DB_SETTING,
@@ -643,6 +644,7 @@ def diff_command(
 
 main.add_command(prices_group)
 main.add_command(advise_command)
+main.add_command(browse_command)
 
 
 @main.command("serve")
