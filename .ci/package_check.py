@@ -38,6 +38,7 @@ MISSING_EXTRA = {
     ("serve", "--port", "0"): ("The serve command", "service"),
     ("report", "--strategy", "inventory"): ("--strategy inventory", "inventory"),
     ("demo",): ("The demo command", "demo"),
+    ("report", "--strategy", "list", "--executor", "dask"): ("--executor dask", "dask"),
     ("browse", "--snapshot", "1"): ("The browse command", "browse"),
 }
 

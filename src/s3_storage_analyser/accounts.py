@@ -324,6 +324,7 @@ def scan_account(
     """Assume the target's role (or not) and run a one-account scan; whatever stops it is the account's failure."""
     from .report import scan
 
+    role: RoleRequest | None = None
     if target.role_arn is None:
         own = aws
     else:
@@ -337,7 +338,7 @@ def scan_account(
             return AccountResult(target, failure=_account_failure(target.account, STAGE_ASSUME_ROLE, exc.code, message))
     forward = None if on_result is None else (lambda r: on_result(_tag(r, target.account)))
     try:
-        snapshot = scan(own, options, on_result=forward, on_progress=on_progress)
+        snapshot = scan(own, options, on_result=forward, on_progress=on_progress, role=role)
     except AnalyserError as exc:
         message = f"Account {target.account} could not be scanned: {exc}"
         return AccountResult(

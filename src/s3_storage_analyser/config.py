@@ -32,6 +32,7 @@ from .accounts import (
 from .aggregate import DIMENSIONS, BreakdownSpec, dimensions_shaped_by
 from .aws import AwsOptions, check_ca_bundle, check_endpoint_url
 from .errors import UsageError
+from .executors.base import EXECUTORS, ExecutorOptions
 from .render import FORMATS, TREE_FORMATS, check_tree_format, parse_format
 from .selection import Selection
 from .strategies import STRATEGY_NAMES
@@ -137,6 +138,9 @@ def default_concurrency(strategy: str = "cloudwatch") -> int:
     return os.cpu_count() or 2
 
 
+_EXECUTOR_APPLY = AppliesTo(
+    strategies=("list",), commands=("report", "serve", "advise"), why="the demo lists its own small account here"
+)
 _ACCOUNTS_APPLY = AppliesTo(commands=("report", "serve", "advise"), why="the demo is one account of its own")
 # Several accounts in one scan (accounts.py): in REPORT_SETTINGS after the AWS flags; one group in --help.
 ACCOUNT_SETTINGS: tuple[Setting, ...] = (
@@ -439,6 +443,36 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         applies=AppliesTo(strategies=("list",)),
     ),
     Setting(
+        "--executor",
+        "executor",
+        "Where the listing's key-range slices run: local (threads and --processes here) or dask (tasks on the "
+        "Dask cluster --scheduler names; --conc requests in flight per worker). See docs/dask.md.",
+        type=click.Choice(EXECUTORS, case_sensitive=False),
+        default="local",
+        metavar="|".join(EXECUTORS),
+        envvar="S3SA_EXECUTOR",
+        applies=_EXECUTOR_APPLY,
+        example="dask",
+    ),
+    Setting(
+        "--scheduler",
+        "scheduler",
+        "The Dask scheduler of --executor dask (tcp://HOST:8786, or tls://... with Dask's TLS settings); "
+        "default: Dask's configuration (DASK_SCHEDULER_ADDRESS).",
+        metavar="ADDRESS",
+        applies=_EXECUTOR_APPLY,
+        example="tcp://scheduler:8786",
+    ),
+    Setting(
+        "--forward-credentials",
+        "forward_credentials",
+        "With --executor dask, send this process's STS session credentials (never long-term keys) to the "
+        "workers, refreshed as they change; by default workers sign with their own role.",
+        is_flag=True,
+        default=False,
+        applies=_EXECUTOR_APPLY,
+    ),
+    Setting(
         "--inventory-manifest",
         "inventory_manifest",
         "Analyse this S3 Inventory report (s3://bucket/.../manifest.json or a local path) instead of "
@@ -676,6 +710,7 @@ class ScanOptions:
     inventory_manifest: str | None = default("inventory_manifest")
     max_age_days: int = default("max_age")
     cache_dir: str | None = default("cache_dir")
+    executor: ExecutorOptions = field(default_factory=ExecutorOptions)
 
     def __post_init__(self) -> None:
         if not self.concurrency:
@@ -683,6 +718,7 @@ class ScanOptions:
 
     def validate(self) -> None:
         """Refuse combinations a strategy cannot answer, before any AWS call."""
+        self._validate_executor()
         if self.inventory_manifest and self.strategy != "inventory":
             raise UsageError("--inventory-manifest needs --strategy inventory.", hint="Add --strategy inventory.")
         if self.strategy == "inventory" and self.uploads:
@@ -716,6 +752,25 @@ class ScanOptions:
                 f"which --strategy {self.strategy} does not have.",
                 hint="Add --strategy list.",
             )
+
+    def _validate_executor(self) -> None:
+        given = [
+            flag
+            for flag, on in (
+                ("--scheduler", self.executor.scheduler),
+                ("--forward-credentials", self.executor.forward_credentials),
+            )
+            if on
+        ]
+        if given and not self.executor.dask:
+            raise UsageError(
+                f"{given[0]} applies only with --executor dask.", hint=f"Add --executor dask, or drop {given[0]}."
+            )
+
+    @property
+    def on_dask(self) -> bool:
+        """Whether this scan lists on a Dask cluster (--executor dask applies to the list strategy only)."""
+        return self.executor.dask and self.strategy == "list"
 
 
 @dataclass(frozen=True)
@@ -808,7 +863,26 @@ def scan_from_flags(
         versions=versions,
         uploads=uploads,
         breakdowns=breakdowns,
+        executor=executor_from_flags(flags),
     )
+
+
+def executor_from_flags(flags: Mapping[str, Any]) -> ExecutorOptions:
+    """--executor, --scheduler, --forward-credentials; --processes is the local executor's, refused with Dask's."""
+    options = ExecutorOptions(
+        kind=str(flags.get("executor") or "local").lower(),
+        scheduler=flags.get("scheduler"),
+        forward_credentials=bool(flags.get("forward_credentials")),
+    )
+    ctx = click.get_current_context(silent=True)
+    asked = ctx is None or ctx.get_parameter_source("processes") is ParameterSource.COMMANDLINE
+    if options.dask and flags.get("processes") is not None and asked:
+        raise UsageError(
+            "--processes counts this machine's listing processes; with --executor dask the cluster's workers "
+            "list instead (start them with `dask worker --nworkers N`).",
+            hint="Drop --processes; --conc sets the requests in flight per Dask worker.",
+        )
+    return options
 
 
 _NEEDS_ACCOUNTS = (

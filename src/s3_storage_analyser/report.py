@@ -17,11 +17,43 @@ from .strategies.listing import ListingStrategy
 
 if TYPE_CHECKING:
     from .accounts import AccountOptions, AccountsScan
+    from .aws import RoleRequest
+    from .executors.dask import DaskCluster
 
 __all__ = ["ScanOptions", "make_strategy", "scan", "scan_all", "scan_all_detailed"]
 
 
-def make_strategy(aws: Aws, options: ScanOptions, on_progress: Callable[[Progress], None] | None = None) -> Strategy:
+def cluster_for(options: ScanOptions) -> DaskCluster | None:
+    """The Dask cluster ``--executor dask`` names, connected and its workers checked (once per address), or None.
+
+    Called before any AWS call: a missing extra, an unreachable scheduler or workers without this package end
+    the run here (exit 2)."""
+    if not options.on_dask:
+        return None
+    from .extras import needs
+
+    with needs("dask", "--executor dask"):
+        from .executors.dask import connect  # dask and distributed: only when asked for
+
+    return connect(options.executor)
+
+
+def check_forwarding(aws: Aws, options: ScanOptions) -> None:
+    """--forward-credentials sends STS session credentials only: long-term keys are refused before the scan."""
+    if not (options.on_dask and options.executor.forward_credentials):
+        return
+    from .executors.base import check_forwardable
+
+    check_forwardable(aws.frozen_credentials())
+
+
+def make_strategy(
+    aws: Aws,
+    options: ScanOptions,
+    on_progress: Callable[[Progress], None] | None = None,
+    role: RoleRequest | None = None,
+) -> Strategy:
+    """``role``: the role ``aws`` signs as (a many-account scan), for Dask workers to assume themselves."""
     options.validate()
     if options.strategy == "cloudwatch":
         return CloudWatchStrategy(aws, days=options.days, concurrency=options.concurrency)
@@ -35,6 +67,8 @@ def make_strategy(aws: Aws, options: ScanOptions, on_progress: Callable[[Progres
             uploads=options.uploads,
             scopes=options.selection.prefixes(),
             on_progress=on_progress,
+            cluster=cluster_for(options),
+            role=role,
         )
     if options.strategy == "inventory":
         from .extras import needs
@@ -64,9 +98,10 @@ def scan(
     *,
     on_result: Callable[[BucketReport | Failure], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    role: RoleRequest | None = None,
 ) -> Snapshot:
     """Run one scan; per-bucket failures are data in the snapshot, not exceptions."""
-    strategy = make_strategy(aws, options, on_progress)
+    strategy = make_strategy(aws, options, on_progress, role)
     taken_at = datetime.now(UTC)
     # A given inventory report names its own bucket: no discovery then.
     found = Discovery((), ()) if options.inventory_manifest else discover(aws, options.selection, options.concurrency)
@@ -117,6 +152,9 @@ def scan_all_detailed(
     """As ``scan_all``, with the client factory of each account (the current one, keyed "", without accounts)."""
     from .accounts import AccountsScan, scan_accounts
 
+    if accounts is None or not accounts.active:
+        check_forwarding(aws, options)
+    cluster_for(options)  # connected (and kept) before any account is scanned: its problems are the run's
     if accounts is None or not accounts.active:
         return AccountsScan(scan(aws, options, on_result=on_result, on_progress=on_progress), {"": aws})
     return scan_accounts(aws, options, accounts, on_result=on_result, on_progress=on_progress)

@@ -12,24 +12,25 @@ botocore's retries) fails the whole bucket, which is then never half-counted.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-import queue
-import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from ..aggregate import BreakdownSpec
-from ..aws import Aws
+from ..aws import Aws, RoleRequest
 from ..errors import AnalyserError, CredentialsError
+from ..executors.base import Executor, check_forwardable
+from ..executors.local import ProcessExecutor as _ProcessExecutor
+from ..executors.local import ThreadExecutor as _ThreadExecutor
 from ..model import Bucket, BucketReport, Failure, Progress
-from .lifeline import Lifeline
 from .ranges import DEFAULT_ALPHABET, KeyRange, pages_left, split, split_at, spread
 from .tally import Tally
-from .worker import RunnerConfig, Signing, SliceResult, SliceRunner, serve_slices, worker_main
+from .worker import RunnerConfig, Signing, SliceResult, SliceRunner
+
+if TYPE_CHECKING:
+    from ..executors.dask import DaskCluster
 
 log = logging.getLogger("s3_storage_analyser.listing")
 
@@ -61,136 +62,6 @@ class _TargetState:
     boundaries: list[str] | None = None
 
 
-class _Executor(Protocol):
-    capacity: int
-
-    def maybe_grow(self) -> None: ...
-
-    def submit(self, task_id: int, task: KeyRange, max_pages: int, signing: Signing) -> None: ...
-
-    def next_result(self) -> tuple[int, SliceResult]: ...
-
-    def close(self, *, abandon: bool = False) -> None: ...
-
-
-class _ThreadExecutor:
-    """Slices on threads of this process (phase one, or ``--processes 0``)."""
-
-    def __init__(self, runner: SliceRunner, threads: int) -> None:
-        self.capacity = threads
-        self._pool = ThreadPoolExecutor(max_workers=threads)
-        self._done: queue.SimpleQueue[tuple[int, Future[SliceResult]]] = queue.SimpleQueue()
-        self._runner = runner
-
-    def maybe_grow(self) -> None:
-        return None
-
-    def submit(self, task_id: int, task: KeyRange, max_pages: int, signing: Signing) -> None:
-        """(``signing`` is for worker processes: these threads sign through the parent's own chain.)"""
-        future = self._pool.submit(self._runner.run, task, max_pages)
-        future.add_done_callback(lambda f: self._done.put((task_id, f)))
-
-    def next_result(self) -> tuple[int, SliceResult]:
-        task_id, future = self._done.get()
-        return task_id, future.result()
-
-    def close(self, *, abandon: bool = False) -> None:
-        """Wait for the slices in flight, or (``abandon``: Ctrl-C, an error) drop the queued ones."""
-        self._pool.shutdown(wait=not abandon, cancel_futures=abandon)
-
-
-class _ProcessExecutor:
-    """Slices on this process's threads, plus worker processes once parsing saturates it.
-
-    Latency-bound listings (a real region, tens of ms per page) keep one core
-    busy only in part and need no more processes; a CPU-bound listing (a fast
-    endpoint, parsing under the GIL) is detected by this process using most of
-    a core, and then ``processes`` workers are started (spawned, ~0.5 s to import)
-    and serve the same queue, each with ``threads`` threads. ``capacity`` stays
-    ``--conc``: that many slices are in flight in all, whichever process runs them.
-    """
-
-    CPU_BOUND = 0.75  # share of one core this process uses when the GIL is the bottleneck
-    WINDOW = 0.5  # seconds between checks
-    BUSY_WINDOWS = 2  # consecutive CPU-bound windows before spawning: short listings never pay for it
-
-    def __init__(self, config: RunnerConfig, processes: int, threads: int, local: SliceRunner) -> None:
-        self._context = multiprocessing.get_context("spawn")  # safe beside threads; no inherited locks
-        self._config = config
-        self._processes = processes
-        self.capacity = threads
-        self._tasks: Any = self._context.Queue()
-        self._results: Any = self._context.Queue()
-        self._threads = threads
-        self._procs: list[Any] = []
-        self._local = serve_slices(local, self._tasks, self._results, threads)
-        self._mark = (time.monotonic(), time.process_time())
-        self._busy = 0
-
-    def maybe_grow(self) -> None:
-        """Start the worker processes if this one has been CPU-bound since the last check."""
-        if self._procs or not self._processes:
-            return
-        wall, cpu = time.monotonic(), time.process_time()
-        if wall - self._mark[0] < self.WINDOW:
-            return
-        busy = (cpu - self._mark[1]) / (wall - self._mark[0])
-        self._mark = (wall, cpu)
-        self._busy = self._busy + 1 if busy >= self.CPU_BOUND else 0
-        if self._busy < self.BUSY_WINDOWS:
-            return
-        self._lifeline = Lifeline(self._context)  # workers exit when it closes: with this process, however it ends
-        tether = self._lifeline.tether()
-        self._procs = [
-            self._context.Process(
-                target=worker_main, args=(self._config, self._tasks, self._results, self._threads, tether), daemon=True
-            )
-            for _ in range(self._processes)
-        ]
-        self._lifeline.start(self._procs)
-
-    def submit(self, task_id: int, task: KeyRange, max_pages: int, signing: Signing) -> None:
-        """Queue a slice, with the parent's credentials once they have changed since the workers started
-        (a worker takes whichever task comes next: a separate message would reach only one of them).
-        Credentials that never change (long-term keys) are sent once, as the workers start, and no more."""
-        self._tasks.put((task_id, task, max_pages, signing if signing.generation else None))
-
-    def next_result(self) -> tuple[int, SliceResult]:
-        while True:
-            try:
-                result: tuple[int, SliceResult] = self._results.get(timeout=1.0)
-                return result
-            except queue.Empty:
-                if self._procs and not all(proc.is_alive() for proc in self._procs):
-                    raise AnalyserError(
-                        "A listing worker process exited unexpectedly (out of memory?); nothing was reported.",
-                        hint="Rerun with --processes 0 to list in one process, and --debug.",
-                    ) from None
-
-    def close(self, *, abandon: bool = False) -> None:
-        """Stop the threads and workers; ``abandon`` (Ctrl-C, an error) ends the workers at once
-        rather than after the slices queued before the stop markers."""
-        if abandon and self._procs:
-            self._lifeline.cut()
-        for _ in range((len(self._procs) + 1) * self._threads):
-            self._tasks.put(None)
-        for thread in [] if abandon else self._local:
-            thread.join(timeout=5)
-        for proc in self._procs:
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.terminate()
-        if abandon:
-            # This process's slice threads may still be finishing a request: closing the queues under
-            # them would make their last put raise. Leave them open, and never wait at exit to flush
-            # tasks that no process will read.
-            self._tasks.cancel_join_thread()
-            self._results.cancel_join_thread()
-            return
-        self._tasks.close()
-        self._results.close()
-
-
 class ListingEngine:
     """Lists targets exactly, in parallel within and across buckets."""
 
@@ -205,8 +76,14 @@ class ListingEngine:
         uploads: bool = False,
         slice_pages: int = SLICE_PAGES,
         on_progress: Callable[[Progress], None] | None = None,
+        cluster: DaskCluster | None = None,
+        role: RoleRequest | None = None,
     ) -> None:
+        """``cluster``: list every slice on that Dask cluster instead of here; ``role``: the role ``aws`` signs
+        as (a many-account scan), for workers that assume it themselves rather than receive its keys."""
         self.aws = aws
+        self.cluster = cluster
+        self.role = role
         self.concurrency = max(1, concurrency)
         # This process parses pages too: one worker per other core (2 cores: main + 1 worker listed 1M keys
         # in 3.8 s and 170 MB, against 4.3 s and 245 MB with 2 workers fighting over the same cores).
@@ -219,8 +96,27 @@ class ListingEngine:
         self.progress = Progress()
         self._signing: Signing | None = None
 
+    @property
+    def _forwarding(self) -> bool:
+        """Whether workers sign with this process's credentials (always for local ones; opt-in for Dask's)."""
+        return self.cluster is None or self.cluster.forward_credentials
+
     def _config(self) -> RunnerConfig:
+        if not self._forwarding:
+            # Dask workers sign with their own chain (their instance or pod role) and assume the target role
+            # themselves: no key leaves this process. The endpoint this process resolved goes with them (it
+            # may come from its environment or profile), the profile name does not (the worker has its own).
+            options = replace(
+                self.aws.options,
+                endpoint_url=self.aws.endpoint_for("s3"),
+                region=self.aws.options.region or self.aws.default_region,
+                profile=None,
+            )
+            self._signing = Signing(0, None)
+            return RunnerConfig(options, None, self.spec, self.role)
         credentials = self.aws.frozen_credentials()
+        if self.cluster is not None:
+            check_forwardable(credentials)
         self._signing = Signing(0, credentials)
         return RunnerConfig(self.aws.options, credentials, self.spec)
 
@@ -230,6 +126,8 @@ class ListingEngine:
         A refresh that fails keeps the last ones: slices signed with them are refused once they expire,
         and fail their bucket by name."""
         assert self._signing is not None, "_config() resolves them first"
+        if not self._forwarding:
+            return self._signing  # the workers' own chains refresh themselves
         try:
             credentials = self.aws.frozen_credentials()
         except AnalyserError as exc:
@@ -251,6 +149,9 @@ class ListingEngine:
             if self.uploads:
                 pending.append((index, KeyRange(bucket.name, bucket.region, state.target.prefix, mode="uploads")))
             state.outstanding = 2 if self.uploads else 1
+        if self.cluster is not None:
+            yield from self._on_cluster(self.cluster, config, states, pending)
+            return
         # Phase one: first pages on threads here. Phase two: the rest on processes.
         threads = _ThreadExecutor(SliceRunner(config, self.aws), self.concurrency)
         finished = False
@@ -261,7 +162,7 @@ class ListingEngine:
             threads.close(abandon=not finished)
         if not pending:
             return
-        executor: _Executor
+        executor: Executor
         capacity = self.concurrency
         pending = self._spread(pending, states, capacity)
         if self.processes > 0:
@@ -271,6 +172,26 @@ class ListingEngine:
         finished = False
         try:
             yield from self._drive(executor, states, pending, self.slice_pages, split_idle=True)
+            finished = True
+        finally:
+            executor.close(abandon=not finished)
+
+    def _on_cluster(
+        self,
+        cluster: DaskCluster,
+        config: RunnerConfig,
+        states: list[_TargetState],
+        pending: deque[tuple[int, KeyRange]],
+    ) -> Iterator[tuple[Target, BucketReport | Failure]]:
+        """Both phases as tasks on a Dask cluster: first pages too, so that every request is signed by a
+        worker (whose role may be the only one allowed to list) and no bucket waits for this process."""
+        executor = cluster.executor(config, self.concurrency)
+        finished = False
+        try:
+            yield from self._drive(executor, states, pending, FIRST_SLICE_PAGES, split_idle=False)
+            if pending:
+                pending = self._spread(pending, states, executor.capacity)
+                yield from self._drive(executor, states, pending, self.slice_pages, split_idle=True)
             finished = True
         finally:
             executor.close(abandon=not finished)
@@ -296,7 +217,7 @@ class ListingEngine:
 
     def _drive(
         self,
-        executor: _Executor,
+        executor: Executor,
         states: list[_TargetState],
         pending: deque[tuple[int, KeyRange]],
         max_pages: int,

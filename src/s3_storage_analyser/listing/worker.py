@@ -17,7 +17,7 @@ from multiprocessing.queues import Queue
 from typing import Any
 
 from ..aggregate import BreakdownSpec
-from ..aws import Aws, AwsOptions
+from ..aws import Aws, AwsOptions, RoleRequest
 from ..errors import AnalyserError, UploadNotFoundError
 from .checks import Trail, check_advance, check_keys, check_parts, check_prefixes
 from .lifeline import Tether, hold
@@ -44,7 +44,7 @@ class Signing:
     ``sign_with`` out of order, and the newer credentials are the ones to keep."""
 
     generation: int
-    credentials: Credentials
+    credentials: Credentials | None  # None: the worker's own credential chain (a Dask worker's role)
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ class RunnerConfig:
     aws: AwsOptions
     credentials: Credentials | None  # generation 0; a task carries newer ones once the parent's change
     spec: BreakdownSpec
+    # Without credentials, a role the worker assumes itself from its own chain (a Dask worker's instance or
+    # pod role), so that no key leaves the caller: a many-account scan sends the role, never its keys.
+    role: RoleRequest | None = None
 
 
 @dataclass
@@ -76,14 +79,20 @@ class SliceRunner:
     """Lists slices with one RawLister per region; safe to share between threads.
 
     Given the parent's ``aws``, it signs through that one's own credential chain (which refreshes itself);
-    in a worker process it signs with the frozen credentials the parent sends with each task (``sign_with``).
+    in a worker process it signs with the frozen credentials the parent sends with each task (``sign_with``),
+    or (none sent) with the worker's own chain, as ``config.role`` if one is named (assumed here, refreshed
+    by botocore before it expires).
     """
 
     def __init__(self, config: RunnerConfig, aws: Aws | None = None) -> None:
         self.config = config
         self._frozen = aws is None
         self._generation = 0
-        self.aws = aws or Aws.with_credentials(config.aws, config.credentials)
+        if aws is None:
+            aws = Aws.with_credentials(config.aws, config.credentials)
+            if config.credentials is None and config.role is not None:
+                aws = aws.assume_role(config.role)
+        self.aws = aws
         self._listers: dict[str, RawLister] = {}
         self._lock = threading.Lock()
 

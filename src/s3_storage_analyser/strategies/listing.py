@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ..aggregate import BreakdownSpec
-from ..aws import Aws
+from ..aws import Aws, RoleRequest
 from ..listing.engine import ListingEngine, Target
 from ..model import Bucket, BucketReport, Failure, Progress
+
+if TYPE_CHECKING:
+    from ..executors.dask import DaskCluster
 
 
 class ListingStrategy:
@@ -26,7 +30,10 @@ class ListingStrategy:
         uploads: bool = False,
         scopes: Mapping[str, Sequence[str]] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
+        cluster: DaskCluster | None = None,
+        role: RoleRequest | None = None,
     ) -> None:
+        """``cluster``: list on that Dask cluster (``--executor dask``); ``role``: the role ``aws`` signs as."""
         self.engine = ListingEngine(
             aws,
             concurrency=concurrency,
@@ -35,6 +42,8 @@ class ListingStrategy:
             versions=versions,
             uploads=uploads,
             on_progress=on_progress,
+            cluster=cluster,
+            role=role,
         )
         self.scopes = scopes or {}
 
