@@ -50,6 +50,8 @@ TREE_HINT = "Save one with: s3sa report --strategy list --by tree --bucket s3://
 _LISTING_DESTS = ("endpoint_url", "profile", "region", "ca_bundle", "no_verify_ssl", "conc", "processes")
 _OWN_HELP = {
     "delimiter": "What separates folders in the keys.",
+    "tree_folders": "Folders the tree keeps; past N the deepest levels are folded into their parents "
+    "(totals stay exact, the browser says so).",
     "conc": "Parallel listing requests (key ranges) for the scan.",
     "endpoint_url": "S3 endpoint, for S3-compatible services (botocore also reads AWS_ENDPOINT_URL).",
     "profile": "AWS profile from ~/.aws/config for the listing (else AWS_PROFILE / the default chain).",
@@ -95,12 +97,13 @@ BROWSE_SETTINGS: tuple[Setting, ...] = (
         default=False,
     ),
     *(_listing_setting(dest) for dest in _LISTING_DESTS),
-    dataclasses.replace(_listing_setting("delimiter"), help=_OWN_HELP["delimiter"]),
+    _listing_setting("delimiter"),
+    _listing_setting("tree_folders"),
     _QUIET,
     _DEBUG,
 )
 # Flags that say how to list: refused with --snapshot, which lists nothing.
-_SCAN_ONLY = (*_LISTING_DESTS, "delimiter", "save")
+_SCAN_ONLY = (*_LISTING_DESTS, "delimiter", "tree_folders", "save")
 
 
 def browse_options(fn: F) -> F:
@@ -229,7 +232,9 @@ def scanned_tree(plan: Plan, flags: Mapping[str, Any]) -> tuple[FolderTree, int]
         selection=Selection.parse((), (f"s3://{plan.bucket}/{plan.prefix}",)),
         concurrency=conc,
         processes=flags["processes"],
-        breakdowns=BreakdownSpec(dimensions=("tree",), delimiter=_delimiter(flags["delimiter"])),
+        breakdowns=BreakdownSpec(
+            dimensions=("tree",), delimiter=_delimiter(flags["delimiter"]), tree_folders=flags["tree_folders"]
+        ),
     )
     aws = Aws(aws_from_flags(flags, conc))
     with ProgressDisplay(enabled=not flags["quiet"] and sys.stderr.isatty()) as progress:

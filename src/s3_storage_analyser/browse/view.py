@@ -225,7 +225,7 @@ _BY_OBJECTS = attrgetter("objects")
 
 
 def sort_entries(entries: Iterable[Entry], key: SortKey, descending: bool) -> list[Entry]:
-    """Sorted by ``key``, ties by name, so the order is the same on every run (Python's sort is stable)."""
+    """Sorted by ``key``, ties by name A to Z in either direction (Python's sort is stable): the same every run."""
     rows = list(entries)
     rows.sort(key=_BY_NAME, reverse=descending and key is SortKey.NAME)
     if key is SortKey.SIZE:
