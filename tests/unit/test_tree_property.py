@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import pickle
 import random
-from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from s3_storage_analyser.tree.builder import TreeBreakdown
 from s3_storage_analyser.tree.codec import decode_tree, encode_tree
-from s3_storage_analyser.tree.model import FolderTree
-from s3_storage_analyser.tree.walk import placed_folders
-
-Obj = tuple[str, int, str, str]  # key, size, storage class, LastModified
+from support.tree_truth import Obj, brute_force, flattened
 
 # Multi-character, overlapping ("aa"), control, non-ASCII and regex-special delimiters.
 DELIMITERS = ["/", "-", "//", "aa", "ab", "\x00", "é", ".", "*", "\n"]
@@ -33,48 +30,6 @@ def objects(delimiter: str) -> st.SearchStrategy[list[Obj]]:
     )
 
 
-def brute_force(objs: list[Obj], delimiter: str, max_folders: int) -> dict[str, tuple[Any, ...]]:
-    """Every folder: path -> (objects, bytes per class, newest, oldest, folded), folded by whole levels."""
-
-    def chain(key: str) -> list[str]:  # the folders a key sits in, shallowest first (S3's left-to-right)
-        parts = key.split(delimiter)[:-1]
-        return [delimiter.join(parts[: i + 1]) + delimiter for i in range(len(parts))]
-
-    every = {folder for key, *_ in objs for folder in chain(key)}
-    per_depth: dict[int, int] = {}
-    for folder in every:
-        depth = folder.count(delimiter)
-        per_depth[depth] = per_depth.get(depth, 0) + 1
-    keep: int | None = None
-    total = 0
-    for depth in range(1, max(per_depth, default=0) + 1):
-        total += per_depth.get(depth, 0)
-        if total > max_folders:
-            keep = depth - 1
-            break
-    kept = {f for f in every if keep is None or f.count(delimiter) <= keep} | {""}
-    out: dict[str, list[Any]] = {path: [{}, {}, None, None, False] for path in kept}
-    for key, size, storage, modified in objs:
-        folders = ["", *chain(key)]
-        deep = keep is not None and len(folders) - 1 > keep
-        cell = out[folders[keep] if deep and keep is not None else folders[-1]]
-        cell[0][storage] = cell[0].get(storage, 0) + 1
-        cell[1][storage] = cell[1].get(storage, 0) + size
-        if modified:
-            cell[2] = modified if cell[2] is None else max(cell[2], modified)
-            cell[3] = modified if cell[3] is None else min(cell[3], modified)
-        if deep:
-            cell[4] = True
-    return {path: tuple(cell) for path, cell in out.items()}
-
-
-def flattened(tree: FolderTree) -> dict[str, tuple[Any, ...]]:
-    return {
-        p.path: (p.folder.objects, p.folder.bytes, p.folder.newest, p.folder.oldest, p.folder.folded)
-        for p in placed_folders(tree.root)
-    }
-
-
 def built(objs: list[Obj], delimiter: str, max_folders: int) -> TreeBreakdown:
     tree = TreeBreakdown(delimiter, max_folders)
     for key, size, storage, modified in objs:
@@ -82,7 +37,8 @@ def built(objs: list[Obj], delimiter: str, max_folders: int) -> TreeBreakdown:
     return tree
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None)
 @given(data=st.data(), delimiter=st.sampled_from(DELIMITERS), max_folders=st.integers(0, 12))
 def test_the_tree_is_the_brute_force_fold_of_its_keys(data: st.DataObject, delimiter: str, max_folders: int) -> None:
     objs = data.draw(objects(delimiter))
@@ -97,7 +53,8 @@ def test_the_tree_is_the_brute_force_fold_of_its_keys(data: st.DataObject, delim
     assert flattened(decode_tree(encode_tree(tree))) == expected  # the history keeps it exactly
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None)
 @given(
     data=st.data(),
     delimiter=st.sampled_from(DELIMITERS),
