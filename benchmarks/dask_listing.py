@@ -183,7 +183,7 @@ def cli_argv() -> list[str]:
 def cli_has_dask() -> bool:
     """Whether the installed CLI has ``--executor`` (issue 14's executor has landed)."""
     done = subprocess.run(
-        [*cli_argv(), "--help"], check=False, capture_output=True, text=True, env=fake_aws_env(), timeout=120
+        [*cli_argv(), "report", "--help"], check=False, capture_output=True, text=True, env=fake_aws_env(), timeout=120
     )
     return "--executor" in done.stdout
 
