@@ -126,13 +126,14 @@ def browse_command(target: str | None, **flags: Any) -> None:
     plan = check_flags(target, flags, ctx.get_parameter_source)
     with needs("browse", "The browse command"):
         from .app import BrowseApp
-    require_terminal()
     if flags["debug"]:
         logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(name)s: %(message)s")
         log.setLevel(logging.DEBUG)
-    if plan.snapshot is not None:
+    if plan.snapshot is not None:  # a missing tree is said first, terminal or not
         tree, code = saved_tree(flags.get("db"), plan.snapshot, flags.get("bucket")), EXIT_OK
+        require_terminal()
     else:
+        require_terminal()  # before the listing, not after it
         tree, code = scanned_tree(plan, flags)
     BrowseApp(tree).run()
     raise SystemExit(code)
