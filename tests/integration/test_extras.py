@@ -72,6 +72,15 @@ def error_lines(stderr: str) -> str:
         (("uvicorn",), ("serve", "--port", "0"), "The serve command", "service", "uvicorn"),
         (("fastapi_offline",), ("serve", "--port", "0"), "The serve command", "service", "fastapi_offline"),
         (("moto",), ("demo",), "The demo command", "demo", "moto"),
+        # Before bucket discovery: the endpoint (a closed port) is never called.
+        (
+            ("distributed",),
+            ("report", "--strategy", "list", "--executor", "dask", "--endpoint-url", "http://127.0.0.1:9"),
+            "--executor dask",
+            "dask",
+            "distributed",
+        ),
+        (("dask", "distributed"), ("advise", "--executor", "dask"), "--executor dask", "dask", "dask"),
         # Checked before serve binds or scans, and before demo starts its endpoint and seeds the account.
         (("duckdb",), ("demo", "--strategy", "inventory"), "--strategy inventory", "inventory", "duckdb"),
         (("duckdb",), ("serve", "--strategy", "inventory"), "--strategy inventory", "inventory", "duckdb"),

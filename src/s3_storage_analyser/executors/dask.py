@@ -272,6 +272,7 @@ class DaskExecutor:
             for future in futures:
                 future.release()
             return
+        log.debug("cancelling %d listing tasks on the Dask cluster", len(futures))
         with contextlib.suppress(Exception):
             self._client.cancel(futures, force=True)
         self._cluster.close()
