@@ -62,6 +62,7 @@ REPO = HERE.parent
 BUCKET = "bench"
 BASELINE = "boto3 paginator"
 PROJECT = "s3sa list"
+BOTOCORE_SIGNING = "s3sa list, botocore signing"
 HTTP_STREAM = "http.client 1 stream"
 
 
@@ -105,6 +106,7 @@ class Variant:
 
     label: str
     flags: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
     ms = f"{args.latency * 1000:g}ms"
     keys, latency_keys = args.keys, args.latency_keys
     tree_text = "keys dAA/sBBB/fCCCCC.ext (20 x 50 x n/1000 folders)"
+    before = (Variant(BOTOCORE_SIGNING, env=(("S3SA_FAST_SIGNING", "0"),)),) if args.before else ()
     plan = [
         ("flat", keys, 0.0),
         ("tree", keys, 0.0),
@@ -155,7 +158,7 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
                 BucketSpec(BUCKET, kind, n),
                 latency,
                 min(args.baseline_keys, n),
-                (Variant(PROJECT),),
+                (Variant(PROJECT), *before),
                 http_stream=kind == "flat" and not latency,
             )
         )
@@ -229,7 +232,7 @@ def run_baseline(scenario: Scenario, url: str, truth: Truth, server_pid: int | N
 def run_project(scenario: Scenario, variant: Variant, url: str, truth: Truth, server_pid: int | None) -> Row:
     argv = [*cli_argv(), "--strategy", "list", "--endpoint-url", url, "--fmt", "json", "--quiet", *variant.flags]
     with CpuWatch(server_pid) as watch:
-        run = run_measured(argv, fake_aws_env())
+        run = run_measured(argv, fake_aws_env(dict(variant.env)))
     row = Row(
         scenario.name,
         variant.label,
@@ -570,6 +573,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="peers to run, comma-separated: rclone, s5cmd (default both; 'none' for the project alone)",
     )
     parser.add_argument("--all", action="store_true", help="also 1M hierarchical keys at --latency")
+    parser.add_argument(
+        "--before",
+        action="store_true",
+        help="also run the CLI with S3SA_FAST_SIGNING=0 (botocore signs every request): the signing's before/after",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool; the median is reported (default 1)")
     parser.add_argument(
         "--quiet-wait",

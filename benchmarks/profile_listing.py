@@ -1,11 +1,29 @@
-"""Where a listing's client time goes: cProfile over ``scan()`` in one process (``processes=0``).
+"""Where a listing's client time goes, per page and per stage; or cProfile over a whole ``scan()``.
 
-    .venv/bin/python benchmarks/profile_listing.py [--keys 200000] [--latency 0] [--conc 2] [--top 25]
+    .venv/bin/python benchmarks/profile_listing.py [--keys 200000] [--latency 0] [--rounds 3]
+    .venv/bin/python benchmarks/profile_listing.py --cprofile [--conc 2] [--top 25]
 
-The fake S3 endpoint runs in its own process, so only the client is profiled. Every
-thread of the scan is profiled (one profiler per thread, merged), and the time is
-summed into coarse buckets: the fast page parser, botocore's request building and
-signing, the HTTP round trip (socket waits included), tallying, and the rest.
+The fake S3 endpoint runs in its own process, so only the client is measured.
+
+The default (stages) lists the bucket on one thread, page after page, as a slice does
+(request, key checks, tally), once with botocore building and signing every request and
+once with the listing's own signing (``listing/signing.py``), alternating ``--rounds`` times;
+each stage is timed around the functions that do it (``perf_counter``; CPU of the whole loop
+from ``thread_time``), and the median round is reported in ms per page:
+
+* request building + signing: botocore's ``list_objects_v2`` call up to its ``before-send``
+  event (parameter validation, serialisation, endpoint resolution, SigV4), or the template's
+  ``sign`` on the fast path;
+* I/O wait: the HTTP round trip, from sending the request to the last byte of the body;
+* parse: ``pages.parse_objects``;
+* botocore after the answer: parsing the empty stand-in page, after-call hooks, retry checks;
+* keys + checks: decoding the keys and checking their order and the token's advance;
+* merge: ``Tally.add_objects``;
+* inter-process transfer: pickling and unpickling a slice's result (8 pages' tally), per page.
+
+With ``--cprofile``, every thread of one scan (``processes=0``) is profiled and the time is
+summed into coarse buckets: the fast page parser, botocore's request building and signing, the
+HTTP round trip (socket waits included), tallying, and the rest.
 """
 
 from __future__ import annotations
@@ -14,16 +32,24 @@ import argparse
 import cProfile
 import io
 import os
+import pickle
 import pstats
+import statistics
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import testkit  # noqa: F401  (puts tests/ on sys.path: support.* is the test kit)
 from common import fake_aws_env
+from s3_storage_analyser.aggregate import BreakdownSpec
 from s3_storage_analyser.aws import Aws, AwsOptions
+from s3_storage_analyser.listing import rawclient, signing
+from s3_storage_analyser.listing.checks import check_advance, check_keys
+from s3_storage_analyser.listing.ranges import KeyRange
+from s3_storage_analyser.listing.tally import Tally
+from s3_storage_analyser.listing.worker import SliceResult
 from s3_storage_analyser.report import ScanOptions, scan
 from support.fakes3 import BucketSpec, ServerSpec, run_server_process
 
@@ -112,17 +138,149 @@ def summarize(stats: pstats.Stats) -> list[tuple[str, float]]:
     return sorted(totals.items(), key=lambda kv: -kv[1])
 
 
+# --------------------------------------------------------------------------- stages
+
+STAGES = (
+    ("build", "request building + signing"),
+    ("io", "I/O wait (send to last byte)"),
+    ("parse", "parse (pages.parse_objects)"),
+    ("after", "botocore after the answer (own signing: the rest of the call)"),
+    ("checks", "keys + checks"),
+    ("merge", "merge (Tally.add_objects)"),
+    ("transfer", "inter-process transfer (pickle)"),
+)
+
+
+class StageClock:
+    """Seconds per stage, summed by wrappers around the functions that do each stage (one thread)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = dict.fromkeys([name for name, _ in STAGES] + ["call"], 0.0)
+        self.mark = 0.0
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.seconds[stage] += seconds
+
+    def timed(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[stage] += time.perf_counter() - started
+
+        return wrapper
+
+
+def stage_round(url: str, fast: bool) -> tuple[dict[str, float], int, float, float]:
+    """List the bucket once on this thread; (seconds per stage, pages, wall seconds, CPU seconds)."""
+    clock = StageClock()
+    aws = Aws(AwsOptions(endpoint_url=url))
+    client = aws.client("s3", "us-east-1")
+
+    def built(**_: Any) -> None:  # registered before the lister's own before-send hook: runs first
+        clock.add("build", time.perf_counter() - clock.mark)
+
+    client.meta.events.register_first("before-send.s3.ListObjectsV2", built)
+    lister = rawclient.RawLister(client, fast=fast)
+    session = client._endpoint.http_session
+    originals = (session.send, lister._read_body, rawclient.parse_objects, signing.RequestTemplate.sign)
+    session.send = clock.timed("io", session.send)
+    lister._read_body = clock.timed("io", lister._read_body)  # type: ignore[method-assign]
+    rawclient.parse_objects = clock.timed("parse", rawclient.parse_objects)
+    signing.RequestTemplate.sign = clock.timed("build", signing.RequestTemplate.sign)  # type: ignore[method-assign]
+    tally = Tally.for_spec(BreakdownSpec())
+    pages, after, token = 0, None, None
+    transfer = 0.0
+    cpu, started = time.thread_time(), time.perf_counter()
+    try:
+        while True:
+            clock.mark = time.perf_counter()
+            page = lister.objects("bench", start_after=after)
+            clock.add("call", time.perf_counter() - clock.mark)
+            mark = time.perf_counter()
+            keys = page.keys()
+            check_keys("ListObjectsV2", keys, after=after, prefix="")
+            check_advance(
+                "ListObjectsV2",
+                truncated=page.truncated,
+                entries=len(keys),
+                token=page.next_token,
+                previous=token,
+                name="NextContinuationToken",
+            )
+            token = page.next_token
+            clock.add("checks", time.perf_counter() - mark)
+            mark = time.perf_counter()
+            tally.add_objects(page, len(keys))
+            clock.add("merge", time.perf_counter() - mark)
+            pages += 1
+            if pages % 8 == 0 or not page.truncated:  # a slice's result crosses to the parent every 8 pages
+                mark = time.perf_counter()
+                result = SliceResult(KeyRange("bench", "us-east-1", "", after=after), tally, pages=8)
+                pickle.loads(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+                transfer += time.perf_counter() - mark
+                tally = Tally.for_spec(BreakdownSpec())
+            if not page.truncated:
+                break
+            after = keys[-1]
+    finally:
+        session.send, lister._read_body, rawclient.parse_objects = originals[0], originals[1], originals[2]
+        signing.RequestTemplate.sign = originals[3]  # type: ignore[method-assign]
+    wall, cpu = time.perf_counter() - started, time.thread_time() - cpu
+    seconds = clock.seconds
+    seconds["transfer"] = transfer
+    # what the call took beyond building, the round trip and the parse: botocore's handling of the answer
+    seconds["after"] = max(0.0, seconds["call"] - seconds["build"] - seconds["io"] - seconds["parse"])
+    return seconds, pages, wall, cpu
+
+
+def stages(url: str, rounds: int) -> dict[str, dict[str, float]]:
+    """Per path (botocore, fast), the median round's ms per page of each stage, total wall and CPU."""
+    runs: dict[str, list[dict[str, float]]] = {"botocore": [], "fast": []}
+    for _ in range(rounds):
+        for path in ("botocore", "fast"):
+            seconds, pages, wall, cpu = stage_round(url, fast=path == "fast")
+            per_page = {stage: seconds[stage] / pages * 1000 for stage, _ in STAGES}
+            per_page["total"] = wall / pages * 1000
+            per_page["cpu"] = cpu / pages * 1000
+            per_page["pages"] = pages
+            runs[path].append(per_page)
+    return {path: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for path, rs in runs.items()}
+
+
+def print_stages(result: dict[str, dict[str, float]]) -> None:
+    before, after = result["botocore"], result["fast"]
+    print(f"ms per 1,000-key page, one thread, median of the rounds ({int(before['pages'])} pages a round)\n")
+    print("| stage | botocore signing | own signing |")
+    print("|---|---:|---:|")
+    for stage, label in STAGES:
+        print(f"| {label} | {before[stage]:.2f} | {after[stage]:.2f} |")
+    print(f"| **total (wall)** | **{before['total']:.2f}** | **{after['total']:.2f}** |")
+    print(f"| CPU of the loop | {before['cpu']:.2f} | {after['cpu']:.2f} |")
+    print(f"| keys/s, one thread | {1e6 / before['total']:,.0f} | {1e6 / after['total']:,.0f} |")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="cProfile one in-process listing scan against the fake S3 endpoint.")
+    parser = argparse.ArgumentParser(description="Where the listing's client time goes: per stage, or cProfile.")
     parser.add_argument("--keys", type=int, default=200_000)
     parser.add_argument("--kind", choices=("flat", "tree"), default="flat")
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--conc", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--rounds", type=int, default=3, help="stages: rounds of each path (the median is shown)")
+    parser.add_argument("--cprofile", action="store_true", help="cProfile a whole scan instead of timing stages")
     args = parser.parse_args(argv)
     os.environ.update(fake_aws_env())
     spec = ServerSpec(buckets=(BucketSpec("bench", args.kind, args.keys),), latency=args.latency)
     url, stop = run_server_process(spec)
+    if not args.cprofile:
+        try:
+            result = stages(url, max(1, args.rounds))
+        finally:
+            stop()
+        print_stages(result)
+        return 0
     try:
         stats, wall, objects = profile_scan(url, args.conc)
     finally:
