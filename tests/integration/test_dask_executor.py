@@ -20,6 +20,8 @@ from s3_storage_analyser.model import Bucket, BucketReport
 from support.cli import CliResult
 from support.dask_cluster import shared_cluster
 from support.fakes3 import FakeS3, FakeUpload, FakeVersion, FlatHexKeys, ListKeys, TreeKeys
+from support.faultproxy import FaultProxy
+from support.organization import Organization, build_organization, role_arn
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +158,31 @@ def test_executor_flags_that_cannot_work_are_refused(
     assert wanted in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.slow
+def test_workers_assume_each_accounts_role_themselves(
+    organization: Organization, fault_proxy: FaultProxy, cli: Callable[..., CliResult], scheduler: str
+) -> None:
+    """A many-account scan sends the workers the role (ARN, session name), never its keys: each worker assumes
+    it through the endpoint (the proxy counts the AssumeRole calls), and lists the member account's buckets."""
+    alpha = organization.id("alpha")
+    args = ("--role-arn", role_arn(alpha), "--endpoint-url", fault_proxy.url, "--fmt", "json", "--strategy", "list")
+
+    local = cli("report", *args, "-q", "--processes", "0")
+    here = fault_proxy.count("AssumeRole")
+    on_dask = cli("report", *args, "-q", "--executor", "dask", "--scheduler", scheduler)
+
+    assert (local.code, on_dask.code) == (0, 0), on_dask.stderr
+    assert json.loads(on_dask.stdout)["Buckets"] == json.loads(local.stdout)["Buckets"]
+    assert {b["Bucket"] for b in json.loads(on_dask.stdout)["Buckets"]} == {"alpha-logs", "alpha-data"}
+    assert here == 1  # the local run: this process alone
+    assert fault_proxy.count("AssumeRole") > 2  # the Dask run: this process (discovery) and the workers
+
+
+@pytest.fixture
+def organization(aws_url: str) -> Organization:
+    org = build_organization(aws_url, ["alpha"])
+    org.bucket(org.id("alpha"), "alpha-logs", {"a": b"x" * 100, "b": b"y" * 20})
+    org.bucket(org.id("alpha"), "alpha-data", {"c": b"z" * 7})
+    return org
