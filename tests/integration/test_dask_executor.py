@@ -17,10 +17,11 @@ from s3_storage_analyser.executors.base import ExecutorOptions
 from s3_storage_analyser.executors.dask import connect
 from s3_storage_analyser.listing.engine import ListingEngine, Target
 from s3_storage_analyser.model import Bucket, BucketReport
+from support.aws import ISOLATED_ENV, make_bucket
 from support.cli import CliResult
 from support.dask_cluster import shared_cluster
 from support.fakes3 import FakeS3, FakeUpload, FakeVersion, FlatHexKeys, ListKeys, TreeKeys
-from support.faultproxy import FaultProxy
+from support.faultproxy import FaultProxy, Rule
 from support.organization import Organization, build_organization, role_arn
 
 
@@ -186,3 +187,31 @@ def organization(aws_url: str) -> Organization:
     org.bucket(org.id("alpha"), "alpha-logs", {"a": b"x" * 100, "b": b"y" * 20})
     org.bucket(org.id("alpha"), "alpha-data", {"c": b"z" * 7})
     return org
+
+
+@pytest.mark.slow
+def test_forwarded_session_credentials_sign_the_workers_requests(
+    aws_url: str,
+    fault_proxy: FaultProxy,
+    cli: Callable[..., CliResult],
+    scheduler: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The proxy refuses any listing signed with the workers' own keys: with --forward-credentials the workers
+    sign with this process's session credentials and list; without, they use their own and are refused."""
+    make_bucket(aws_url, "fwd").put_object(Bucket="fwd", Key="a", Body=b"x" * 42)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIAFORWARDED0000000")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token")
+    own_keys = ISOLATED_ENV["AWS_ACCESS_KEY_ID"]
+    fault_proxy.add(Rule(operation="ListObjectsV2", header_contains={"Authorization": f"Credential={own_keys}/"}))
+    args = ("report", "--strategy", "list", "--fmt", "json", "-q", "--no-cost", "--endpoint-url", fault_proxy.url)
+    dask = ("--executor", "dask", "--scheduler", scheduler)
+
+    forwarded = cli(*args, *dask, "--forward-credentials")
+    own = cli(*args, *dask)
+
+    assert forwarded.code == 0, forwarded.stderr
+    assert [(b["Bucket"], b["Bytes"]) for b in json.loads(forwarded.stdout)["Buckets"]] == [("fwd", 42)]
+    assert own.code == 1, own.stderr  # nothing measured: the only bucket refused
+    [failure] = json.loads(own.stdout)["Failures"]
+    assert (failure["Bucket"], failure["Stage"]) == ("fwd", "list-objects")
