@@ -214,3 +214,18 @@ async def test_a_large_folder_scrolls_to_its_end() -> None:
         assert app.rows.cursor < 5_000 - 10
         await press(pilot, "home")
         assert screen_text(app).splitlines()[3].endswith(entries[0].name)
+
+
+@pilot_test
+async def test_a_narrow_terminal_cuts_names_not_numbers() -> None:
+    app = BrowseApp(small_tree(), now=NOW)
+    async with app.run_test(size=(56, 20)) as pilot:
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        assert len(lines) == 20 and all(len(line) <= 56 for line in lines)
+        assert "deeper folders folded into 1 folder" in " ".join(lines[2:4])  # the notice wraps, whole
+        assert any(line.split() == ["4.2", "GiB", "99.5%", "[##########]", "45", "2024/"] for line in lines)
+        assert any(line.endswith("1   evil\\x1b[31~") for line in lines)  # the name cut to the width left, marked
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert any(line.endswith("1   evil\\x1b[31m[bold red]x[/]\\u202e/") for line in screen_text(app).splitlines())

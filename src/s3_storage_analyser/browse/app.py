@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
@@ -69,6 +70,9 @@ class BrowseApp(App[None]):
             self.query_one("#notice").display = False
         self.refresh_folder()
         self.query_one(FolderList).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one("#columns", Static).update(column_heading(self.browser, event.size.width))
 
     @property
     def rows(self) -> FolderList:
