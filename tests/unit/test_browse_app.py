@@ -21,7 +21,9 @@ from textual.pilot import Pilot
 
 from s3_storage_analyser.browse.app import BrowseApp
 from s3_storage_analyser.browse.help_screen import HelpScreen
+from s3_storage_analyser.browse.view import QUICK_FOLDERS, Browser
 from s3_storage_analyser.tree.model import Folder, FolderTree
+from s3_storage_analyser.units import humanise
 from support.browse_trees import random_tree, small_tree
 from support.golden import golden
 
@@ -229,3 +231,25 @@ async def test_a_narrow_terminal_cuts_names_not_numbers() -> None:
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert any(line.endswith("1   evil\\x1b[31m[bold red]x[/]\\u202e/") for line in screen_text(app).splitlines())
+
+
+@pilot_test
+async def test_the_detail_of_a_large_subtree_follows_the_first_screen() -> None:
+    """A subtree past QUICK_FOLDERS is summed per class once the screen is drawn, and only for the entry still
+    under the cursor; what it then shows is the walk's truth."""
+    big = random_tree(30_000, QUICK_FOLDERS + 500, depth=6).root
+    big.name = "big/"
+    small = Folder("small/", objects={"STANDARD": 1}, bytes={"STANDARD": 1})
+    tree = FolderTree("b", Folder("", children={"big/": big, "small/": small}))
+    async with browsing(tree) as (app, pilot):
+        entry = app.rows.highlighted
+        assert entry is not None and entry.name == "big/"
+        assert not Browser(tree).details_ready(entry)  # too large to sum while a key is answered
+        await pilot.pause()
+        assert app.browser.details_ready(entry)  # summed once drawn, and kept
+        truth = big.totals()
+        text = screen_text(app)
+        assert "summing per storage class" not in text
+        assert f"big/: {humanise(truth.total_bytes)} ({truth.total_bytes:,} B) in 30,000 objects" in text
+        standard = truth.bytes["STANDARD"]
+        assert f"STANDARD {humanise(standard)} {standard / truth.total_bytes * 100:.0f}%" in text

@@ -17,7 +17,7 @@ from textual.widgets import Input, Static
 from ..tree.model import Folder, FolderTree
 from .folder_list import FolderList
 from .help_screen import HelpScreen
-from .rows import column_heading, detail_lines, folded_notice, header_lines
+from .rows import column_heading, detail_lines, detail_pending, folded_notice, header_lines
 from .view import Browser, Entry, Kind, SortKey
 
 KEYS_LINE = "Enter open  Left up  s/c/n sort  / filter  ? help  q quit"
@@ -87,12 +87,22 @@ class BrowseApp(App[None]):
         self.query_one("#location", Static).update(location)
         self.query_one("#totals", Static).update(totals)
         self.query_one("#columns", Static).update(column_heading(self.browser, self.size.width or 80))
-        whole = self.browser.sum_of(self.browser.current).bytes
+        whole = self.browser.sum_of(self.browser.current)[1]
         self.rows.show(entries, whole, cursor)
         self.show_detail(self.rows.highlighted)
 
     def show_detail(self, entry: Entry | None) -> None:
-        self.query_one("#detail", Static).update(detail_lines(self.browser, entry, self.now))
+        """The entry's detail; for a large subtree not summed yet, its totals now and the rest once drawn."""
+        detail = self.query_one("#detail", Static)
+        if entry is None or self.browser.details_ready(entry):
+            detail.update(detail_lines(self.browser, entry, self.now))
+            return
+        detail.update(detail_pending(self.browser, entry))
+        self.call_after_refresh(self._fill_detail, entry)
+
+    def _fill_detail(self, entry: Entry) -> None:
+        if self.rows.highlighted is entry:  # the cursor may have moved on: that entry's detail is due instead
+            self.query_one("#detail", Static).update(detail_lines(self.browser, entry, self.now))
 
     def on_folder_list_highlighted(self, message: FolderList.Highlighted) -> None:
         self.show_detail(message.entry)

@@ -95,10 +95,9 @@ def header_lines(browser: Browser) -> tuple[Text, Text]:
     """The location, then the current folder's totals (and the filter when one is set)."""
     location = Text("s3sa browse ", style="bold")
     location.append(printable(browser.location()))
-    total = browser.sum_of(browser.current)
+    objects, size, folders = browser.sum_of(browser.current)
     summary = (
-        f"Total {humanise(total.bytes)} ({total.bytes:,} B) in {plural(total.objects, 'object')}, "
-        f"{plural(total.folders - 1, 'folder')} below"
+        f"Total {humanise(size)} ({size:,} B) in {plural(objects, 'object')}, {plural(folders - 1, 'folder')} below"
     )
     if browser.filter:
         summary += f"; filter: {printable(browser.filter)!r}"
@@ -156,6 +155,18 @@ def class_split(total: FolderTotals) -> str:
         for code in codes
     ]
     return ", ".join(parts) if parts else "no objects"
+
+
+def detail_pending(browser: Browser, entry: Entry) -> Text:
+    """The detail's first line before the split per class of a large subtree is summed (a moment later)."""
+    objects, size, folders = browser.sum_of(entry.folder)
+    text = Text()
+    text.append(entry_name(entry), style="bold")
+    text.append(
+        f": {humanise(size)} ({size:,} B) in {plural(objects, 'object')}, {plural(folders - 1, 'folder')} below"
+        "\nsumming per storage class..."
+    )
+    return text
 
 
 def detail_lines(browser: Browser, entry: Entry | None, now: datetime) -> Text:

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from operator import attrgetter
-from typing import NamedTuple
 
 from ..tree.model import Folder, FolderTotals, FolderTree
 
@@ -32,6 +31,7 @@ class SortKey(Enum):
 # The order a sort key starts in (largest first, names A to Z); pressing its key again reverses it, as in ncdu.
 NATURAL_DESCENDING = {SortKey.SIZE: True, SortKey.OBJECTS: True, SortKey.NAME: False}
 FILES_LABEL = "(files)"
+QUICK_FOLDERS = 5_000  # a subtree summed per class while a key is answered; larger ones after the screen is drawn
 PARENT_LABEL = ".."
 
 
@@ -55,42 +55,27 @@ class Entry:
         return self.kind is other.kind and self.folder is other.folder
 
 
-class Sum(NamedTuple):
-    """A folder with everything below it: what a row shows."""
-
-    objects: int
-    bytes: int
-    folders: int  # this folder and every folder below it
+# A folder with everything below it, what a row shows: (objects, bytes, folders: itself and every one below).
+# A plain tuple: 100,000 folders are summed before the first screen, and a tuple is the cheapest to make.
+Sum = tuple[int, int, int]
 
 
 def subtree_sums(root: Folder) -> dict[int, Sum]:
     """Every folder's ``Sum``, keyed by ``id(folder)``, in one pass (children first; iterative: trees can be deep)."""
     order = [root]
+    extend = order.extend
     for folder in order:  # breadth first: every parent before its children
-        order.extend(folder.children.values())
+        extend(folder.children.values())
     sums: dict[int, Sum] = {}
     for folder in reversed(order):
         objects, size, folders = sum(folder.objects.values()), sum(folder.bytes.values()), 1
         for child in folder.children.values():
-            below = sums[id(child)]
-            objects += below[0]
-            size += below[1]
-            folders += below[2]
-        sums[id(folder)] = Sum(objects, size, folders)
+            child_objects, child_bytes, child_folders = sums[id(child)]
+            objects += child_objects
+            size += child_bytes
+            folders += child_folders
+        sums[id(folder)] = (objects, size, folders)
     return sums
-
-
-def merge_into(total: FolderTotals, part: FolderTotals) -> None:
-    """Add ``part`` (a child's totals) to ``total``."""
-    for code, count in part.objects.items():
-        total.objects[code] = total.objects.get(code, 0) + count
-    for code, size in part.bytes.items():
-        total.bytes[code] = total.bytes.get(code, 0) + size
-    if part.newest is not None and (total.newest is None or part.newest > total.newest):
-        total.newest = part.newest
-    if part.oldest is not None and (total.oldest is None or part.oldest < total.oldest):
-        total.oldest = part.oldest
-    total.folders += part.folders
 
 
 def own_totals(folder: Folder) -> FolderTotals:
@@ -113,6 +98,7 @@ class Browser:
     filter: str = ""
     _details: dict[int, FolderTotals] = field(default_factory=dict)
     _cache: tuple[object, list[Entry]] | None = None
+    _children_of: tuple[Folder, list[Entry]] | None = None
 
     def __post_init__(self) -> None:
         if not self.sums:
@@ -136,23 +122,29 @@ class Browser:
         state = (id(self.current), self.sort_key, self.descending, self.filter)
         if self._cache is not None and self._cache[0] == state:
             return self._cache[1]
-        rows = sort_entries(self._children(), self.sort_key, self.descending)
+        rows = self._children()
+        if self.filter:
+            needle = self.filter.casefold()
+            rows = [e for e in rows if needle in e.name.casefold()]
+        rows = sort_entries(rows, self.sort_key, self.descending)
         if len(self.path) > 1:
             rows.insert(0, Entry(Kind.PARENT, PARENT_LABEL, 0, 0, self.path[-2]))
         self._cache = (state, rows)
         return rows
 
     def _children(self) -> list[Entry]:
-        folder, sums, needle = self.current, self.sums, self.filter.casefold()
+        """The current folder's entries, unsorted: made once a folder, sorted and filtered as often as asked."""
+        folder, sums = self.current, self.sums
+        if self._children_of is not None and self._children_of[0] is folder:
+            return self._children_of[1]
         rows: list[Entry] = []
-        if folder.objects and (not needle or needle in FILES_LABEL):
+        if folder.objects:
             rows.append(Entry(Kind.FILES, FILES_LABEL, folder.own_objects, folder.own_bytes, folder))
         kind = Kind.FOLDER
         for name, child in folder.children.items():
-            if needle and needle not in name.casefold():
-                continue
-            below = sums[id(child)]
-            rows.append(Entry(kind, name, below[0], below[1], child))
+            objects, size, _ = sums[id(child)]
+            rows.append(Entry(kind, name, objects, size, child))
+        self._children_of = (folder, rows)
         return rows
 
     def open(self, entry: Entry) -> bool:
@@ -197,26 +189,44 @@ class Browser:
             return own_totals(entry.folder)
         return self.details(entry.folder)
 
+    def details_ready(self, entry: Entry) -> bool:
+        """Whether the entry's detail is quick to give: kept already, or a subtree of a few thousand folders."""
+        if entry.kind is not Kind.FOLDER:
+            return True
+        return id(entry.folder) in self._details or self.sums[id(entry.folder)][2] <= QUICK_FOLDERS
+
     def details(self, folder: Folder) -> FolderTotals:
-        """``folder.totals()``, kept: each folder below is summed once however often it is shown."""
-        known = self._details
-        if id(folder) in known:
-            return known[id(folder)]
-        stack: list[tuple[Folder, bool]] = [(folder, False)]
-        while stack:
-            current, children_done = stack.pop()
-            if id(current) in known:
-                continue
-            if not children_done:
-                stack.append((current, True))
-                stack.extend((child, False) for child in current.children.values() if id(child) not in known)
-                continue
-            total = FolderTotals()
-            total.add(current)
-            for child in current.children.values():
-                merge_into(total, known[id(child)])
-            known[id(current)] = total
-        return known[id(folder)]
+        """``folder.totals()`` (one walk of the subtree, iterative), kept for the next time it is shown."""
+        known = self._details.get(id(folder))
+        if known is None:
+            known = self._details[id(folder)] = subtree_totals(folder)
+        return known
+
+
+def subtree_totals(folder: Folder) -> FolderTotals:
+    """Bytes and objects per class, newest and oldest, of a folder and every folder below it.
+
+    ``Folder.totals`` inlined: the pane shows it for the entry under the cursor, whose subtree can be most of
+    a 100,000-folder tree."""
+    objects: dict[str, int] = {}
+    sizes: dict[str, int] = {}
+    newest: str | None = None
+    oldest: str | None = None
+    count = 0
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        count += 1
+        for code, number in current.objects.items():
+            objects[code] = objects.get(code, 0) + number
+        for code, size in current.bytes.items():
+            sizes[code] = sizes.get(code, 0) + size
+        if current.newest is not None and (newest is None or current.newest > newest):
+            newest = current.newest
+        if current.oldest is not None and (oldest is None or current.oldest < oldest):
+            oldest = current.oldest
+        stack.extend(current.children.values())
+    return FolderTotals(objects, sizes, newest, oldest, count)
 
 
 _BY_NAME = attrgetter("name")
