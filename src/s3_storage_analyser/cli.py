@@ -31,8 +31,8 @@ from .account_filter import (
     require_known,
 )
 from .advise_cli import advise_command
-from .browse.command import browse_command
 from .aws import Aws
+from .browse.command import browse_command
 from .config import (
     DB_SETTING,
     ReportArgs,
