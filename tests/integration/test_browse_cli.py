@@ -136,3 +136,17 @@ def test_without_the_browse_extra(tmp_path: Path) -> None:
         "  hint: pip install 's3-storage-analyser[browse]'\n"
         "textual not imported\n"
     )
+
+
+def test_a_scan_scoped_to_a_prefix_is_found_by_its_bucket(cli: Cli, photos: str, tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite3"
+    done: CliResult = cli(
+        "report", "--strategy", "list", "--by", "tree", "--bucket", "s3://photos/2024/", "--save", "--db", str(db),
+        "--endpoint-url", photos, "-q",
+    )  # fmt: skip
+    assert done.code == 0, done.stderr
+    for asked in ("photos", "s3://photos/2024/", "photos/2024/"):
+        done = cli("browse", "--snapshot", "1", "--db", str(db), "--bucket", asked)
+        assert done.code == 2 and "needs a terminal" in done.stderr, (asked, done.stderr)
+    done = cli("browse", "--snapshot", "1", "--db", str(db), "--bucket", "photos/2023/")
+    assert done.code == 2 and "has no folder tree of bucket 'photos/2023/'" in done.stderr

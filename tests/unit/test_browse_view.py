@@ -88,3 +88,17 @@ def test_formatting_helpers() -> None:
     later = parse_time("2026-01-01T00:00:00+00:00")
     assert later is not None
     assert age(when, when) == "today" and age(when, later) == "2 years ago"
+
+
+def test_a_scan_scoped_to_a_prefix_opens_at_its_folder() -> None:
+    """``s3://photos/2024/``: the report (and its tree) is named ``photos/2024/``, the tree starts at the bucket's
+    root; the browser opens at 2024/, shows real locations, and can still go up."""
+    scoped = Folder("2024/", objects={"STANDARD": 2}, bytes={"STANDARD": 4})
+    browser = Browser(FolderTree("photos/2024/", Folder("", children={"2024/": scoped})))
+    assert browser.current is scoped
+    assert browser.location() == "s3://photos/2024/"
+    assert browser.up() is scoped and browser.location() == "s3://photos/"
+    unknown = Browser(FolderTree("photos/2099/x", Folder("", children={"2024/": scoped})))
+    assert unknown.location() == "s3://photos/"  # a scope the tree has not: its root
+    prefixed = Browser(FolderTree("photos", Folder(""), prefix="logs/"))
+    assert prefixed.location() == "s3://photos/logs/"

@@ -213,6 +213,7 @@ def saved_tree(db: str | None, snapshot_id: int, bucket: str | None) -> FolderTr
                     hint=f"Pick one with --bucket {printable(saved[0])}.",
                 )
             bucket = saved[0]
+        bucket = saved_name(bucket, saved)
         tree = load_tree(store, snapshot_id, bucket) if bucket in saved else None
         if tree is None:
             raise UsageError(
@@ -223,6 +224,18 @@ def saved_tree(db: str | None, snapshot_id: int, bucket: str | None) -> FolderTr
         return tree
     finally:
         store.close()
+
+
+def saved_name(asked: str, saved: list[str]) -> str:
+    """The saved tree ``--bucket`` means: its name as saved, or (``name`` or ``s3://name/prefix/``) the one
+    scan of that bucket, saved as ``name/prefix/`` when it was scoped to a prefix."""
+    name = asked[5:] if asked.lower().startswith("s3://") else asked
+    if name in saved or name.rstrip("/") in saved:
+        return name if name in saved else name.rstrip("/")
+    if "/" in name.rstrip("/"):  # a prefix was named: only that scan is meant
+        return asked
+    same_bucket = [s for s in saved if s.partition("/")[0] == name.rstrip("/")]
+    return same_bucket[0] if len(same_bucket) == 1 else asked
 
 
 def scanned_tree(plan: Plan, flags: Mapping[str, Any]) -> tuple[FolderTree, int]:
@@ -240,7 +253,8 @@ def scanned_tree(plan: Plan, flags: Mapping[str, Any]) -> tuple[FolderTree, int]
     aws = Aws(aws_from_flags(flags, conc))
     with ProgressDisplay(enabled=not flags["quiet"] and sys.stderr.isatty()) as progress:
         snapshot = scan_all(aws, options, on_progress=progress.update)
-    report = next((r for r in snapshot.buckets if r.bucket.name == plan.bucket), None)
+    # A scan scoped to a prefix names its report "bucket/prefix/".
+    report = next((r for r in snapshot.buckets if r.bucket.name.partition("/")[0] == plan.bucket), None)
     for failure in snapshot.failures:
         click.echo(describe_failure(failure), err=True)
     tree = tree_of(report) if report is not None else None

@@ -60,6 +60,24 @@ class Entry:
 Sum = tuple[int, int, int]
 
 
+def scope_path(tree: FolderTree) -> list[Folder]:
+    """Where the browser opens: the root, or the folder a scan of ``s3://bucket/prefix/`` was scoped to.
+
+    Such a scan's report names the bucket ``bucket/prefix/`` and its tree starts at the bucket's root (its
+    folders are the keys' own): the browser opens at the prefix's folder, and Left still goes up from it."""
+    _, _, scope = tree.bucket.partition("/")
+    path = [tree.root]
+    rest = "" if tree.prefix else scope
+    while rest:
+        head, found, _ = rest.partition(tree.delimiter)
+        child = path[-1].children.get(head + tree.delimiter) if found else None
+        if child is None:
+            break
+        path.append(child)
+        rest = rest[len(child.name) :]
+    return path
+
+
 def subtree_sums(root: Folder) -> dict[int, Sum]:
     """Every folder's ``Sum``, keyed by ``id(folder)``, in one pass (children first; iterative: trees can be deep)."""
     order = [root]
@@ -104,7 +122,7 @@ class Browser:
         if not self.sums:
             self.sums = subtree_sums(self.tree.root)
         if not self.path:
-            self.path = [self.tree.root]
+            self.path = scope_path(self.tree)
 
     @property
     def current(self) -> Folder:
@@ -115,7 +133,8 @@ class Browser:
 
     def location(self) -> str:
         """``s3://bucket/prefix/and/the/folders/walked/`` (raw text: a view makes it printable)."""
-        return f"s3://{self.tree.bucket}/{self.tree.prefix}{''.join(f.name for f in self.path[1:])}"
+        bucket = self.tree.bucket.partition("/")[0]
+        return f"s3://{bucket}/{self.tree.prefix}{''.join(f.name for f in self.path[1:])}"
 
     def entries(self) -> list[Entry]:
         """The current folder's rows: ".." first (below the root), then its folders and its own files, sorted."""
