@@ -207,3 +207,25 @@ def test_tree_formats_need_the_tree(cli: Any, fakes3: Callable[..., FakeS3], tmp
     with_tree = cli(*common, "--fmt", "json", "--by", "tree")
     assert json.loads(with_tree.stdout)["Buckets"][0]["Breakdowns"] == {"tree": []}
     assert "Breakdowns" not in json.loads(plain.stdout)["Buckets"][0]
+
+
+def test_a_prefix_scan_is_rooted_at_its_prefix(cli: Any, fakes3: Callable[..., FakeS3], tmp_path: Path) -> None:
+    fake = fakes3({"hostile": hostile_bucket()})
+    db = tmp_path / "h.sqlite3"
+    common = ("--endpoint-url", fake.url, "--strategy", "list", "--processes", "0", "-q", "--by", "tree")
+    result = cli(*common, "--bucket", "s3://hostile/logs/20", "--fmt", "ncdu", "--save", "--db", str(db))
+    assert result.code == 0, result.stderr
+    root = json.loads(result.stdout)[3]
+    assert root[0] == {"name": "s3://hostile/logs/"}  # the folder holding the scope: "20" is part of a name
+    assert [entry[0]["name"] for entry in root[1:]] == ["2024"]
+    store = Store(db, read_only=True)
+    (snapshot_id,) = store.latest_ids(1)
+    (label,) = trees_in(store, snapshot_id)
+    tree = load_tree(store, snapshot_id, label)
+    store.close()
+    assert label == "hostile/logs/20" and tree is not None
+    assert (tree.bucket, tree.prefix) == ("hostile", "logs/20")
+    doc = json.loads(cli(*common, "--bucket", "s3://hostile/logs/", "--fmt", "tree-json").stdout)
+    (bucket,) = doc["Buckets"]
+    assert (bucket["Bucket"], bucket["Prefix"]) == ("hostile", "logs/")
+    assert {f["Path"]: f["TotalFiles"] for f in bucket["Folders"]}["logs/"] == 3  # the marker "logs/" too

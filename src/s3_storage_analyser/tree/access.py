@@ -9,20 +9,23 @@ from ..model import BucketReport, Snapshot
 from ..store import Store
 from .codec import decode_tree
 from .model import FolderTree
+from .scope import scoped
 
 __all__ = ["load_tree", "tree_of", "trees_in", "with_saved_trees"]
 
 
 def tree_of(report: BucketReport) -> FolderTree | None:
-    """The tree of a bucket just scanned with ``--by tree`` (None: the scan did not ask for one)."""
+    """The tree of a bucket just scanned with ``--by tree`` (None: the scan did not ask for one).
+
+    Its ``bucket`` is the bucket's name and its ``prefix`` the scope listed (``s3://bucket/prefix/``: the
+    report names the bucket ``bucket/prefix/``); ``scope.scope_root`` finds the prefix's folder."""
     tree = report.usage.tree
-    if tree is None:
-        return None
-    return tree if tree.bucket == report.bucket.name else replace(tree, bucket=report.bucket.name)
+    return None if tree is None else scoped(tree, report.bucket.name)
 
 
 def load_tree(store: Store, snapshot_id: int, bucket: str) -> FolderTree | None:
-    """A bucket's tree saved with a snapshot (None: none saved), checked as it is read.
+    """A bucket's tree saved with a snapshot (None: none saved), checked as it is read; ``bucket`` is the
+    report's name for it (``bucket/prefix/`` for a prefix's scan), as ``trees_in`` lists them.
 
     A stored tree this tool would never write raises ``StoreError`` naming the snapshot and the bucket."""
     blob = store.tree_blob(snapshot_id, bucket)
@@ -37,7 +40,7 @@ def load_tree(store: Store, snapshot_id: int, bucket: str) -> FolderTree | None:
             path=store.path,
             cause="corrupt folder tree",
         ) from exc
-    return tree if tree.bucket == bucket else replace(tree, bucket=bucket)
+    return scoped(tree, bucket)
 
 
 def trees_in(store: Store, snapshot_id: int) -> list[str]:

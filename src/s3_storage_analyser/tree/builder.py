@@ -114,8 +114,26 @@ class TreeBreakdown:
 
     def add(self, key: str, size: int, storage_class: str, last_modified: str) -> None:
         delimiter = self.delimiter
-        if self.depth_limit is None and len(delimiter) == 1:  # the common case, inline
-            folder, absorbed = key[: key.rfind(delimiter) + 1], False
+        if self.depth_limit is None and len(delimiter) == 1:  # the common case: a folder seen before, inline
+            folder = key[: key.rfind(delimiter) + 1]
+            cell = self.table.get(folder)
+            if cell is not None:
+                counts = cell[2].get(storage_class)
+                if counts is None:
+                    cell[2][storage_class] = [1, size]
+                else:
+                    counts[0] += 1
+                    counts[1] += size
+                if last_modified:  # a cell's two times are both None or both set, oldest <= newest
+                    newest = cell[0]
+                    if newest is None:
+                        cell[0] = cell[1] = last_modified
+                    elif last_modified > newest:
+                        cell[0] = last_modified
+                    elif last_modified < cell[1]:
+                        cell[1] = last_modified
+                return
+            absorbed = False
         else:
             folder, absorbed = folder_of(key, delimiter, self.depth_limit)
         self._add(folder, 1, size, storage_class, last_modified or None, last_modified or None, absorbed)

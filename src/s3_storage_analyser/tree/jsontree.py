@@ -15,6 +15,7 @@ from ..model import Snapshot
 from ..render.columns import format_instant
 from ..render.jsonfmt import dumps
 from .model import FolderTree
+from .scope import scoped
 from .walk import placed_folders
 
 __all__ = ["render_tree_json", "tree_dict"]
@@ -45,6 +46,7 @@ def tree_dict(tree: FolderTree) -> dict[str, Any]:
         )
     return {
         "Bucket": tree.bucket,
+        "Prefix": tree.prefix,
         "Delimiter": tree.delimiter,
         "MaxFolders": tree.max_folders,
         "FoldedFolders": tree.folded,
@@ -59,8 +61,6 @@ def render_tree_json(snapshot: Snapshot) -> str:
     for report in snapshot.buckets:
         tree = report.usage.tree
         if tree is not None:
-            doc = tree_dict(tree)
-            doc["Bucket"] = report.bucket.name
-            trees.append(doc)
+            trees.append(tree_dict(scoped(tree, report.bucket.name)))
     failed = [failure.bucket for failure in snapshot.failures if failure.bucket]
     return dumps({"TakenAt": format_instant(snapshot.taken_at), "Buckets": trees, "FailedBuckets": failed}) + "\n"

@@ -5,8 +5,8 @@ is an array of its own info object followed by its entries, an array for each su
 object for each file. A folder is a directory named by its segment (without the delimiter); its own
 objects are one file entry named ``(N objects)`` whose apparent size and disk usage are their bytes, and
 whose ``mtime`` (shown by ``ncdu -e``) is the newest LastModified. One bucket is the root
-(``s3://bucket``); several are directories of an ``s3://`` root, and a bucket that failed is one marked
-with a read error.
+(``s3://bucket``, or ``s3://bucket/prefix/`` from the prefix's folder for a scan of a prefix); several are
+directories of an ``s3://`` root, and a bucket that failed is one marked with a read error.
 
 Names are for ncdu's screen, which prints them raw: controls, bidi marks and surrogates are written as
 visible escapes (``safetext.printable``), an empty segment (``a//b``) as ``(empty)``. The text is written
@@ -22,6 +22,7 @@ from .. import __version__
 from ..model import Snapshot
 from ..safetext import printable
 from .model import Folder, FolderTree
+from .scope import scope_root, scoped
 from .walk import events
 
 __all__ = ["EMPTY_NAME", "own_objects_name", "render_ncdu", "tree_ncdu_entries"]
@@ -57,13 +58,14 @@ def _folder_name(folder: Folder, delimiter: str) -> str:
 
 
 def tree_ncdu_entries(tree: FolderTree, root_name: str) -> list[str]:
-    """The tree as ncdu's directory array, in pieces of JSON text to join."""
+    """The tree (from its scope's folder: ``scope_root``) as ncdu's directory array, in pieces of JSON text."""
     out: list[str] = []
-    for event, folder in events(tree.root):
+    _path, top = scope_root(tree)
+    for event, folder in events(top):
         if folder is None:
             out.append("]")
             continue
-        if folder is tree.root:  # every other directory follows its parent's info, a file or a sibling
+        if folder is top:  # every other directory follows its parent's info, a file or a sibling
             out.append("[" + _text({"name": root_name}))
         else:
             out.append(",[" + _text({"name": _folder_name(folder, tree.delimiter)}))
@@ -85,16 +87,18 @@ def render_ncdu(snapshot: Snapshot) -> str:
         "progver": __version__,
         "timestamp": int(snapshot.taken_at.timestamp()),
     }
-    trees = [(report.bucket.name, report.usage.tree) for report in snapshot.buckets if report.usage.tree]
+    trees = [scoped(report.usage.tree, report.bucket.name) for report in snapshot.buckets if report.usage.tree]
     pieces = ["[1,2,", _text(meta), ","]
     if len(trees) == 1 and not snapshot.failures:
-        name, tree = trees[0]
-        pieces += tree_ncdu_entries(tree, f"s3://{printable(name)}")
+        tree = trees[0]
+        path = scope_root(tree)[0]
+        pieces += tree_ncdu_entries(tree, f"s3://{printable(tree.bucket)}" + (f"/{printable(path)}" if path else ""))
     else:
         pieces.append("[" + _text({"name": "s3://"}))
-        for name, tree in trees:
+        for tree in trees:
+            path = scope_root(tree)[0]
             pieces.append(",")
-            pieces += tree_ncdu_entries(tree, printable(name) or EMPTY_NAME)
+            pieces += tree_ncdu_entries(tree, printable(tree.bucket + (f"/{path}" if path else "")) or EMPTY_NAME)
         for failure in snapshot.failures:
             if failure.bucket:
                 pieces.append(",[" + _text({"name": printable(failure.bucket), "read_error": True}) + "]")
