@@ -46,7 +46,6 @@ from .errors import (  # the history's errors, drawn in errors' tree
 )
 from .model import Notice, Snapshot
 from .tree.codec import encode_tree
-from .tree.scope import scoped
 
 
 @dataclass(frozen=True)
@@ -422,7 +421,7 @@ class Store:
                 if usage.tree is not None:
                     self._db.execute(
                         "INSERT INTO bucket_trees (snapshot_id, bucket, tree) VALUES (?,?,?)",
-                        (snapshot_id, bucket, encode_tree(scoped(usage.tree, report.bucket.name))),
+                        (snapshot_id, bucket, encode_tree(usage.tree)),
                     )
             totals: dict[str, int] = {}
             for report in snapshot.buckets:

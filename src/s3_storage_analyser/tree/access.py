@@ -9,7 +9,6 @@ from ..model import BucketReport, Snapshot
 from ..store import Store
 from .codec import decode_tree
 from .model import FolderTree
-from .scope import scoped
 
 __all__ = ["load_tree", "tree_of", "trees_in", "with_saved_trees"]
 
@@ -17,10 +16,13 @@ __all__ = ["load_tree", "tree_of", "trees_in", "with_saved_trees"]
 def tree_of(report: BucketReport) -> FolderTree | None:
     """The tree of a bucket just scanned with ``--by tree`` (None: the scan did not ask for one).
 
-    Its ``bucket`` is the bucket's name and its ``prefix`` the scope listed (``s3://bucket/prefix/``: the
-    report names the bucket ``bucket/prefix/``); ``scope.scope_root`` finds the prefix's folder."""
+    Its ``bucket`` is the report's name for the bucket: ``bucket/prefix/`` for a scan of ``s3://bucket/prefix/``,
+    whose tree still starts at the bucket's root (``scope.scoped`` splits the name, ``scope.scope_root`` finds
+    the prefix's folder)."""
     tree = report.usage.tree
-    return None if tree is None else scoped(tree, report.bucket.name)
+    if tree is None:
+        return None
+    return tree if tree.bucket == report.bucket.name else replace(tree, bucket=report.bucket.name)
 
 
 def load_tree(store: Store, snapshot_id: int, bucket: str) -> FolderTree | None:
@@ -40,7 +42,7 @@ def load_tree(store: Store, snapshot_id: int, bucket: str) -> FolderTree | None:
             path=store.path,
             cause="corrupt folder tree",
         ) from exc
-    return scoped(tree, bucket)
+    return tree if tree.bucket == bucket else replace(tree, bucket=bucket)
 
 
 def trees_in(store: Store, snapshot_id: int) -> list[str]:
