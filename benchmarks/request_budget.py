@@ -45,6 +45,7 @@ class RequestLog:
         self.kinds: Counter[str] = Counter()
         self.served = 0
         self.slices: Counter[str] = Counter()
+        self.spans: list[tuple[float, float]] = []  # (start, end) of each request, perf_counter seconds
 
     def install(self) -> None:
         objects = RawLister.objects
@@ -52,8 +53,10 @@ class RequestLog:
         log = self
 
         def logged_objects(lister: RawLister, bucket: str, **kwargs: Any) -> ObjectPage:
+            started = time.perf_counter()
             page = objects(lister, bucket, **kwargs)
             with log.lock:
+                log.spans.append((started, time.perf_counter()))
                 log.served += len(page.entries)
                 if kwargs.get("delimiter"):
                     log.kinds["delimited probe"] += 1
@@ -80,6 +83,22 @@ class RequestLog:
         worker.SliceRunner.run = logged_run  # type: ignore[method-assign]
 
 
+def timeline(spans: list[tuple[float, float]], origin: float, levels: Sequence[int]) -> list[str]:
+    """When the first request started, and when ``levels`` requests were first in flight at once."""
+    events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    lines = [f"first request at {min(s for s, _ in spans) - origin:.2f} s" if spans else "no requests"]
+    in_flight, reached = 0, {}
+    for moment, step in events:
+        in_flight += step
+        for level in levels:
+            if in_flight >= level and level not in reached:
+                reached[level] = moment - origin
+    for level in levels:
+        at = reached.get(level)
+        lines.append(f"{level} in flight at {at:.2f} s" if at is not None else f"never {level} in flight")
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, default=200_000)
@@ -102,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         stats = stop()
     seconds = time.perf_counter() - started
+    moments = timeline(log.spans, started, (2, 8, 16, args.conc))
     objects = sum(b.usage.objects for b in snapshot.buckets)
     requests = stats.requests.get("ListObjectsV2", 0)
     minimum = -(-objects // 1000)
@@ -111,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"the minimum of {minimum:,}; {stats.keys_listed:,} keys served ({thrown:,} thrown away)")
     for kind, count in sorted(log.kinds.items(), key=lambda kv: -kv[1]):
         print(f"  {kind:<40} {count:>6,}")
+    print("timeline: " + "; ".join(moments))
     print("slices:")
     for kind, count in sorted(log.slices.items(), key=lambda kv: -kv[1]):
         print(f"  {kind:<52} {count:>6,}")
