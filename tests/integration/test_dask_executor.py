@@ -17,7 +17,7 @@ from s3_storage_analyser.executors.base import ExecutorOptions
 from s3_storage_analyser.executors.dask import connect
 from s3_storage_analyser.listing.engine import ListingEngine, Target
 from s3_storage_analyser.model import Bucket, BucketReport
-from support.aws import ISOLATED_ENV, make_bucket
+from support.aws import ISOLATED_ENV
 from support.cli import CliResult
 from support.dask_cluster import shared_cluster
 from support.fakes3 import FakeS3, FakeUpload, FakeVersion, FlatHexKeys, ListKeys, TreeKeys
@@ -176,42 +176,50 @@ def test_workers_assume_each_accounts_role_themselves(
 
     assert (local.code, on_dask.code) == (0, 0), on_dask.stderr
     assert json.loads(on_dask.stdout)["Buckets"] == json.loads(local.stdout)["Buckets"]
-    assert {b["Bucket"] for b in json.loads(on_dask.stdout)["Buckets"]} == {"alpha-logs", "alpha-data"}
+    assert {b["Bucket"]: b["Files"] for b in json.loads(on_dask.stdout)["Buckets"]} == {
+        "alpha-logs": 1_102,
+        "alpha-data": 1,
+    }
     assert here == 1  # the local run: this process alone
     assert fault_proxy.count("AssumeRole") > 2  # the Dask run: this process (discovery) and the workers
 
 
 @pytest.fixture
 def organization(aws_url: str) -> Organization:
+    """alpha's two buckets, one of two listing pages (its second is listed on the workers)."""
+    from moto.s3.models import s3_backends
+
     org = build_organization(aws_url, ["alpha"])
     org.bucket(org.id("alpha"), "alpha-logs", {"a": b"x" * 100, "b": b"y" * 20})
     org.bucket(org.id("alpha"), "alpha-data", {"c": b"z" * 7})
+    backend = s3_backends[org.id("alpha")]["aws"]  # written in-process: 1,100 PUTs over HTTP take ~7 s
+    for i in range(1_100):
+        backend.put_object("alpha-logs", f"k/{i:05d}", b"x" * (i % 7))
     return org
 
 
 @pytest.mark.slow
 def test_forwarded_session_credentials_sign_the_workers_requests(
-    aws_url: str,
-    fault_proxy: FaultProxy,
-    cli: Callable[..., CliResult],
-    scheduler: str,
-    monkeypatch: pytest.MonkeyPatch,
+    fakes3: Callable[..., FakeS3], cli: Callable[..., CliResult], scheduler: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The proxy refuses any listing signed with the workers' own keys: with --forward-credentials the workers
     sign with this process's session credentials and list; without, they use their own and are refused."""
-    make_bucket(aws_url, "fwd").put_object(Bucket="fwd", Key="a", Body=b"x" * 42)
+    fake = fakes3()
+    fake.add_bucket("fwd", FlatHexKeys(3_000, seed=9))  # pages after the first are listed on the workers
+    fake.start()
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIAFORWARDED0000000")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token")
     own_keys = ISOLATED_ENV["AWS_ACCESS_KEY_ID"]
-    fault_proxy.add(Rule(operation="ListObjectsV2", header_contains={"Authorization": f"Credential={own_keys}/"}))
-    args = ("report", "--strategy", "list", "--fmt", "json", "-q", "--no-cost", "--endpoint-url", fault_proxy.url)
-    dask = ("--executor", "dask", "--scheduler", scheduler)
+    with FaultProxy(fake.url) as proxy:
+        proxy.add(Rule(operation="ListObjectsV2", header_contains={"Authorization": f"Credential={own_keys}/"}))
+        args = ("report", "--strategy", "list", "--fmt", "json", "-q", "--no-cost", "--endpoint-url", proxy.url)
+        dask = ("--executor", "dask", "--scheduler", scheduler)
 
-    forwarded = cli(*args, *dask, "--forward-credentials")
-    own = cli(*args, *dask)
+        forwarded = cli(*args, *dask, "--forward-credentials")
+        own = cli(*args, *dask)
 
     assert forwarded.code == 0, forwarded.stderr
-    assert [(b["Bucket"], b["Bytes"]) for b in json.loads(forwarded.stdout)["Buckets"]] == [("fwd", 42)]
-    assert own.code == 1, own.stderr  # nothing measured: the only bucket refused
+    assert [(b["Bucket"], b["Files"]) for b in json.loads(forwarded.stdout)["Buckets"]] == [("fwd", 3_000)]
+    assert own.code == 1, own.stderr  # nothing measured: the only bucket refused on the workers
     [failure] = json.loads(own.stdout)["Failures"]
-    assert (failure["Bucket"], failure["Stage"]) == ("fwd", "list-objects")
+    assert (failure["Bucket"], failure["Stage"], failure["Error"]) == ("fwd", "list-objects", "AccessDenied")

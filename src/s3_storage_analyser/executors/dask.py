@@ -22,6 +22,7 @@ import re
 import secrets
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,7 @@ log = logging.getLogger("s3_storage_analyser.listing")
 CONNECT_TIMEOUT = 5.0  # seconds, at most: Dask's own default (30 s) is long to wait for a typo
 WORKERS_TIMEOUT = 10.0  # seconds to wait for a first worker of a cluster that has none yet
 NO_WORKERS_TIMEOUT = 120.0  # seconds with tasks pending and no worker at all before the run gives up
+FETCHERS = 8  # threads fetching finished tasks' results from the workers at once
 CAPACITY_CHECK = 2.0  # seconds between looks at how many workers the cluster has
 _ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?[^\s/]+$", re.ASCII)
 _MAX_MESSAGE = 300
@@ -196,7 +198,8 @@ class DaskExecutor:
         # at 0 in each phase, and a key the scheduler still knows would answer with its old result.
         self._run = secrets.token_hex(6)
         self._keys = itertools.count()
-        self._done: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[tuple[int, SliceResult]] = queue.SimpleQueue()
+        self._fetchers = ThreadPoolExecutor(max_workers=FETCHERS, thread_name_prefix="dask-results")
         self._futures: dict[int, tuple[Any, KeyRange]] = {}  # distributed.Future
         self._workers = max(1, cluster.workers())
         self.capacity = concurrency * self._workers
@@ -227,26 +230,38 @@ class DaskExecutor:
             pure=False,
         )
         self._futures[task_id] = (future, task)
-        future.add_done_callback(lambda _f: self._done.put(task_id))
+        future.add_done_callback(lambda done: self._on_done(task_id, done, task))
 
     def next_result(self) -> tuple[int, SliceResult]:
         while True:
             try:
-                task_id = self._done.get(timeout=1.0)
+                task_id, result = self._done.get(timeout=1.0)
                 break
             except queue.Empty:
                 self._check_starved()
-        future, task = self._futures.pop(task_id)
+        self._futures.pop(task_id, None)
+        self._starved_since = None
+        return task_id, result
+
+    def _on_done(self, task_id: int, future: Any, task: KeyRange) -> None:
+        with contextlib.suppress(RuntimeError):  # closed (Ctrl-C): nobody waits for it any more
+            self._fetchers.submit(self._fetch, task_id, future, task)
+
+    def _fetch(self, task_id: int, future: Any, task: KeyRange) -> None:
+        """Fetch a finished task's result (on a fetcher thread) and queue it for the engine; a failed task
+        (KilledWorker, an exception in it, a result lost with its worker) is its slice's failure.
+
+        Fetched by several threads at once: one fetch is a round trip to the worker holding the result
+        (~0.15 s here under load), and one at a time made 300 one-page buckets take 21 s instead of 3."""
         try:
             result = future.result()
             if not isinstance(result, SliceResult):
                 raise TypeError(f"a task returned {type(result).__name__}, not a SliceResult")
-        except (FutureCancelledError, Exception) as exc:  # KilledWorker, an exception in the task, a lost result
+        except (FutureCancelledError, Exception) as exc:
             result = _failed(task, exc)
         finally:
             future.release()
-        self._starved_since = None
-        return task_id, result
+        self._done.put((task_id, result))
 
     def _check_starved(self) -> None:
         """Tasks wait for workers that may never come: give up after a while rather than hang."""
@@ -268,6 +283,7 @@ class DaskExecutor:
         the client, so that no worker goes on listing for a run that has ended."""
         futures = [future for future, _task in self._futures.values()]
         self._futures.clear()
+        self._fetchers.shutdown(wait=not abandon, cancel_futures=abandon)
         if not abandon:
             for future in futures:
                 future.release()
