@@ -48,6 +48,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from distributed import Client, LocalCluster, as_completed, get_task_stream, wait
+
 import s3_storage_analyser
 import testkit  # noqa: F401  (puts tests/ on sys.path: support.* is the test kit)
 from common import fake_aws_env, git_commit, machine_busy_seconds
@@ -204,7 +206,7 @@ def run_cli(
     argv = [*cli_argv(), "--strategy", "list", "--fmt", "json", "--quiet", *flags]
     stats: dict[str, object] = {}
     with serving(endpoint, stats) as url, BusyWatch() as busy:
-        started = time.perf_counter()
+        started, epoch = time.perf_counter(), time.time()
         done = subprocess.run(
             [*argv, "--endpoint-url", url],
             check=False,
@@ -216,6 +218,7 @@ def run_cli(
         seconds = time.perf_counter() - started
     row = Row(shape, workers, label, truth.objects, seconds, server=stats, extra={"argv": " ".join(argv[1:])})
     row.extra["machine_busy_cores"] = round(busy.cores, 2)
+    row.extra["started_epoch"] = epoch
     out = _last_json(done.stdout)
     if done.returncode != 0 or out is None:
         tail = " | ".join(done.stderr.strip().splitlines()[-3:])
@@ -246,8 +249,6 @@ def pieces(source: KeySource, pages: int) -> list[KeyRange]:
 
 def run_tasks(client: Any, endpoint: Endpoint, truth: Truth, workers: int, conc: int, pages: int, shape: str) -> Row:
     """Every piece submitted at once; keys/s from the first submit to the last result."""
-    from distributed import as_completed
-
     source = build_keys(endpoint.bucket)
     work = pieces(source, pages)
     stats: dict[str, object] = {}
@@ -278,8 +279,6 @@ def run_tasks(client: Any, endpoint: Endpoint, truth: Truth, workers: int, conc:
 
 def per_task_cost(client: Any, endpoint: Endpoint, conc: int, rounds: int, bulk: int) -> dict[str, object]:
     """Seconds per task, sequential and in bulk, of a no-op and of a one-page listing task."""
-    from distributed import as_completed, wait
-
     out: dict[str, object] = {}
     client.submit(noop, -1, pure=False).result()  # warm: the function shipped once
 
@@ -353,8 +352,6 @@ def _summary(times: Sequence[float]) -> dict[str, float]:
 @contextlib.contextmanager
 def cluster(workers: int, threads: int) -> Iterator[tuple[Any, str]]:
     """A LocalCluster of ``workers`` worker processes with ``threads`` threads each, and a client."""
-    from distributed import Client, LocalCluster
-
     with (
         LocalCluster(
             n_workers=workers,
@@ -400,7 +397,9 @@ def measure_shape(
         with cluster(workers, args.conc) as (client, address):
             if dask_cli:
                 flags = ("--executor", "dask", "--scheduler", address, "--conc", str(args.conc), *args.dask_flags)
-                row, report = run_cli(endpoint, truth, f"dask {workers}x --conc {args.conc}", workers, flags, shape)
+                with get_task_stream(client) as stream:
+                    row, report = run_cli(endpoint, truth, f"dask {workers}x --conc {args.conc}", workers, flags, shape)
+                row.extra.update(task_spread(stream.data, float(str(row.extra.pop("started_epoch")))))
                 if row.ok and local_report is not None and report != local_report:
                     row.ok, row.note = False, "the bucket's report differs from the local executor's"
             else:
@@ -422,8 +421,30 @@ def measure_shape(
     return rows, costs
 
 
+def task_spread(records: Sequence[dict[str, Any]], started: float) -> dict[str, object]:
+    """Where the CLI's tasks ran and when: tasks per worker, the first task's start after the command's,
+    the span from the first task's start to the last one's end, and the median task's seconds."""
+    per_worker = Counter(str(r.get("worker")) for r in records)
+    spans = [(s["start"], s["stop"]) for r in records for s in r.get("startstops", ()) if s.get("action") == "compute"]
+    if not spans:
+        return {"tasks": len(records)}
+    first, last = min(a for a, _ in spans), max(b for _, b in spans)
+    return {
+        "tasks": len(records),
+        "tasks_per_worker": sorted(per_worker.values(), reverse=True),
+        "first_task_after_s": round(first - started, 3),
+        "task_span_s": round(last - first, 3),
+        "median_task_s": round(statistics.median(b - a for a, b in spans), 4),
+    }
+
+
 def _show(row: Row) -> None:
     flag = "" if row.ok else f"  WRONG: {row.note}"
+    if "tasks_per_worker" in row.extra:
+        flag = (
+            f"  tasks per worker {row.extra['tasks_per_worker']}, first after {row.extra['first_task_after_s']} s,"
+            f" span {row.extra['task_span_s']} s"
+        ) + flag
     server = row.server
     print(
         f"   {row.tool:<36} {row.keys:>10,} keys {row.seconds:7.2f} s {row.keys_per_s:>9,.0f} keys/s"
