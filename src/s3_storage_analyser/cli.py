@@ -226,6 +226,14 @@ def _say_plan(aws: Aws, args: ReportArgs) -> None:
         "in parallel.",
         err=True,
     )
+    if args.scan.on_dask:
+        executor = args.scan.executor
+        signer = "this process's session credentials" if executor.forward_credentials else "the workers' own"
+        click.echo(
+            f"s3sa: pages after the first on the Dask cluster at {printable(executor.scheduler or 'Dask config')}, "
+            f"{plural(args.scan.concurrency, 'request')} in flight per worker, signed with {signer}.",
+            err=True,
+        )
 
 
 def _save_snapshot(snapshot: Snapshot, db: str | None) -> None:
@@ -716,6 +724,8 @@ def serve_command(
     every = parse_duration(interval)
     args = ReportArgs.from_flags(flags)
     args.scan.validate()
+    if args.scan.on_dask:
+        require("dask", "--executor dask")  # now, not in every background scan
     book = price_book(args.prices, args.no_cost, args.scan.cache_dir)
     auth = load_auth(host, Path(token_file) if token_file else None, no_auth)
     limits = Limits(header_timeout=read_timeout, body_timeout=read_timeout, max_connections=max_connections)

@@ -212,14 +212,17 @@ def test_forwarded_session_credentials_sign_the_workers_requests(
     own_keys = ISOLATED_ENV["AWS_ACCESS_KEY_ID"]
     with FaultProxy(fake.url) as proxy:
         proxy.add(Rule(operation="ListObjectsV2", header_contains={"Authorization": f"Credential={own_keys}/"}))
-        args = ("report", "--strategy", "list", "--fmt", "json", "-q", "--no-cost", "--endpoint-url", proxy.url)
+        args = ("report", "--strategy", "list", "--fmt", "json", "--no-cost", "--endpoint-url", proxy.url)
         dask = ("--executor", "dask", "--scheduler", scheduler)
 
-        forwarded = cli(*args, *dask, "--forward-credentials")
-        own = cli(*args, *dask)
+        forwarded = cli(*args, *dask, "--forward-credentials", "-v")
+        own = cli(*args, *dask, "-v")
 
     assert forwarded.code == 0, forwarded.stderr
     assert [(b["Bucket"], b["Files"]) for b in json.loads(forwarded.stdout)["Buckets"]] == [("fwd", 3_000)]
     assert own.code == 1, own.stderr  # nothing measured: the only bucket refused on the workers
+    plan = f"pages after the first on the Dask cluster at {scheduler}, 32 requests in flight per worker, signed with"
+    assert f"{plan} this process's session credentials." in forwarded.stderr
+    assert f"{plan} the workers' own." in own.stderr
     [failure] = json.loads(own.stdout)["Failures"]
     assert (failure["Bucket"], failure["Stage"], failure["Error"]) == ("fwd", "list-objects", "AccessDenied")
