@@ -30,8 +30,7 @@ class BrowseApp(App[None]):
     CSS = """
     Screen { layout: vertical; }
     #location, #totals, #columns, #keys { height: 1; }
-    #notice { height: auto; max-height: 2; }
-    #notice { color: $warning; }
+    #notice { height: auto; max-height: 2; color: $warning; }
     #columns { color: $text-muted; text-style: bold; }
     #detail { height: 3; border-top: none; color: $text; background: $boost; }
     #search { height: 1; border: none; padding: 0 1; display: none; }
