@@ -189,6 +189,13 @@ async def test_q_quits() -> None:
 
 
 @pilot_test
+async def test_ctrl_c_quits_even_from_the_filter() -> None:
+    async with browsing() as (app, pilot):
+        await press(pilot, "slash", "x", "ctrl+c")
+        assert not app.is_running
+
+
+@pilot_test
 async def test_a_complete_tree_says_nothing_of_folding() -> None:
     root = Folder("", objects={"STANDARD": 1}, bytes={"STANDARD": 5})
     async with browsing(FolderTree("b", root, prefix="some/prefix/")) as (app, _pilot):

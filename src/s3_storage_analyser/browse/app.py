@@ -39,6 +39,7 @@ class BrowseApp(App[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),  # as any command line tool, even in the filter
         Binding("question_mark", "help", "Help"),
         Binding("s", "sort('size')", "Sort by size"),
         Binding("c", "sort('objects')", "Sort by objects"),

@@ -19,7 +19,7 @@ s3sa browse: where the bytes are, folder by folder (read-only)
   s   sort by size      c   sort by objects      n   sort by name
       (the same key again reverses the order)
   /   filter this folder by name (Enter: keep it, Esc: clear it)
-  ?   this help         q   quit
+  ?   this help         q, Ctrl+C   quit
 
 Columns: size, share of this folder's bytes, objects (everything below).
 "(files)" is the folder's own objects; ".." goes up. A * marks a folder
