@@ -102,3 +102,8 @@ def test_a_scan_scoped_to_a_prefix_opens_at_its_folder() -> None:
     assert unknown.location() == "s3://photos/"  # a scope the tree has not: its root
     prefixed = Browser(FolderTree("photos", Folder(""), prefix="logs/"))
     assert prefixed.location() == "s3://photos/logs/"
+
+
+def test_a_tree_without_a_delimiter_opens_at_its_root() -> None:
+    tree = FolderTree("photos/2024/", Folder("", objects={"STANDARD": 1}, bytes={"STANDARD": 1}), delimiter="")
+    assert Browser(tree).location() == "s3://photos/"

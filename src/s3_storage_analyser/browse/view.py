@@ -67,7 +67,7 @@ def scope_path(tree: FolderTree) -> list[Folder]:
     folders are the keys' own): the browser opens at the prefix's folder, and Left still goes up from it."""
     _, _, scope = tree.bucket.partition("/")
     path = [tree.root]
-    rest = "" if tree.prefix else scope
+    rest = "" if tree.prefix or not tree.delimiter else scope
     while rest:
         head, found, _ = rest.partition(tree.delimiter)
         child = path[-1].children.get(head + tree.delimiter) if found else None
