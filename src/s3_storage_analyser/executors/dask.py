@@ -129,7 +129,19 @@ class DaskCluster:
 
 
 _CLUSTERS: dict[str, DaskCluster] = {}
+_RUNNING: dict[int, int] = {}  # id(client) -> executors using it (the accounts of a many-account scan)
 _LOCK = threading.Lock()
+
+
+def _using(client: Any, change: int) -> int:
+    """Count an executor in (+1) or out (-1) of ``client``; how many are left."""
+    with _LOCK:
+        left = _RUNNING.get(id(client), 0) + change
+        if left > 0:
+            _RUNNING[id(client)] = left
+        else:
+            _RUNNING.pop(id(client), None)
+        return left
 
 
 def connect(options: ExecutorOptions) -> DaskCluster:
@@ -200,6 +212,7 @@ class DaskExecutor:
         self._keys = itertools.count()
         self._done: queue.SimpleQueue[tuple[int, SliceResult]] = queue.SimpleQueue()
         self._fetchers = ThreadPoolExecutor(max_workers=FETCHERS, thread_name_prefix="dask-results")
+        _using(self._client, +1)
         self._futures: dict[int, tuple[Any, KeyRange]] = {}  # distributed.Future
         self._workers = max(1, cluster.workers())
         self.capacity = concurrency * self._workers
@@ -279,11 +292,13 @@ class DaskExecutor:
             )
 
     def close(self, *, abandon: bool = False) -> None:
-        """Release the futures; ``abandon`` (Ctrl-C, an error) cancels the tasks on the cluster and closes
-        the client, so that no worker goes on listing for a run that has ended."""
+        """Release the futures; ``abandon`` (Ctrl-C, an error) cancels this run's tasks on the cluster and,
+        unless another account's listing still uses it, closes the client, so that no worker goes on
+        listing for a run that has ended."""
         futures = [future for future, _task in self._futures.values()]
         self._futures.clear()
         self._fetchers.shutdown(wait=not abandon, cancel_futures=abandon)
+        others = _using(self._client, -1)
         if not abandon:
             for future in futures:
                 future.release()
@@ -291,7 +306,8 @@ class DaskExecutor:
         log.debug("cancelling %d listing tasks on the Dask cluster", len(futures))
         with contextlib.suppress(Exception):
             self._client.cancel(futures, force=True)
-        self._cluster.close()
+        if not others:
+            self._cluster.close()
 
 
 def _failed(task: KeyRange, exc: BaseException) -> SliceResult:
