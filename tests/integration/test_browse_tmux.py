@@ -130,3 +130,13 @@ def test_list_save_and_reopen_in_tmux(aws_url: str, tmp_path: Path, terminal: Te
     terminal.wait_until("second", lambda screen: "close this help" not in screen)
     terminal.keys("second", "q")
     assert wait_for_file(second) == "EXIT=0"
+
+
+def test_a_bucket_that_is_not_there_opens_nothing(aws_url: str, tmp_path: Path, terminal: Terminal) -> None:
+    """In a terminal (so past the terminal check): the listing's own message, exit 2, and no screen."""
+    done = tmp_path / "done.exit"
+    terminal.start("missing", shlex.join([S3SA, "browse", "s3://no-such-bucket/", "--endpoint-url", aws_url]), done)
+    assert wait_for_file(done, timeout=60) == "EXIT=2"
+    shown = terminal.screen("missing")
+    assert "error: Bucket not found in the account: no-such-bucket" in shown
+    assert "Traceback" not in shown and "s3sa browse s3://" not in shown
