@@ -23,8 +23,7 @@ from ..aggregate import BreakdownSpec
 from ..aws import Aws, RoleRequest
 from ..errors import AnalyserError, CredentialsError
 from ..executors.base import Executor, check_forwardable
-from ..executors.local import ProcessExecutor as _ProcessExecutor
-from ..executors.local import ThreadExecutor as _ThreadExecutor
+from ..executors.local import ProcessExecutor, ThreadExecutor
 from ..model import Bucket, BucketReport, Failure, Progress
 from .ranges import DEFAULT_ALPHABET, KeyRange, pages_left, split, split_at, spread
 from .tally import Tally
@@ -32,6 +31,10 @@ from .worker import RunnerConfig, Signing, SliceResult, SliceRunner
 
 if TYPE_CHECKING:
     from ..executors.dask import DaskCluster
+
+# The local executors' names before they moved to executors/ (the tests patch _ProcessExecutor's timing).
+_ThreadExecutor = ThreadExecutor
+_ProcessExecutor = ProcessExecutor
 
 log = logging.getLogger("s3_storage_analyser.listing")
 
