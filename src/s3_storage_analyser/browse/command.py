@@ -182,8 +182,6 @@ def check_flags(target: str | None, flags: Mapping[str, Any], source: Callable[[
             f"{printable(target)!r} is not s3://BUCKET/PREFIX/.",
             hint="Bucket names are letters, digits, '.', '-' and '_', e.g. s3://my-bucket/logs/.",
         ) from exc
-    if any(c in target for c in "*?[") and not target.lower().startswith("s3://"):
-        raise UsageError("browse lists one bucket, not a glob.", hint="Name it: s3://my-bucket/.")
     bucket, prefix = selection.scopes[0]
     return Plan(bucket=bucket, prefix=prefix)
 
