@@ -21,10 +21,10 @@ from typing import Any
 from ..model import BreakdownRow
 from .model import Folder, FolderTree
 
-__all__ = ["DEFAULT_MAX_FOLDERS", "TreeBreakdown", "fold_depth", "folder_of", "parent_of"]
+__all__ = ["DEFAULT_MAX_FOLDERS", "TreeBreakdown", "fold_depth", "folder_of", "parent_of", "tree_in"]
 
 # Folders kept below a bucket's root before the deepest levels are folded (``--tree-folders``): about
-# 50 MB while listing and a few MB compressed in the history (docs/tree.md has the measurements).
+# 70 MB while listing and ~1 MB compressed in the history (docs/tree.md has the measurements).
 DEFAULT_MAX_FOLDERS = 100_000
 
 Cell = list[Any]  # [newest: str | None, oldest: str | None, {class: [objects, bytes]}, absorbed: bool]
