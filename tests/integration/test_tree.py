@@ -16,6 +16,7 @@ import pytest
 
 from s3_storage_analyser.aggregate import BreakdownSpec
 from s3_storage_analyser.aws import Aws, AwsOptions
+from s3_storage_analyser.listing.engine import _ProcessExecutor
 from s3_storage_analyser.report import ScanOptions, scan
 from s3_storage_analyser.store import Store
 from s3_storage_analyser.tree.access import load_tree, tree_of, trees_in
@@ -86,6 +87,33 @@ def test_the_tree_is_exact_and_folded_alike_across_the_listing_pieces(fakes3: Ca
     totals = tree.root.totals()
     assert totals.objects == dict(report.usage.objects_by_class)
     assert totals.bytes == dict(report.usage.bytes_by_class)
+
+
+@pytest.mark.slow
+def test_worker_processes_list_pieces_of_the_tree(
+    fakes3: Callable[..., FakeS3], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listing whose worker process (spawned: it knows --by tree from the registry on import) lists part
+    of the bucket: its pieces of the tree come back pickled and merge into the exact, folded tree."""
+    monkeypatch.setattr(_ProcessExecutor, "BUSY_WINDOWS", 0)  # the worker starts at the first check (0.5 s)
+    keys = TreeKeys(6, 30, 150)  # 27,000 keys in 6 + 180 folders: 27 pages, 2 in flight, 0.2 s each
+    fake = fakes3({"tree": keys}, latency=0.2)
+    parent_pages: list[int] = []
+    aws = Aws(AwsOptions(endpoint_url=fake.url))
+    # a hook of this process only (workers sign with their own clients); it must return None, or botocore
+    # takes what it returns for the response
+    aws.event_hooks.append(("before-send.s3.ListObjectsV2", lambda **_: parent_pages.append(1)))
+    spec = BreakdownSpec(("tree",), tree_folders=100)  # 186 folders: the second level is folded
+    snapshot = scan(aws, ScanOptions(strategy="list", concurrency=2, processes=1, breakdowns=spec))
+
+    listed = fake.stats.requests["ListObjectsV2"]
+    assert listed - len(parent_pages) > 0, "the worker process listed no page"
+    [report] = snapshot.buckets
+    tree = tree_of(report)
+    assert tree is not None
+    objs = objects_of(keys)
+    assert flattened(tree) == brute_force(objs, "/", 100)
+    assert tree.folded == expected_folded(objs, "/", 100) == 6
 
 
 @pytest.mark.slow
