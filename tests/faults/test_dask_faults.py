@@ -21,8 +21,10 @@ from typing import Any
 import dask.config
 import pytest
 
+from s3_storage_analyser import __version__
 from s3_storage_analyser.aggregate import BreakdownSpec
 from s3_storage_analyser.aws import Aws, AwsOptions
+from s3_storage_analyser.errors import UsageError
 from s3_storage_analyser.executors.base import ExecutorOptions
 from s3_storage_analyser.executors.dask import DaskCluster, connect
 from s3_storage_analyser.listing.engine import ListingEngine, Target
@@ -290,3 +292,21 @@ def test_forwarding_long_term_keys_is_refused(cli: Callable[..., CliResult]) -> 
     assert result.code == 2, result.stderr
     assert "long-term access keys (no session token)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_workers_on_another_version_end_the_run_at_start(cluster: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker says which version of the package it imports (one client.run): any other than this one's
+    is refused before anything is listed, naming the workers and what they run."""
+    from s3_storage_analyser.executors import dask as on_dask
+
+    monkeypatch.setattr(on_dask, "_CLUSTERS", {})  # a fresh connection, checked (not the session's, cached)
+    monkeypatch.setattr(on_dask, "__version__", "9.9.9")  # this side only: the workers import their own
+
+    with pytest.raises(UsageError) as refused:
+        connect(ExecutorOptions("dask", cluster.scheduler_address))
+
+    message = str(refused.value)
+    assert message.startswith("2 of 2 Dask workers cannot run this listing: it needs s3-storage-analyser 9.9.9")
+    assert f"{__version__} on Python 3." in message
+    assert "hint: Install s3-storage-analyser==9.9.9" in message
