@@ -33,7 +33,20 @@ from s3_storage_analyser import __version__
 from s3_storage_analyser.demo.server import LocalEndpoint
 
 # Distributions only the extras bring in: none may be in the base install.
-FORBIDDEN = ("fastapi", "fastapi-offline", "starlette", "uvicorn", "duckdb", "pyarrow", "moto", "flask", "werkzeug")
+FORBIDDEN = (
+    "fastapi",
+    "fastapi-offline",
+    "starlette",
+    "uvicorn",
+    "duckdb",
+    "pyarrow",
+    "moto",
+    "flask",
+    "werkzeug",
+    "dask",
+    "distributed",
+    "textual",
+)
 MISSING_EXTRA = {
     ("serve", "--port", "0"): ("The serve command", "service"),
     ("report", "--strategy", "inventory"): ("--strategy inventory", "inventory"),
