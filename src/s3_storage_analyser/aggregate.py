@@ -599,10 +599,10 @@ register(
 register(
     Dimension(
         "tree",
-        make=lambda spec: TreeBreakdown(spec.delimiter, spec.tree_folders),
+        make=lambda spec: TreeBreakdown(spec.delimiter, spec.tree_folders, spec.limit),
         sql=lambda breakdown, columns: folder_sql(columns.key, breakdown.delimiter),
-        settings=("delimiter", "tree_folders"),
-        title="folder tree",
+        settings=("delimiter", "tree_folders", "limit"),
+        title="folder tree (first level)",
     )
 )
 

@@ -406,7 +406,8 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--limit",
         "limit",
-        "Rows per breakdown level of --by prefix and --by extension: the largest K by bytes, "
+        "Rows per breakdown level of --by prefix and --by extension (and of --by tree's first level in the "
+        "report): the largest K by bytes, "
         "the rest rolled into (other).",
         type=click.IntRange(1, 10000),
         default=_SPEC.limit,

@@ -63,7 +63,7 @@ def toy() -> Iterator[Dimension]:
 def test_the_registry_holds_the_seven_dimensions_in_cli_order() -> None:
     assert list(DIMENSIONS) == ["prefix", "storage-class", "age", "age-class", "size", "extension", "tree"]
     assert DIMENSIONS["age"].labels == AGE_LABELS and DIMENSIONS["size"].labels == SIZE_LABELS
-    assert dimensions_shaped_by("limit") == ("prefix", "extension")
+    assert dimensions_shaped_by("limit") == ("prefix", "extension", "tree")
     assert dimensions_shaped_by("depth") == ("prefix",)
     assert dimensions_shaped_by("delimiter") == ("prefix", "tree")
     assert dimensions_shaped_by("tree_folders") == ("tree",)

@@ -233,7 +233,11 @@ def test_tree_formats_need_the_tree(cli: Any, fakes3: Callable[..., FakeS3], tmp
     # without --by tree every other output is what it was: the tree appears in none of them
     plain = cli(*common, "--fmt", "json")
     with_tree = cli(*common, "--fmt", "json", "--by", "tree")
-    assert json.loads(with_tree.stdout)["Buckets"][0]["Breakdowns"] == {"tree": []}
+    rows = json.loads(with_tree.stdout)["Buckets"][0]["Breakdowns"]["tree"]  # the first level, largest first
+    assert {row["Key"]: row["Files"] for row in rows} == {"d00/": 4, "d01/": 4}
+    assert [row["Bytes"] for row in rows] == sorted((row["Bytes"] for row in rows), reverse=True)
+    table = cli(*common, "--by", "tree")
+    assert "one folder tree (first level)" in table.stdout and "d00/" in table.stdout
     assert "Breakdowns" not in json.loads(plain.stdout)["Buckets"][0]
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import pickle
 import random
+from dataclasses import astuple
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from s3_storage_analyser.aggregate import PrefixBreakdown
 from s3_storage_analyser.tree.builder import TreeBreakdown
 from s3_storage_analyser.tree.codec import decode_tree, encode_tree
 from support.tree_truth import Obj, brute_force, flattened
@@ -51,6 +53,15 @@ def test_the_tree_is_the_brute_force_fold_of_its_keys(data: st.DataObject, delim
     totals = tree.root.totals()
     assert totals.total_objects == len(objs) and totals.total_bytes == sum(o[1] for o in objs)
     assert flattened(decode_tree(encode_tree(tree))) == expected  # the history keeps it exactly
+    # the report's rows: the first level, as --by prefix --depth 1 counts it (unless all is in the root)
+    rows = built(objs, delimiter, max_folders).rows()
+    if tree.depth != 0:
+        prefixes = PrefixBreakdown(1, delimiter, 20)
+        for obj in objs:
+            prefixes.add(*obj)
+        assert [astuple(r)[1:4] for r in rows] == [astuple(r)[1:4] for r in prefixes.rows()]
+    else:
+        assert [astuple(r)[1:4] for r in rows] == ([("(no prefix)", len(objs), totals.total_bytes)] if objs else [])
 
 
 @pytest.mark.slow
@@ -80,4 +91,5 @@ def test_pieces_merged_in_any_split_and_order_equal_the_whole(
     whole = built(objs, delimiter, max_folders).tree("b")
     merged = pool[0].tree("b")
     assert flattened(merged) == flattened(whole) == brute_force(objs, delimiter, max_folders)
+    assert pool[0].rows() == built(objs, delimiter, max_folders).rows()
     assert (merged.folded, merged.depth) == (whole.folded, whole.depth)

@@ -26,6 +26,8 @@ __all__ = ["DEFAULT_MAX_FOLDERS", "TreeBreakdown", "fold_depth", "folder_of", "p
 # Folders kept below a bucket's root before the deepest levels are folded (``--tree-folders``): about
 # 70 MB while listing and ~1 MB compressed in the history (docs/tree.md has the measurements).
 DEFAULT_MAX_FOLDERS = 100_000
+NO_PREFIX = "(no prefix)"  # as aggregate's (which imports this module)
+OTHER = "(other)"
 
 Cell = list[Any]  # [newest: str | None, oldest: str | None, {class: [objects, bytes]}, absorbed: bool]
 
@@ -100,17 +102,19 @@ class TreeBreakdown:
 
     dimension = "tree"
 
-    def __init__(self, delimiter: str = "/", max_folders: int = DEFAULT_MAX_FOLDERS) -> None:
+    def __init__(self, delimiter: str = "/", max_folders: int = DEFAULT_MAX_FOLDERS, top: int = 20) -> None:
         self.delimiter = delimiter
         self.max_folders = max_folders
+        self.top = top  # rows() shows this many first-level folders
         self.depth_limit: int | None = None
         self.table: dict[str, Cell] = {}
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"d": self.delimiter, "n": self.max_folders, "l": self.depth_limit, "t": self.table}
+        return {"d": self.delimiter, "n": self.max_folders, "k": self.top, "l": self.depth_limit, "t": self.table}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.delimiter, self.max_folders, self.depth_limit, self.table = state["d"], state["n"], state["l"], state["t"]
+        self.delimiter, self.max_folders, self.top = state["d"], state["n"], state["k"]
+        self.depth_limit, self.table = state["l"], state["t"]
 
     def add(self, key: str, size: int, storage_class: str, last_modified: str) -> None:
         delimiter = self.delimiter
@@ -218,15 +222,32 @@ class TreeBreakdown:
             self._shrink()
 
     def rows(self) -> list[BreakdownRow]:
-        """None: the tree travels whole in ``Usage.tree`` (``tree()``), not as rows."""
-        return []
+        """The first level's folders with everything below each (what the table and the other report
+        formats show; the whole tree travels in ``Usage.tree``): the ``top`` largest by bytes, then
+        ``(other)``; the root's own objects are ``(no prefix)``, as ``--by prefix`` names them. Taken from
+        the tree as folded, so the rows too are the same whatever the order pieces merged in."""
+        depth = fold_depth(self.table, self.delimiter, self.max_folders)
+        flat = depth == 0 or (depth is None and self.depth_limit == 0)
+        totals: dict[str, list[int]] = {}
+        for path, cell in self.table.items():
+            top = NO_PREFIX if flat or not path else folder_of(path, self.delimiter, 1)[0]
+            total = totals.setdefault(top, [0, 0])
+            for objects, size in cell[2].values():
+                total[0] += objects
+                total[1] += size
+        ranked = sorted(totals.items(), key=lambda item: (-item[1][1], item[0]))
+        rows = [BreakdownRow(self.dimension, key, objects, size) for key, (objects, size) in ranked[: self.top]]
+        rest = ranked[self.top :]
+        if rest:
+            rows.append(BreakdownRow(self.dimension, OTHER, sum(v[0] for _, v in rest), sum(v[1] for _, v in rest)))
+        return rows
 
     def tree(self, bucket: str = "") -> FolderTree:
         """The folders as a ``FolderTree``, folded to the deepest level that keeps ``max_folders``."""
         depth = fold_depth(self.table, self.delimiter, self.max_folders)
         table: dict[str, Cell] = self.table
         if depth is not None:
-            copy = TreeBreakdown(self.delimiter, self.max_folders)
+            copy = TreeBreakdown(self.delimiter, self.max_folders, self.top)
             copy.table = {path: [c[0], c[1], {k: list(v) for k, v in c[2].items()}, c[3]] for path, c in table.items()}
             copy._cut(depth)
             table = copy.table
