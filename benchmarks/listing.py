@@ -618,7 +618,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"listing benchmark: {cores} cores shared by the fake S3 server process and the client under test")
     print(f"baseline = plain boto3 list_objects_v2 paginator, one stream, its first {args.baseline_keys:,} keys")
     print("(its keys/s over that sample is what 'ratio vs baseline' compares; start-up time is not charged to it)")
-    peers: list[Peer] = args.peer_list
+    peers: list[Peer] = [peer for peer in args.peer_list if peer.binary() is not None]
+    for peer in args.peer_list:
+        if peer not in peers:
+            print(f"(not installed, skipped: {peer.label}; `make dev` installs it)")
     results = [run_scenario(s, args.repeat, args.quiet_wait, peers) for s in scenarios(args)]
     rows = [r for res in results for r in res.rows]
     verdicts = [evaluate(t, results) for t in targets(args, results, peers)]
