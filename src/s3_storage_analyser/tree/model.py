@@ -30,6 +30,34 @@ class Folder:
     children: dict[str, Folder] = field(default_factory=dict)
     folded: bool = False
 
+    def __eq__(self, other: object) -> bool:
+        """Field by field, as the dataclass's own, but without recursion: a key can nest 1,024 folders."""
+        if not isinstance(other, Folder):
+            return NotImplemented
+        pairs = [(self, other)]
+        while pairs:
+            mine, theirs = pairs.pop()
+            if (mine.name, mine.objects, mine.bytes, mine.newest, mine.oldest, mine.folded) != (
+                theirs.name,
+                theirs.objects,
+                theirs.bytes,
+                theirs.newest,
+                theirs.oldest,
+                theirs.folded,
+            ) or mine.children.keys() != theirs.children.keys():
+                return False
+            pairs.extend((child, theirs.children[name]) for name, child in mine.children.items())
+        return True
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: unhashable, as the dataclass's
+
+    def __repr__(self) -> str:
+        """The folder's own fields and how many children (not their whole subtree: it can be deep)."""
+        return (
+            f"Folder(name={self.name!r}, objects={self.objects!r}, bytes={self.bytes!r}, newest={self.newest!r}, "
+            f"oldest={self.oldest!r}, children=<{len(self.children)}>, folded={self.folded!r})"
+        )
+
     @property
     def own_objects(self) -> int:
         return sum(self.objects.values())
