@@ -86,3 +86,14 @@ def test_a_wrong_signature_is_refused_and_named(proxy: SigV4CheckingProxy) -> No
         lister.objects("flat")
     assert "SignatureDoesNotMatch" in str(raised.value.code) + str(raised.value)
     assert proxy.refused and all(r.startswith("SignatureDoesNotMatch") for r in proxy.refused)
+
+
+def test_fast_signing_off_sends_every_request_through_botocore(
+    proxy: SigV4CheckingProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S3SA_FAST_SIGNING=0: botocore builds and signs every request (the benchmark's "before"), still exact."""
+    monkeypatch.setenv("S3SA_FAST_SIGNING", "0")
+    aws = Aws.with_credentials(AwsOptions(endpoint_url=proxy.url, region=REGION), (ACCESS_KEY, SECRET, TOKEN))
+    lister = RawLister(aws.client("s3", REGION))
+    assert len(every_key(lister, "flat", max_keys=500)) == 2500
+    assert lister.fast_pages == 0 and proxy.passed == 5 and proxy.refused == []
