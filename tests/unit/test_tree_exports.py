@@ -15,7 +15,6 @@ from s3_storage_analyser.render import render
 from s3_storage_analyser.tree.builder import TreeBreakdown
 from s3_storage_analyser.tree.codec import decode_tree, encode_tree
 from s3_storage_analyser.tree.model import FolderTree
-from support.tree_truth import flattened
 
 T = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 DEEPEST = "/" * 1024 + "x"  # S3's longest key, every character a delimiter: 1,024 levels of empty names
