@@ -5,7 +5,8 @@ keys. This server generates ListObjectsV2 pages at over a million keys/s from
 key sources that compute each key from its index, and speaks the wire format of
 the real listing operations closely enough for botocore's parsers, paginators
 and retry handlers. Signatures are not checked; addressing is path-style only:
-``http://127.0.0.1:PORT/<bucket>?<query>``.
+``http://127.0.0.1:PORT/<bucket>?<query>``. Optional: latency per request, faults,
+hostile buckets, and S3-like throttling of each connection (``RateLimit``).
 """
 
 from __future__ import annotations
