@@ -18,7 +18,7 @@ import json
 import operator
 import zlib
 from collections.abc import Iterator
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
 from typing import Any
 
 from .model import Folder, FolderTree
@@ -175,8 +175,10 @@ def _tree_from_dict(data: object) -> FolderTree:
     folders = list(map(Folder, name, objects, sizes, newest, oldest))
     for index in folded:
         folders[index].folded = True
-    for index in range(1, count):
-        folders[parent[index]].children[name[index]] = folders[index]
+    children = [folder.children for folder in folders]
+    rest = (islice(column, 1, None) for column in (parent, name, folders))  # the root has no parent
+    for above, key, folder in zip(*rest, strict=True):
+        children[above][key] = folder
     return FolderTree(
         bucket=bucket,
         root=folders[0],
