@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from .tree.model import FolderTree
+if TYPE_CHECKING:  # the data model imports nothing of the package at run time (tests/unit/test_layers.py)
+    from .tree.model import FolderTree
 
 
 @dataclass(frozen=True)
