@@ -14,7 +14,7 @@ import logging
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +29,8 @@ from .safetext import printable
 
 if TYPE_CHECKING:  # config imports this module for the flags' checks
     from .config import ScanOptions
+    from .discovery import Discovery
+    from .executors.dask import DaskCluster
 
 log = logging.getLogger(__name__)
 
@@ -298,18 +300,37 @@ class _Progress:
 
 @dataclass
 class AccountResult:
-    """One account's scan: its snapshot, or the failure that stopped it; and the client factory it used."""
+    """One account's scan: its snapshot, or the failure that stopped it; and the client factory it used (or,
+    scanned on a Dask worker, the role to assume here if one is asked for later)."""
 
     target: Target
     snapshot: Snapshot | None = None
     failure: Failure | None = None
     aws: Aws | None = None
+    role: RoleRequest | None = None
 
 
 def _tag(result: BucketReport | Failure, account: str) -> BucketReport | Failure:
     if isinstance(result, Failure):
         return dataclasses.replace(result, account=account)
     return dataclasses.replace(result, bucket=dataclasses.replace(result.bucket, account=account))
+
+
+def _role_request(target: Target, accounts: AccountOptions) -> RoleRequest | None:
+    if target.role_arn is None:
+        return None
+    return RoleRequest(
+        target.role_arn, accounts.session_name, accounts.external_id, accounts.duration, accounts.refresh_window
+    )
+
+
+def _assumed(aws: Aws, target: Target, role: RoleRequest) -> Aws | AccountResult:
+    """``aws`` signing as the target's role, or the account's assume-role failure."""
+    try:
+        return aws.assume_role(role)
+    except AnalyserError as exc:
+        message = f"The role {target.role_arn} could not be assumed: {exc}"
+        return AccountResult(target, failure=_account_failure(target.account, STAGE_ASSUME_ROLE, exc.code, message))
 
 
 def scan_account(
@@ -320,25 +341,37 @@ def scan_account(
     *,
     on_result: Callable[[BucketReport | Failure], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    cluster: DaskCluster | None = None,
 ) -> AccountResult:
-    """Assume the target's role (or not) and run a one-account scan; whatever stops it is the account's failure."""
+    """Assume the target's role (or not) and run a one-account scan; whatever stops it is the account's failure.
+
+    ``cluster`` (``--executor dask``): a member account's discovery, and its CloudWatch collection, run as one
+    task on a worker, which assumes the role itself (``accounts_remote``)."""
+    role = _role_request(target, accounts)
+    if cluster is not None and role is not None:
+        return _scan_on_cluster(aws, target, options, role, cluster, on_result=on_result, on_progress=on_progress)
+    own = aws if role is None else _assumed(aws, target, role)
+    if isinstance(own, AccountResult):
+        return own
+    return _scan_here(own, target, options, role, on_result=on_result, on_progress=on_progress)
+
+
+def _scan_here(
+    own: Aws,
+    target: Target,
+    options: ScanOptions,
+    role: RoleRequest | None,
+    *,
+    on_result: Callable[[BucketReport | Failure], None] | None,
+    on_progress: Callable[[Progress], None] | None,
+    found: Discovery | None = None,
+) -> AccountResult:
+    """A one-account scan with ``own`` (``found``: its buckets, already discovered on a worker)."""
     from .report import scan
 
-    role: RoleRequest | None = None
-    if target.role_arn is None:
-        own = aws
-    else:
-        role = RoleRequest(
-            target.role_arn, accounts.session_name, accounts.external_id, accounts.duration, accounts.refresh_window
-        )
-        try:
-            own = aws.assume_role(role)
-        except AnalyserError as exc:
-            message = f"The role {target.role_arn} could not be assumed: {exc}"
-            return AccountResult(target, failure=_account_failure(target.account, STAGE_ASSUME_ROLE, exc.code, message))
     forward = None if on_result is None else (lambda r: on_result(_tag(r, target.account)))
     try:
-        snapshot = scan(own, options, on_result=forward, on_progress=on_progress, role=role)
+        snapshot = scan(own, options, on_result=forward, on_progress=on_progress, role=role, found=found)
     except AnalyserError as exc:
         message = f"Account {target.account} could not be scanned: {exc}"
         return AccountResult(
@@ -351,6 +384,103 @@ def scan_account(
             target, failure=_account_failure(target.account, STAGE_ACCOUNT, type(exc).__name__, message), aws=own
         )
     return AccountResult(target, snapshot=snapshot, aws=own)
+
+
+def _scan_on_cluster(
+    aws: Aws,
+    target: Target,
+    options: ScanOptions,
+    role: RoleRequest,
+    cluster: DaskCluster,
+    *,
+    on_result: Callable[[BucketReport | Failure], None] | None,
+    on_progress: Callable[[Progress], None] | None,
+) -> AccountResult:
+    """The account's discovery (and CloudWatch collection) as one task; a list scan's listing then as usual.
+
+    Without --forward-credentials the worker assumes the role with its own chain and no key is sent; with it,
+    the role is assumed here and its STS session credentials go with the task (as the listing sends them)."""
+    from .accounts_remote import AccountOutcome, AccountWork, run_account, worker_options
+    from .executors.remote import RemoteFailure, run_remote
+    from .report import assemble
+
+    own: Aws | None = None
+    credentials = None
+    if cluster.forward_credentials:
+        assumed = _assumed(aws, target, role)
+        if isinstance(assumed, AccountResult):
+            return assumed
+        own = assumed
+        try:
+            credentials = own.frozen_credentials()
+        except AnalyserError as exc:
+            message = f"The role {target.role_arn} could not be assumed: {exc}"
+            return AccountResult(target, failure=_account_failure(target.account, STAGE_ASSUME_ROLE, exc.code, message))
+    cloudwatch = options.strategy == "cloudwatch"
+    work = AccountWork(
+        aws=worker_options(aws.options, aws.endpoint_for("s3"), aws.options.region or aws.default_region),
+        credentials=credentials,
+        role=None if credentials is not None else role,
+        selection=options.selection,
+        concurrency=options.concurrency,
+        days=options.days if cloudwatch else None,
+    )
+    taken_at = datetime.now(UTC)
+    answer = run_remote(cluster, "account", AccountOutcome, run_account, work)
+    try:
+        outcome = answer if isinstance(answer, RemoteFailure) else answer.checked()
+    except TypeError as exc:
+        outcome = RemoteFailure("BadTaskResult", str(exc))
+    if isinstance(outcome, RemoteFailure):
+        message = f"Account {target.account} could not be scanned on the Dask cluster: {outcome.message}"
+        return AccountResult(target, failure=_account_failure(target.account, STAGE_ACCOUNT, outcome.code, message))
+    if outcome.stage is not None:
+        stage = STAGE_ASSUME_ROLE if outcome.stage == STAGE_ASSUME_ROLE else STAGE_ACCOUNT
+        message = outcome.message if stage == STAGE_ASSUME_ROLE else f"Account {target.account} could not be scanned: "
+        if stage == STAGE_ACCOUNT:
+            message += outcome.message
+        return AccountResult(target, failure=_account_failure(target.account, stage, outcome.code, message))
+    assert outcome.discovery is not None  # checked()
+    if cloudwatch:
+        forward = None if on_result is None else (lambda r: on_result(_tag(r, target.account)))
+        snapshot = assemble("cloudwatch", options, taken_at, outcome.discovery, outcome.results, forward)
+        return AccountResult(target, snapshot=snapshot, aws=own, role=None if own is not None else role)
+    if own is None:  # the first pages of each bucket are listed here, as this account's role
+        assumed = _assumed(aws, target, role)
+        if isinstance(assumed, AccountResult):
+            return assumed
+        own = assumed
+    return _scan_here(own, target, options, role, on_result=on_result, on_progress=on_progress, found=outcome.discovery)
+
+
+class _Clients(Mapping[str, Aws]):
+    """Each covered account's client factory; those scanned on a Dask worker are assumed here only when asked
+    for (advise reads lifecycle rules with them), and an account whose role is then refused is left out."""
+
+    def __init__(self, ready: Mapping[str, Aws], deferred: Mapping[str, RoleRequest], aws: Aws) -> None:
+        self._ready = dict(ready)
+        self._deferred = dict(deferred)
+        self._aws = aws
+        self._lock = threading.Lock()
+
+    def _resolve(self) -> dict[str, Aws]:
+        with self._lock:
+            for account, role in list(self._deferred.items()):
+                del self._deferred[account]
+                try:
+                    self._ready[account] = self._aws.assume_role(role)
+                except AnalyserError as exc:
+                    log.warning("account %s: the role %s could not be assumed again: %s", account, role.arn, exc)
+            return self._ready
+
+    def __getitem__(self, account: str) -> Aws:
+        return self._resolve()[account]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._resolve())
+
+    def __len__(self) -> int:
+        return len(self._resolve())
 
 
 @dataclass(frozen=True)
@@ -418,19 +548,30 @@ def scan_accounts(
             "--inventory-manifest names one report of one bucket: it cannot cover several accounts.",
             hint="Drop --inventory-manifest (each bucket's newest report is found), or the account flags.",
         )
+    from .report import cluster_for
+
     options.validate()
     taken_at = datetime.now(UTC)
     plan = make_plan(aws, accounts)
     progress = _Progress(on_progress)
     workers = max(1, min(accounts.concurrency, len(plan.targets)))
+    cluster = cluster_for(options)  # connected once (report.scan_all_detailed), shared by the accounts
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="account") as pool:
         results = list(
             pool.map(
                 lambda t: scan_account(
-                    aws, t, options, accounts, on_result=on_result, on_progress=progress.for_account(t.account)
+                    aws,
+                    t,
+                    options,
+                    accounts,
+                    on_result=on_result,
+                    on_progress=progress.for_account(t.account),
+                    cluster=cluster,
                 ),
                 plan.targets,
             )
         )
     snapshot = merge(options, taken_at, plan, results)
-    return AccountsScan(snapshot, {r.target.account: r.aws for r in results if r.aws is not None and r.snapshot})
+    ready = {r.target.account: r.aws for r in results if r.aws is not None and r.snapshot}
+    deferred = {r.target.account: r.role for r in results if r.aws is None and r.role is not None and r.snapshot}
+    return AccountsScan(snapshot, _Clients(ready, deferred, aws))

@@ -139,7 +139,9 @@ def default_concurrency(strategy: str = "cloudwatch") -> int:
 
 
 _EXECUTOR_APPLY = AppliesTo(
-    strategies=("list",), commands=("report", "serve", "advise"), why="the demo lists its own small account here"
+    strategies=("list", "cloudwatch"),
+    commands=("report", "serve", "advise"),
+    why="the demo lists its own small account here",
 )
 _ACCOUNTS_APPLY = AppliesTo(commands=("report", "serve", "advise"), why="the demo is one account of its own")
 # Several accounts in one scan (accounts.py): in REPORT_SETTINGS after the AWS flags; one group in --help.
@@ -447,7 +449,8 @@ REPORT_SETTINGS: tuple[Setting, ...] = (
         "--executor",
         "executor",
         "Where the listing's key-range slices run: local (threads and --processes here) or dask (tasks on the "
-        "Dask cluster --scheduler names; --conc requests in flight per worker). See docs/dask.md.",
+        "Dask cluster --scheduler names; --conc requests in flight per worker; with several accounts, each "
+        "account's discovery and CloudWatch metrics too). See docs/dask.md.",
         type=click.Choice(EXECUTORS, case_sensitive=False),
         default="local",
         metavar="|".join(EXECUTORS),
@@ -770,8 +773,9 @@ class ScanOptions:
 
     @property
     def on_dask(self) -> bool:
-        """Whether this scan lists on a Dask cluster (--executor dask applies to the list strategy only)."""
-        return self.executor.dask and self.strategy == "list"
+        """Whether this scan uses a Dask cluster: --executor dask applies to the list strategy (its slices) and,
+        with several accounts, to cloudwatch (each account's discovery and metrics as a task)."""
+        return self.executor.dask and self.strategy in ("list", "cloudwatch")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -99,16 +99,32 @@ def scan(
     on_result: Callable[[BucketReport | Failure], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     role: RoleRequest | None = None,
+    found: Discovery | None = None,
 ) -> Snapshot:
-    """Run one scan; per-bucket failures are data in the snapshot, not exceptions."""
+    """Run one scan; per-bucket failures are data in the snapshot, not exceptions. ``found``: the buckets,
+    already discovered (on a Dask worker, in a many-account scan)."""
     strategy = make_strategy(aws, options, on_progress, role)
     taken_at = datetime.now(UTC)
-    # A given inventory report names its own bucket: no discovery then.
-    found = Discovery((), ()) if options.inventory_manifest else discover(aws, options.selection, options.concurrency)
+    if found is None:
+        # A given inventory report names its own bucket: no discovery then.
+        no_discovery = options.inventory_manifest
+        found = Discovery((), ()) if no_discovery else discover(aws, options.selection, options.concurrency)
+    return assemble(strategy.name, options, taken_at, found, strategy.collect(found.buckets), on_result)
+
+
+def assemble(
+    strategy: str,
+    options: ScanOptions,
+    taken_at: datetime,
+    found: Discovery,
+    results: Iterable[BucketReport | Failure | Notice],
+    on_result: Callable[[BucketReport | Failure], None] | None = None,
+) -> Snapshot:
+    """One account's snapshot from its discovery and a strategy's results (collected here or on a worker)."""
     reports: list[BucketReport] = []
     failures: list[Failure] = list(found.failures)
     notices: list[Notice] = []
-    for result in strategy.collect(found.buckets):
+    for result in results:
         if isinstance(result, Notice):
             notices.append(result)
             continue
@@ -119,7 +135,7 @@ def scan(
         else:
             reports.append(result)
     return Snapshot(
-        strategy=strategy.name,
+        strategy=strategy,
         taken_at=taken_at,
         buckets=tuple(sorted(reports, key=lambda r: r.bucket.name)),
         breakdowns=options.breakdowns.dimensions + (("top",) if options.breakdowns.top_objects else ()),

@@ -141,7 +141,10 @@ def test_progress_counts_every_workers_keys(fakes3: Callable[..., FakeS3], sched
 @pytest.mark.parametrize(
     ("args", "wanted"),
     [
-        (("--executor", "dask", "--strategy", "cloudwatch"), "--executor applies only to --strategy list"),
+        (
+            ("--executor", "dask", "--strategy", "inventory"),
+            "--executor applies only to --strategy list or cloudwatch",
+        ),
         (("--strategy", "list", "--scheduler", "tcp://127.0.0.1:1"), "--scheduler applies only with --executor dask"),
         (("--strategy", "list", "--forward-credentials"), "--forward-credentials applies only with --executor dask"),
         (

@@ -1,0 +1,175 @@
+"""--executor dask with several accounts, on the shared LocalCluster against moto over HTTP: each member account's
+discovery (and, for --strategy cloudwatch, its whole metrics collection) runs as one task on a worker, which
+assumes the account's role with its own credentials; the report is the local executor's, byte for byte.
+
+This process signs with keys of its own (``PARENT_KEY``) and the workers with the tests' keys, so the proxy
+tells whose AssumeRole each one is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+
+from s3_storage_analyser.accounts_remote import AccountOutcome
+from s3_storage_analyser.executors.base import ExecutorOptions
+from s3_storage_analyser.executors.dask import connect
+from s3_storage_analyser.executors.remote import RemoteFailure, run_remote
+from support.aws import ISOLATED_ENV, today_midnight
+from support.cli import CliResult
+from support.dask_cluster import shared_cluster
+from support.faultproxy import FaultProxy, Rule
+from support.organization import Organization, build_organization, role_arn
+
+Cli = Callable[..., CliResult]
+PARENT_KEY = "AKIAPARENTPROCESS000"
+WORKER_KEY = ISOLATED_ENV["AWS_ACCESS_KEY_ID"]
+MEMBERS = ("alpha", "beta", "gamma")
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> str:
+    address: str = shared_cluster().scheduler_address
+    return address
+
+
+@pytest.fixture
+def organization(aws_url: str, monkeypatch: pytest.MonkeyPatch) -> Organization:
+    """Three members with a bucket or two each, one object a bucket, and each bucket's CloudWatch size and
+    count published in its own account; then this process signs with ``PARENT_KEY``."""
+    org = build_organization(aws_url, list(MEMBERS))
+    for number, member in enumerate(MEMBERS):
+        account = org.id(member)
+        names = [f"{member}-logs"] + ([f"{member}-data"] if number != 1 else [])
+        for size, name in enumerate(names, 10 * (number + 1)):
+            org.bucket(account, name, {"k": b"x" * size})
+            _publish(org, account, name, size)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", PARENT_KEY)
+    return org
+
+
+def _publish(org: Organization, account: str, bucket: str, size: int) -> None:
+    """The bucket's daily StandardStorage size and object count, in ``account`` (moto keys metrics by account)."""
+    sts = boto3.client("sts", region_name="us-east-1", endpoint_url=org.url)
+    creds = sts.assume_role(RoleArn=role_arn(account), RoleSessionName="test-setup")["Credentials"]
+    cw = boto3.client(
+        "cloudwatch",
+        region_name="us-east-1",
+        endpoint_url=org.url,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    for metric, storage, value, unit in (
+        ("BucketSizeBytes", "StandardStorage", size, "Bytes"),
+        ("NumberOfObjects", "AllStorageTypes", 1, "Count"),
+    ):
+        dimensions = [{"Name": "BucketName", "Value": bucket}, {"Name": "StorageType", "Value": storage}]
+        cw.put_metric_data(
+            Namespace="AWS/S3",
+            MetricData=[
+                {
+                    "MetricName": metric,
+                    "Dimensions": dimensions,
+                    "Timestamp": today_midnight(),
+                    "Value": value,
+                    "Unit": unit,
+                }
+            ],
+        )
+
+
+def _assume_roles(proxy: FaultProxy, key: str) -> int:
+    """AssumeRole calls signed with ``key``: this process's (PARENT_KEY) or the workers' (WORKER_KEY)."""
+    return sum(
+        1
+        for r in list(proxy.requests)
+        if r.operation == "AssumeRole" and f"Credential={key}/" in r.headers.get("authorization", "")
+    )
+
+
+def _report(cli: Cli, proxy: FaultProxy, org: Organization, strategy: str, *extra: str) -> tuple[int, dict[str, Any]]:
+    roles = [arg for member in MEMBERS for arg in ("--role-arn", role_arn(org.id(member)))]
+    args = ("report", *roles, "--strategy", strategy, "--endpoint-url", proxy.url, "--fmt", "json", "-q")
+    result = cli(*args, "--no-cost", *extra)
+    assert "Traceback" not in result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    data.pop("GeneratedAt")
+    return result.code, data
+
+
+@pytest.mark.slow  # the shared cluster costs a few seconds to start; each run is a few dozen moto calls
+@pytest.mark.parametrize("strategy", ["cloudwatch", "list"])
+def test_each_accounts_work_runs_on_the_workers_with_the_local_result(
+    organization: Organization, fault_proxy: FaultProxy, cli: Cli, scheduler: str, strategy: str
+) -> None:
+    local_code, local = _report(cli, fault_proxy, organization, strategy)
+    assert (_assume_roles(fault_proxy, PARENT_KEY), _assume_roles(fault_proxy, WORKER_KEY)) == (3, 0)
+    fault_proxy.clear()
+
+    code, on_dask = _report(cli, fault_proxy, organization, strategy, "--executor", "dask", "--scheduler", scheduler)
+
+    assert (local_code, code) == (0, 0)
+    assert on_dask == local
+    assert {b["Bucket"]: b["Bytes"] for b in on_dask["Buckets"]} == {
+        "alpha-logs": 10,
+        "alpha-data": 11,
+        "beta-logs": 20,
+        "gamma-logs": 30,
+        "gamma-data": 31,
+    }
+    assert _assume_roles(fault_proxy, WORKER_KEY) == 3  # each account's task, on a worker, with its own keys
+    # CloudWatch: nothing of the accounts' here; a listing: each account's role here too, for its first pages.
+    assert _assume_roles(fault_proxy, PARENT_KEY) == (0 if strategy == "cloudwatch" else 3)
+    mine = [r for r in fault_proxy.requests if f"Credential={PARENT_KEY}/" in r.headers.get("authorization", "")]
+    assert not [r.operation for r in mine if r.operation in ("ListBuckets", "GetMetricData", "ListMetrics")]
+
+
+@pytest.mark.slow
+def test_a_role_the_worker_cannot_assume_is_that_accounts_failure(
+    organization: Organization, fault_proxy: FaultProxy, cli: Cli, scheduler: str
+) -> None:
+    gamma = organization.id("gamma")
+    fault_proxy.add(Rule(operation="AssumeRole", body_contains=gamma.encode()))
+
+    code, data = _report(cli, fault_proxy, organization, "cloudwatch", "--executor", "dask", "--scheduler", scheduler)
+
+    assert code == 3
+    assert {b["Bucket"]: b["Bytes"] for b in data["Buckets"]} == {
+        "alpha-logs": 10,
+        "alpha-data": 11,
+        "beta-logs": 20,
+    }
+    [failure] = data["Failures"]
+    assert (failure["Account"], failure["Bucket"], failure["Stage"], failure["Error"]) == (
+        gamma,
+        "",
+        "assume-role",
+        "AccessDenied",
+    )
+    assert role_arn(gamma) in failure["Message"]
+    assert _assume_roles(fault_proxy, PARENT_KEY) == 0
+
+
+def test_a_task_that_raises_is_a_named_failure(scheduler: str) -> None:
+    """A task's exception comes back as data naming it, never raised here."""
+    cluster = connect(ExecutorOptions("dask", scheduler))
+
+    answer = run_remote(cluster, "test", int, int, "not a number")
+
+    assert answer == RemoteFailure(
+        "ValueError", "a Dask task failed: ValueError: invalid literal for int() with base 10: 'not a number'"
+    )
+
+
+def test_an_answer_of_another_type_is_refused(scheduler: str) -> None:
+    """A task's answer is checked like any input: another type is a named failure, not a result."""
+    cluster = connect(ExecutorOptions("dask", scheduler))
+
+    answer = run_remote(cluster, "test", AccountOutcome, str, 5)
+
+    assert answer == RemoteFailure("BadTaskResult", "a Dask task returned str, not AccountOutcome")
