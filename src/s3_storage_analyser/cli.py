@@ -229,14 +229,22 @@ def _say_plan(aws: Aws, args: ReportArgs) -> None:
     if args.scan.on_dask:
         executor = args.scan.executor
         signer = "this process's session credentials" if executor.forward_credentials else "the workers' own"
-        click.echo(
-            f"s3sa: pages after the first on the Dask cluster at {printable(executor.scheduler or 'Dask config')}, "
-            f"{plural(args.scan.concurrency, 'request')} in flight per worker, signed with {signer}.",
-            err=True,
-        )
+        if args.accounts.active:
+            what = "discovery and CloudWatch metrics" if args.scan.strategy == "cloudwatch" else "discovery"
+            click.echo(f"s3sa: each member account's {what} on the Dask cluster, one task each.", err=True)
+        if args.scan.strategy == "list":
+            click.echo(
+                f"s3sa: pages after the first on the Dask cluster at "
+                f"{printable(executor.scheduler or 'Dask config')}, "
+                f"{plural(args.scan.concurrency, 'request')} in flight per worker, signed with {signer}.",
+                err=True,
+            )
 
 
 def _save_snapshot(snapshot: Snapshot, db: str | None) -> None:
+    from .outputs import save
+    from .store import default_db_path
+
     path = Path(db) if db else default_db_path()
     snapshot_id = save(snapshot, path)
     click.echo(f"saved as snapshot {snapshot_id} in {path}", err=True)
