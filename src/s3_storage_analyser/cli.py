@@ -242,9 +242,6 @@ def _say_plan(aws: Aws, args: ReportArgs) -> None:
 
 
 def _save_snapshot(snapshot: Snapshot, db: str | None) -> None:
-    from .outputs import save
-    from .store import default_db_path
-
     path = Path(db) if db else default_db_path()
     snapshot_id = save(snapshot, path)
     click.echo(f"saved as snapshot {snapshot_id} in {path}", err=True)
