@@ -43,6 +43,9 @@ SLICE_PAGES = 8
 # Each piece of a range ends with a page that overshoots it: pieces of at least a few folders keep
 # that waste down (1M tree keys, 3 runs each: 1,484 requests with one folder per piece, 1,359 with 3).
 FOLDERS_PER_PIECE = 3
+# Pieces cut before phase two hold this many pages each at least (by the first page's estimate): each ends
+# with a page partly its own (20k flat keys, 32 pieces: 1.28x the minimum requests).
+PAGES_PER_PIECE = 5
 # A slice refused for its credentials, sent before the parent's were refreshed, is sent again with the new
 # ones (it counted nothing yet: its tally is dropped); at most this many times, then the bucket fails.
 CREDENTIAL_RETRIES = 3
@@ -64,6 +67,8 @@ class _TargetState:
     failed: bool = False
     alphabet: str = DEFAULT_ALPHABET
     boundaries: list[str] | None = None
+    by_folder: bool = False  # what is left is listed folder by folder: pieces not to be cut again up front
+    pages_left: float = float("inf")  # the first page's estimate of the pages after it
 
 
 class ListingEngine:
@@ -147,9 +152,12 @@ class ListingEngine:
         self.progress = Progress(targets=len(targets))
         pending: deque[tuple[int, KeyRange]] = deque()
         mode = "versions" if self.versions else "objects"
+        # The first slice of a listing of objects finds its folders: up to two a worker's requests in flight
+        fan_out = 2 * self.concurrency if mode == "objects" else 0
         for index, state in enumerate(states):
             bucket = state.target.bucket
-            pending.append((index, KeyRange(bucket.name, bucket.region, state.target.prefix, mode=mode)))
+            first = KeyRange(bucket.name, bucket.region, state.target.prefix, mode=mode, fan_out=fan_out)
+            pending.append((index, first))
             if self.uploads:
                 pending.append((index, KeyRange(bucket.name, bucket.region, state.target.prefix, mode="uploads")))
             state.outstanding = 2 if self.uploads else 1
@@ -224,8 +232,13 @@ class ListingEngine:
         out: deque[tuple[int, KeyRange]] = deque()
         for index, task in pending:
             state = states[index]
+            if state.by_folder:
+                out.append((index, task))
+                continue
             natural = spread(state.boundaries or [], 2 * share)
-            pieces = split_at(task, natural) if natural else split(task, share, state.alphabet)
+            # each piece ends with a page that is partly its own: at most one piece per PAGES_PER_PIECE pages
+            pieces_for = share if state.pages_left == float("inf") else int(state.pages_left // PAGES_PER_PIECE)
+            pieces = split_at(task, natural) if natural else split(task, max(1, min(share, pieces_for)), state.alphabet)
             state.outstanding += len(pieces) - 1
             out.extend((index, piece) for piece in pieces)
         return out
@@ -308,9 +321,20 @@ class ListingEngine:
         if result.remainder is None:
             return
         if later is not None:
+            state.boundaries = result.boundaries
+            if result.pieces is not None:  # the rest by folder: each ends where its folder does
+                later.extend((index, piece) for piece in result.pieces)
+                state.outstanding += len(result.pieces)
+                state.by_folder = True
+                return
             later.append((index, result.remainder))
             state.outstanding += 1
-            state.boundaries = result.boundaries
+            remainder = result.remainder
+            if result.last_page_first is not None and remainder.after is not None:
+                end = remainder.prefix + chr(0x10FFFF) if remainder.prefix else None  # the prefix's last key
+                state.pages_left = pages_left(
+                    result.last_page_first, remainder.after, end, state.alphabet, past_all=True
+                )
             return
         remainder = result.remainder
         if result.last_page_first is not None and remainder.after is not None:

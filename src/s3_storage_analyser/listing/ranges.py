@@ -25,6 +25,9 @@ class KeyRange:
     version_marker: str | None = None  # resume inside one key's versions
     mode: str = "objects"  # "objects" | "versions" | "uploads"
     probe: bool = False  # not to be listed: find the folders inside it, to cut it at (see SliceRunner)
+    # A target's first slice: past its pages, one delimited request finds the folders; if there are at
+    # most this many (and the answer is complete), the rest is listed folder by folder (``folder_pieces``).
+    fan_out: int = 0
 
     def contains(self, key: str) -> bool:
         return (self.after is None or key > self.after) and (self.upto is None or key <= self.upto)
@@ -94,6 +97,46 @@ def split_at(task: KeyRange, points: list[str]) -> list[KeyRange]:
     return [first, *rest]
 
 
+def is_level(prefix: str, files: list[str], folders: list[str], delimiter: str = "/") -> bool:
+    """Whether a delimited answer is one level of the tree, as S3 documents: no file holds the delimiter
+    past the prefix, and each folder is the prefix, then text without it, then the delimiter once.
+
+    Only then does every key under the prefix fall in exactly one of the files or the folders."""
+    start = len(prefix)
+    if any(delimiter in key[start:] for key in files):
+        return False
+    return all(
+        folder.startswith(prefix) and folder.endswith(delimiter) and folder.find(delimiter, start) == len(folder) - 1
+        for folder in folders
+    )
+
+
+def folder_pieces(task: KeyRange, after: str | None, folders: list[str]) -> list[KeyRange]:
+    """The rest of an open-ended range past ``after``, one piece per folder, listed with Prefix=folder.
+
+    Given a complete delimited answer past ``after`` (its files counted from it), the keys left are
+    those of these folders past ``after``: each piece ends where its folder ends (S3 says so with
+    IsTruncated=false), so none ends with a page of keys past it to throw away. Keys of the parent level
+    that sort between or inside folders ("a.txt" < "a/" < "a0") are the answer's files, never a folder's.
+    """
+    assert task.upto is None and task.mode == "objects", "an open-ended range of objects only"
+    if after is not None and after.startswith(task.prefix):
+        cut = after.find("/", len(task.prefix))
+        if cut >= 0:  # the folder ``after`` is in: S3 names it in the answer, other servers may not
+            folders = sorted({after[: cut + 1], *folders})
+    return [
+        replace(
+            task,
+            prefix=folder,
+            after=after if after is not None and after >= folder else None,
+            version_marker=None,
+            probe=False,
+            fan_out=0,
+        )
+        for folder in folders
+    ]
+
+
 def spread(points: list[str], pieces: int) -> list[str]:
     """At most ``pieces - 1`` of the points, evenly spaced."""
     if pieces < 2 or not points:
@@ -120,16 +163,19 @@ def split(task: KeyRange, pieces: int, alphabet: str = DEFAULT_ALPHABET) -> list
     return [first, *rest]
 
 
-def pages_left(first: str, last: str, upto: str | None, alphabet: str = DEFAULT_ALPHABET) -> float:
+def pages_left(
+    first: str, last: str, upto: str | None, alphabet: str = DEFAULT_ALPHABET, *, past_all: bool = False
+) -> float:
     """Roughly how many pages like the last one (``first``..``last``) fit between ``last`` and ``upto``.
 
     Key density is assumed even across the gap, in the bucket's alphabet: good
     enough to avoid splitting a range that is almost done (each piece costs one
-    overshooting page at its end).
+    overshooting page at its end). ``past_all``: an open end (``upto`` None) is past every key,
+    not only past those sharing the page's first characters.
     """
     keys = [first, last] + ([upto] if upto else [])
     common = 0
-    while all(len(k) > common for k in keys) and len({k[common] for k in keys}) == 1:
+    while (upto or not past_all) and all(len(k) > common for k in keys) and len({k[common] for k in keys}) == 1:
         common += 1
     base = len(alphabet) + 2
     width = 8

@@ -22,7 +22,7 @@ from ..errors import AnalyserError, UploadNotFoundError
 from .checks import Trail, check_advance, check_keys, check_parts, check_prefixes
 from .lifeline import Tether, hold
 from .pages import PageError, VersionPage, decode_key
-from .ranges import KeyRange, alphabet_of
+from .ranges import KeyRange, alphabet_of, folder_pieces, is_level
 from .rawclient import RawLister
 from .tally import SMALL_OBJECTS, Tally
 
@@ -30,6 +30,8 @@ log = logging.getLogger("s3_storage_analyser.listing")
 LIST_OBJECTS, LIST_VERSIONS, LIST_UPLOADS = "ListObjectsV2", "ListObjectVersions", "ListMultipartUploads"
 _OPERATION = {"objects": LIST_OBJECTS, "versions": LIST_VERSIONS, "uploads": LIST_UPLOADS}
 
+# Folders of fewer keys than this, on average, are listed in runs, not one request each (see _fan_out).
+SMALL_FOLDER_KEYS = 500
 # Folder levels a probe tries (one request each) before the range is cut at midpoints instead.
 PROBE_LEVELS = 3
 
@@ -70,6 +72,8 @@ class SliceResult:
     alphabet: str | None = None
     boundaries: list[str] | None = None  # natural split points (CommonPrefixes), from the first slice
     last_page_first: str | None = None  # first key of the last page: with the remainder, the key density
+    # The remainder cut at its folders (a fan-out slice's, see KeyRange.fan_out): listed instead of ``remainder``
+    pieces: list[KeyRange] | None = None
     error_code: str | None = None
     error_message: str | None = None
     error_trace: str | None = None  # the traceback of an unexpected error, for --debug
@@ -173,11 +177,36 @@ class SliceRunner:
                 tally.add_objects(page, bisect_right(keys, task.upto))
                 return SliceResult(task, tally, None, pages, alphabet)
             tally.add_objects(page, count)
-            if not page.truncated:
+            if not page.truncated or (task.upto is not None and keys[-1] == task.upto):
                 return SliceResult(task, tally, None, pages, alphabet)
             after, page_first = keys[-1], keys[0]
-        boundaries = self._probe(lister, task, after) if task.after is None and after is not None else None
-        return SliceResult(task, tally, replace(task, after=after), max_pages, alphabet, boundaries, page_first)
+        remainder = replace(task, after=after, fan_out=0)
+        if not task.fan_out or after is None or not any("/" in key[len(task.prefix) :] for key in keys):
+            # keys without folders (flat): a delimited request would only list them again
+            return SliceResult(task, tally, remainder, max_pages, alphabet, None, page_first)
+        boundaries, pieces = self._fan_out(lister, task, after, tally, small=_small_folders(keys, task.prefix))
+        return SliceResult(task, tally, remainder, max_pages, alphabet, boundaries, page_first, pieces)
+
+    @staticmethod
+    def _fan_out(
+        lister: RawLister, task: KeyRange, after: str, tally: Tally, *, small: bool
+    ) -> tuple[list[str], list[KeyRange] | None]:
+        """One delimited request past the first pages: the folders, the natural places to cut the rest.
+
+        When that answer is complete (not truncated) and has at most ``task.fan_out`` folders, its files
+        are counted here and the rest is cut into one piece per folder, each listed with Prefix=folder:
+        no piece then ends with a page that runs past its end. Otherwise (or for an answer that is not one
+        level of the tree) nothing is counted and the folders are only cut points, as before."""
+        page = lister.objects(task.bucket, prefix=task.prefix, start_after=after, delimiter="/")
+        files = page.keys()
+        check_keys(LIST_OBJECTS, files, after=after, prefix=task.prefix)
+        folders = [decode_key(p, page.url_encoded) for p in page.common_prefixes]
+        check_prefixes(LIST_OBJECTS, folders, after=after, prefix=task.prefix)
+        whole = not page.truncated and task.upto is None and 0 < len(folders) <= task.fan_out and not small
+        if not whole or not is_level(task.prefix, files, folders):
+            return folders, None
+        tally.add_objects(page, len(files))
+        return folders, folder_pieces(task, after, folders)
 
     def _probe(self, lister: RawLister, task: KeyRange, after: str) -> list[str]:
         """One delimited request past the first page: where keys are hierarchical, its
@@ -316,6 +345,16 @@ class SliceRunner:
             if following is None:
                 return sizes, requests
             marker = following
+
+
+def _small_folders(keys: list[str], prefix: str) -> bool:
+    """Whether the folders a page lists whole (all but its last) hold under half a page on average:
+    one request per folder would then cost more than listing them in runs."""
+    start = len(prefix)
+    folders = [key[: key.find("/", start) + 1] for key in keys]
+    whole = [folder for folder in folders if folder and folder != folders[-1]]
+    distinct = len(set(whole))
+    return distinct > 0 and len(whole) / distinct < SMALL_FOLDER_KEYS
 
 
 def _in_key_order(page: VersionPage) -> tuple[VersionPage, list[str]]:
