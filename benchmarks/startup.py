@@ -1,22 +1,28 @@
 """Start-up: how long the CLI takes before it does anything, and the imports that take it.
 
-    .venv/bin/python benchmarks/startup.py [--repeat 5]
+    .venv/bin/python benchmarks/startup.py [--repeat 7] [--baseline-src DIR]
 
-Medians of ``--repeat`` runs of: the bare interpreter, ``s3-storage-analyser --version``, and the
-time from starting ``s3-storage-analyser --strategy list --endpoint-url URL`` to its first request
-(ListBuckets) arriving at a loopback endpoint that answers with no buckets; then the imports of
-``s3_storage_analyser.cli`` that take the longest (``python -X importtime``, cumulative).
+Medians of ``--repeat`` runs of: the bare interpreter, ``import s3_storage_analyser.cli``,
+``s3-storage-analyser --version``, ``s3-storage-analyser report --help``, and the time from starting
+``s3-storage-analyser --strategy list --endpoint-url URL`` to its first request (ListBuckets) arriving
+at a loopback endpoint that answers with no buckets; then the imports of ``s3_storage_analyser.cli``
+that take the longest (``python -X importtime``, cumulative).
+
+``--baseline-src DIR`` (a ``src`` directory of another checkout, e.g. ``git archive HEAD~3 src | tar -x
+-C /tmp/before``) runs every measurement on that code too, interleaved with this checkout's so that both
+see the same load, and prints this checkout's time as a ratio of the baseline's.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -27,6 +33,8 @@ EMPTY_BUCKETS = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
     b"<Owner><ID>x</ID></Owner><Buckets></Buckets></ListAllMyBucketsResult>"
 )
+# The code under test: None is this checkout (the installed package); a path is another checkout's ``src``.
+Source = str | None
 
 
 class FirstRequest:
@@ -59,24 +67,45 @@ class FirstRequest:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
 
-def cli() -> list[str]:
+def environment(source: Source) -> dict[str, str]:
+    """Fake credentials; with ``source``, that checkout's package ahead of the installed one."""
+    return fake_aws_env({"PYTHONPATH": source} if source else None)
+
+
+def cli(source: Source) -> list[str]:
     script = Path(sys.executable).parent / "s3-storage-analyser"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "s3_storage_analyser"]
+    if source is None and script.exists():
+        return [str(script)]
+    # the console script's own two lines, so that PYTHONPATH decides which package runs
+    return [sys.executable, "-c", "import sys; from s3_storage_analyser.cli import entry; sys.exit(entry())"]
 
 
-def wall(argv: list[str]) -> float:
+def wall(argv: list[str], source: Source) -> float:
     started = time.perf_counter()
-    subprocess.run(argv, env=fake_aws_env(), capture_output=True, check=False)
+    subprocess.run(argv, env=environment(source), capture_output=True, check=False)
     return time.perf_counter() - started
 
 
-def to_first_request() -> float:
+def to_first_request(source: Source) -> float:
     endpoint = FirstRequest()
     started = time.perf_counter()
-    argv = [*cli(), "--strategy", "list", "--endpoint-url", endpoint.url, "--fmt", "json", "--quiet"]
-    subprocess.run(argv, env=fake_aws_env(), capture_output=True, check=False)
+    argv = [*cli(source), "--strategy", "list", "--endpoint-url", endpoint.url, "--fmt", "json", "--quiet"]
+    subprocess.run(argv, env=environment(source), capture_output=True, check=False)
     endpoint.server.shutdown()
     return (endpoint.first or float("nan")) - started
+
+
+IMPORT_CLI = "import s3_storage_analyser.cli"
+
+
+def measurements() -> dict[str, Callable[[Source], float]]:
+    return {
+        "bare interpreter": lambda src: wall([sys.executable, "-c", "pass"], src),
+        "import s3_storage_analyser.cli": lambda src: wall([sys.executable, "-c", IMPORT_CLI], src),
+        "s3-storage-analyser --version": lambda src: wall([*cli(src), "--version"], src),
+        "s3-storage-analyser report --help": lambda src: wall([*cli(src), "report", "--help"], src),
+        "list: start to first request": to_first_request,
+    }
 
 
 def slowest_imports(top: int) -> list[tuple[float, str]]:
@@ -97,16 +126,30 @@ def slowest_imports(top: int) -> list[tuple[float, str]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--baseline-src", metavar="DIR", help="Another checkout's src directory to compare with.")
     args = parser.parse_args(argv)
     n = max(1, args.repeat)
-    bare = statistics.median(wall([sys.executable, "-c", "pass"]) for _ in range(n))
-    version = statistics.median(wall([*cli(), "--version"]) for _ in range(n))
-    first = statistics.median(to_first_request() for _ in range(n))
-    print(f"bare interpreter                       {bare:6.2f} s")
-    print(f"s3-storage-analyser --version          {version:6.2f} s")
-    print(f"list: start to first request           {first:6.2f} s")
+    baseline = os.path.abspath(args.baseline_src) if args.baseline_src else None
+    sources: list[Source] = [None, baseline] if baseline else [None]
+    load_before = os.getloadavg()
+    times: dict[tuple[str, Source], list[float]] = {}
+    for name, measure in measurements().items():
+        for _ in range(n):
+            for source in sources:  # interleaved: both see the same moment's load
+                times.setdefault((name, source), []).append(measure(source))
+    load_after = os.getloadavg()
+    header = f"{'median of ' + str(n) + ' runs':40} {'this':>7}"
+    print(header + (f" {'baseline':>9} {'ratio':>6}" if baseline else ""))
+    for name in measurements():
+        mine = statistics.median(times[(name, None)])
+        line = f"{name:40} {mine:6.2f}s"
+        if baseline:
+            theirs = statistics.median(times[(name, baseline)])
+            line += f" {theirs:8.2f}s {mine / theirs:6.2f}"
+        print(line)
+    print(f"load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after; {os.cpu_count()} CPUs")
     print(f"\nslowest imports of s3_storage_analyser.cli (cumulative, one run, -X importtime, top {args.top}):")
     for seconds, name in slowest_imports(args.top):
         print(f"  {seconds:6.3f} s  {name}")

@@ -11,13 +11,12 @@ import dataclasses
 import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from .aggregate import DIMENSIONS, BreakdownSpec
-from .aws import Aws, AwsOptions, check_endpoint_url
+from .aws import check_endpoint_url
 from .config import (
     EVERYWHERE,
     PRICES_SETTING,
@@ -32,14 +31,15 @@ from .config import (
     scan_from_flags,
 )
 from .errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, AccessDeniedError, AnalyserError, UsageError
-from .model import Failure, Snapshot
-from .pricing.advise import AGE_CLASS, DEFAULT_OLDER_THAN, Advice, advise
-from .pricing.cost import cost_snapshot
-from .pricing.lifecycle import Lifecycle
-from .progress import ProgressDisplay
-from .render.advice import ADVICE_FORMATS, render_advice
-from .report import scan_all_detailed
+from .pricing.advise import AGE_CLASS, DEFAULT_OLDER_THAN
+from .render.advice import ADVICE_FORMATS
 from .safetext import printable
+
+if TYPE_CHECKING:  # the scan, the pricing and the display are imported when advise runs, not with the CLI
+    from .aws import Aws, AwsOptions
+    from .model import Failure, Snapshot
+    from .pricing.advise import Advice
+    from .pricing.lifecycle import Lifecycle
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("s3_storage_analyser")
@@ -162,6 +162,9 @@ def scan_settings(flags: Mapping[str, Any]) -> tuple[ScanOptions, AwsOptions]:
 
 def read_lifecycles(aws: Aws, buckets: Sequence[tuple[str, str]], concurrency: int) -> dict[str, Lifecycle]:
     """Each bucket's lifecycle rules, read in parallel (bounded); a refusal or an error is that bucket's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .pricing.lifecycle import Lifecycle
 
     def read(bucket: str, region: str) -> Lifecycle:
         try:
@@ -213,7 +216,13 @@ def advise_command(**flags: Any) -> None:
     if flags["debug"]:
         logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(name)s: %(message)s")
         log.setLevel(logging.DEBUG)
+    from .aws import Aws
+    from .pricing.advise import advise
+    from .pricing.cost import cost_snapshot
     from .pricing.sources import load_book
+    from .progress import ProgressDisplay
+    from .render.advice import render_advice
+    from .report import scan_all_detailed
 
     book = load_book(flags.get("prices"), flags.get("cache_dir"))  # a bad --prices file: before any AWS call
     options, aws_options = scan_settings(flags)

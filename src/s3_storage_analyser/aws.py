@@ -2,6 +2,10 @@
 
 Everything that talks to botocore goes through ``Aws``; everything botocore
 raises is turned into an ``AnalyserError`` here, with its cause kept.
+
+botocore is imported where it is first needed, not with this module: the CLI's flags, ``--help`` and
+``--version`` use the checks and options here and should not wait for it. Sessions are botocore's own,
+made as boto3's would be (``_session``) but without importing boto3, which loads s3transfer eagerly.
 """
 
 from __future__ import annotations
@@ -17,17 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
-
-import boto3
-import botocore.exceptions as bex
-import botocore.session
-from botocore.config import Config
-from botocore.configprovider import ConfiguredEndpointProvider
-from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
-from botocore.loaders import create_loader
-from botocore.parsers import ResponseParserError
-from urllib3.exceptions import InsecureRequestWarning
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from .errors import (
     AccessDeniedError,
@@ -43,6 +37,9 @@ from .errors import (
 from .safetext import printable
 
 if TYPE_CHECKING:  # the boto3 stubs are a dev dependency only
+    import botocore.exceptions as bex
+    from botocore.credentials import RefreshableCredentials
+    from botocore.session import Session
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_s3 import S3Client
 
@@ -132,6 +129,8 @@ def check_endpoint_url(raw: str, source: str = "--endpoint-url") -> str:
 @functools.lru_cache(maxsize=1)
 def _known_regions() -> frozenset[str]:
     """Every region name botocore's endpoint data knows, special forms included (aws-global, fips-...)."""
+    from botocore.loaders import create_loader
+
     data = create_loader().load_data("endpoints")
     names: set[str] = set()
     for partition in data.get("partitions", []):
@@ -195,6 +194,8 @@ def refuse_markup(operation_model: Any, response_dict: dict[str, Any], **_: Any)
 
     S3-compatible servers answer any path, often with 200 and an S3 XML body; botocore's CBOR
     parser would read that as an empty answer (no metrics: every bucket 0). Refuse it instead."""
+    from botocore.parsers import ResponseParserError
+
     protocol = getattr(operation_model.service_model, "resolved_protocol", operation_model.service_model.protocol)
     if protocol not in ("smithy-rpc-v2-cbor", "json") or response_dict.get("status_code", 0) >= 300:
         return
@@ -242,17 +243,84 @@ class RoleRequest:
         return min(900, self.duration // 4)
 
 
-class _GivenCredentials(CredentialProvider):
+def _given_credentials(credentials: RefreshableCredentials) -> Any:
     """The one credential provider of an assumed role's session: its refreshable credentials."""
+    from botocore.credentials import CredentialProvider
 
-    METHOD = "assume-role"
+    class GivenCredentials(CredentialProvider):
+        METHOD = "assume-role"
 
-    def __init__(self, credentials: RefreshableCredentials) -> None:
-        super().__init__()
-        self._credentials = credentials
+        def load(self) -> RefreshableCredentials:
+            return credentials
 
-    def load(self) -> RefreshableCredentials:
-        return self._credentials
+    return GivenCredentials()
+
+
+_TRANSFER_METHODS = ("upload_file", "download_file", "copy", "upload_fileobj", "download_fileobj")
+
+
+def _lazy_transfer_method(name: str) -> Callable[..., Any]:
+    """boto3's S3 transfer method ``name`` (``client.download_file``...), imported at its first call."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from boto3.s3 import inject
+
+        return getattr(inject, name)(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def _inject_transfer_methods(**event: Any) -> None:
+    """boto3's ``creating-client-class.s3`` hook, without importing s3transfer until a transfer is made."""
+    for name in _TRANSFER_METHODS:
+        event["class_attributes"].setdefault(name, _lazy_transfer_method(name))
+
+
+@functools.lru_cache(maxsize=1)
+def _boto3_version() -> str | None:
+    """boto3's ``__version__``, read from its source (importing boto3 or importlib.metadata costs ~0.1 s)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("boto3")
+    if spec is None or spec.origin is None:
+        return None
+    try:
+        with open(spec.origin, encoding="utf-8") as source:
+            found = re.search(r"^__version__ = ['\"]([0-9A-Za-z.+-]{1,40})['\"]", source.read(65536), re.M)
+    except OSError:
+        return None
+    return found.group(1) if found else None
+
+
+def _session(
+    core: Session | None = None,
+    *,
+    profile: str | None = None,
+    region: str | None = None,
+    credentials: tuple[str, str, str | None] | None = None,
+) -> Session:
+    """A botocore session set up as ``boto3.Session(...)`` sets one up for clients: boto3's user agent,
+    the profile, region and credentials given, and the S3 client's transfer methods (loaded lazily)."""
+    import botocore.session
+
+    session = core if core is not None else botocore.session.Session()
+    version = _boto3_version()
+    if session.user_agent_name == "Botocore" and version:
+        botocore_info = f"Botocore/{session.user_agent_version}"
+        session.user_agent_extra = (
+            f"{session.user_agent_extra} {botocore_info}" if session.user_agent_extra else botocore_info
+        )
+        session.user_agent_name = "Boto3"
+        session.user_agent_version = version
+    if profile is not None:
+        session.set_config_variable("profile", profile)
+    if credentials is not None:
+        session.set_credentials(*credentials)
+    if region is not None:
+        session.set_config_variable("region", region)
+    session.register("creating-client-class.s3", _inject_transfer_methods)
+    return session
 
 
 def _role_credentials(answer: Mapping[str, Any], arn: str) -> dict[str, Any]:
@@ -277,10 +345,14 @@ def _role_credentials(answer: Mapping[str, Any], arn: str) -> dict[str, Any]:
 class Aws:
     """A thread-safe factory of botocore clients, one per (service, region)."""
 
-    def __init__(self, options: AwsOptions, session: boto3.Session | None = None) -> None:
+    def __init__(self, options: AwsOptions, session: Session | None = None) -> None:
+        import botocore.exceptions as bex
+        from botocore.config import Config
+        from urllib3.exceptions import InsecureRequestWarning
+
         self.options = options
         try:
-            self._session = session or boto3.Session(profile_name=options.profile, region_name=options.region)
+            self._session = session or _session(profile=options.profile, region=options.region)
             self._endpoints = self._configured_endpoints()
             check_region(
                 self.default_region,
@@ -315,19 +387,15 @@ class Aws:
         """A client factory in another process, from credentials resolved by the parent."""
         if credentials is None:
             return cls(options)
-        key, secret, token = credentials
-        session = boto3.Session(
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            aws_session_token=token,
-            region_name=options.region,
-        )
-        return cls(options, session)
+        return cls(options, _session(credentials=credentials, region=options.region))
 
     def assume_role(self, role: RoleRequest) -> Aws:
         """A client factory signing as ``role``: assumed now from this one's credentials (a refusal raises
         here, translated), and assumed again before those credentials expire, so a long scan never signs
         with expired ones. Everything else (endpoint, region, TLS, retries, profile's config) is this one's."""
+        import botocore.session
+        from botocore.credentials import CredentialResolver, RefreshableCredentials
+
         sts = self.client("sts")
         kwargs: dict[str, Any] = {
             "RoleArn": role.arn,
@@ -346,13 +414,15 @@ class Aws:
             fetch(), fetch, "assume-role", advisory_timeout=window, mandatory_timeout=window * 2 // 3
         )
         core = botocore.session.Session(profile=self.options.profile)
-        core.register_component("credential_provider", CredentialResolver([_GivenCredentials(credentials)]))
-        aws = Aws(self.options, boto3.Session(botocore_session=core, region_name=self.options.region))
+        core.register_component("credential_provider", CredentialResolver([_given_credentials(credentials)]))
+        aws = Aws(self.options, _session(core, region=self.options.region))
         aws.event_hooks = list(self.event_hooks)
         return aws
 
     def frozen_credentials(self) -> tuple[str, str, str | None]:
         """Resolve the credential chain once, for worker processes to sign with."""
+        import botocore.exceptions as bex
+
         try:
             creds = self._session.get_credentials()
             frozen = creds.get_frozen_credentials() if creds is not None else None
@@ -368,7 +438,9 @@ class Aws:
         ``--endpoint-url`` wins over all of them; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS turns them off."""
         if self.options.endpoint_url:
             return {}
-        core = self._session._session
+        from botocore.configprovider import ConfiguredEndpointProvider
+
+        core = self._session
         if core.get_config_variable("ignore_configured_endpoint_urls"):
             return {}
         found: dict[str, str] = {}
@@ -385,7 +457,12 @@ class Aws:
     def default_region(self) -> str:
         """--region, else AWS_REGION (the SDKs' variable, which botocore does not read; it wins over
         AWS_DEFAULT_REGION as in aws-cli v2), else botocore's own (AWS_DEFAULT_REGION, the profile), else us-east-1."""
-        return self.options.region or os.environ.get("AWS_REGION") or self._session.region_name or DEFAULT_REGION
+        return (
+            self.options.region
+            or os.environ.get("AWS_REGION")
+            or self._session.get_config_variable("region")
+            or DEFAULT_REGION
+        )
 
     @property
     def endpoint_url(self) -> str | None:
@@ -415,9 +492,9 @@ class Aws:
         region_name = region or self.default_region
         key = (service, region_name)
         with self._lock:
-            client = self._clients.get(key)
+            client: Any = self._clients.get(key)
             if client is None:
-                client = self._session.client(
+                client = self._session.create_client(
                     service,
                     region_name=region_name,
                     endpoint_url=self.options.endpoint_url,
@@ -428,7 +505,7 @@ class Aws:
                 for event, handler in self.event_hooks:
                     client.meta.events.register(event, handler)
                 self._clients[key] = client
-        return client
+        return cast("S3Client | CloudWatchClient", client)
 
     def call(self, what: str, fn: Callable[..., T], /, *, bucket: str | None = None, **kwargs: Any) -> T:
         """Run one AWS call ``fn(**kwargs)``, translating botocore's errors into ours."""
@@ -439,6 +516,9 @@ class Aws:
     def translating(self, what: str, *, bucket: str | None = None, key: str | None = None) -> Iterator[None]:
         """Around calls to AWS (``what`` is ``service:Operation``): botocore's errors come out as ours,
         cause kept, the endpoint named. The one place outside this module that needs no botocore import."""
+        import botocore.exceptions as bex
+        from botocore.parsers import ResponseParserError
+
         try:
             yield
         except (bex.BotoCoreError, bex.ClientError, ResponseParserError) as exc:
@@ -449,6 +529,8 @@ class Aws:
         """Where S3 says a bucket lives: ``("GetBucketLocation", LocationConstraint)``, or when that is
         refused, ``("HeadBucket", x-amz-bucket-region)`` (S3 sends the header with a 301 or 403 too).
         Raises GetBucketLocation's error, translated, when neither answers."""
+        import botocore.exceptions as bex
+
         s3 = self.client("s3")
         try:
             return "GetBucketLocation", s3.get_bucket_location(Bucket=name).get("LocationConstraint")
@@ -470,6 +552,8 @@ class Aws:
         """The bucket's lifecycle rules as S3 returns them, or None when it has no configuration
         (NoSuchLifecycleConfiguration). Refused, it raises AccessDeniedError, which the caller names for
         that bucket and goes on; any other error comes out translated too."""
+        import botocore.exceptions as bex
+
         s3 = self.client("s3", region)
         with self.translating("s3:GetBucketLifecycleConfiguration", bucket=bucket):
             try:
@@ -523,6 +607,8 @@ def translate(
     """Turn a botocore exception into the matching ``AnalyserError``; server text passes through ``printable``.
 
     With ``key`` (a call about one object), a 404 means the object is missing, not the bucket."""
+    import botocore.exceptions as bex
+
     where = f" on bucket {bucket!r}" if bucket else ""
     own = getattr(exc, "code", None)
     if isinstance(exc, bex.BotoCoreError) and isinstance(own, str):

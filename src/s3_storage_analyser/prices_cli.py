@@ -10,15 +10,11 @@ import io
 from collections.abc import Sequence
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from .aws import Aws, AwsOptions, check_endpoint_url, check_region
 from .errors import AwsError, UsageError
 from .pricing.book import ANY_REGION, Price, PriceBook, PriceSource, PriceTable, table_to_json
 from .pricing.pricelist import PRICING_REGION, SOURCE_NAME, fetch, plain, write_cache
-from .render.delimited import write_rows
-from .render.table import strip_trailing
 from .safetext import printable
 
 SHOW_FORMATS = ("table", "json", "csv")
@@ -138,6 +134,12 @@ def as_prices_file(prices: Sequence[Price], book: PriceBook) -> str:
 
 
 def render_prices(prices: Sequence[Price], book: PriceBook, fmt: str) -> str:
+    from rich.console import Console  # rich and the renderers when prices are shown, not with every command
+    from rich.table import Table
+
+    from .render.delimited import write_rows
+    from .render.table import strip_trailing
+
     if fmt == "json":
         return as_prices_file(prices, book)
     keep = 1 - book.discount

@@ -1,13 +1,19 @@
-"""Renderers turn a Snapshot into text. They never fetch, and only the table and the HTML page humanise."""
+"""Renderers turn a Snapshot into text. They never fetch, and only the table and the HTML page humanise.
+
+Each renderer is imported when its format is asked for: the formats' names and checks here are read
+by every command's flags (``--help``, ``--version`` too), and rich, prometheus_client and Jinja2 take
+longer to import than most commands take to parse their flags.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
-from ..model import Snapshot
-from ..pricing.cost import SnapshotCost
-from . import delimited, jsonfmt, prometheus, table
+
+if TYPE_CHECKING:
+    from ..model import Snapshot
+    from ..pricing.cost import SnapshotCost
 
 FORMATS: tuple[str, ...] = ("table", "tsv", "csv", "json", "json_pretty", "ndjson", "prometheus", "html")
 # The folder trees of --by tree (tree/ncdu.py, tree/jsontree.py): only the buckets' trees, not the report.
@@ -44,16 +50,22 @@ def render(
     history section to the HTML page; the other formats ignore it.
     """
     if fmt == "table":
+        from . import table
+
         return table.render(snapshot, unit=unit or "auto", color=color, cost=cost)
     if fmt in ("tsv", "csv"):
+        from . import delimited
+
         return delimited.render(snapshot, fmt=fmt, unit=unit, cost=cost)
-    if fmt == "json":
-        return jsonfmt.render(snapshot, indent=None, cost=cost)
-    if fmt == "json_pretty":
-        return jsonfmt.render(snapshot, indent=2, cost=cost)
-    if fmt == "ndjson":
-        return jsonfmt.render_lines(snapshot, cost=cost)
+    if fmt in ("json", "json_pretty", "ndjson"):
+        from . import jsonfmt
+
+        if fmt == "ndjson":
+            return jsonfmt.render_lines(snapshot, cost=cost)
+        return jsonfmt.render(snapshot, indent=2 if fmt == "json_pretty" else None, cost=cost)
     if fmt == "prometheus":
+        from . import prometheus
+
         return prometheus.render(snapshot, cost=cost)
     if fmt == "html":
         from . import html  # Jinja2 and the page's assets only when asked
