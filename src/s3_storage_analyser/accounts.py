@@ -29,7 +29,6 @@ from .safetext import printable
 
 if TYPE_CHECKING:  # config imports this module for the flags' checks
     from .config import ScanOptions
-    from .discovery import Discovery
     from .executors.dask import DaskCluster
 
 log = logging.getLogger(__name__)
@@ -345,11 +344,13 @@ def scan_account(
 ) -> AccountResult:
     """Assume the target's role (or not) and run a one-account scan; whatever stops it is the account's failure.
 
-    ``cluster`` (``--executor dask``): a member account's discovery, and its CloudWatch collection, run as one
-    task on a worker, which assumes the role itself (``accounts_remote``)."""
+    ``cluster`` (``--executor dask``): for ``--strategy cloudwatch``, a member account's discovery and metrics
+    run as one task on a worker, which assumes the role itself (``accounts_remote``). A listing's discovery
+    stays here: this process assumes the role anyway for each bucket's first page, and discovery as a task
+    measured 1.25-1.45x slower (docs/dask.md, "What runs where")."""
     role = _role_request(target, accounts)
-    if cluster is not None and role is not None:
-        return _scan_on_cluster(aws, target, options, role, cluster, on_result=on_result, on_progress=on_progress)
+    if cluster is not None and role is not None and options.strategy == "cloudwatch":
+        return _scan_on_cluster(aws, target, options, role, cluster, on_result=on_result)
     own = aws if role is None else _assumed(aws, target, role)
     if isinstance(own, AccountResult):
         return own
@@ -364,14 +365,13 @@ def _scan_here(
     *,
     on_result: Callable[[BucketReport | Failure], None] | None,
     on_progress: Callable[[Progress], None] | None,
-    found: Discovery | None = None,
 ) -> AccountResult:
-    """A one-account scan with ``own`` (``found``: its buckets, already discovered on a worker)."""
+    """A one-account scan with ``own``."""
     from .report import scan
 
     forward = None if on_result is None else (lambda r: on_result(_tag(r, target.account)))
     try:
-        snapshot = scan(own, options, on_result=forward, on_progress=on_progress, role=role, found=found)
+        snapshot = scan(own, options, on_result=forward, on_progress=on_progress, role=role)
     except AnalyserError as exc:
         message = f"Account {target.account} could not be scanned: {exc}"
         return AccountResult(
@@ -394,9 +394,8 @@ def _scan_on_cluster(
     cluster: DaskCluster,
     *,
     on_result: Callable[[BucketReport | Failure], None] | None,
-    on_progress: Callable[[Progress], None] | None,
 ) -> AccountResult:
-    """The account's discovery (and CloudWatch collection) as one task; a list scan's listing then as usual.
+    """The account's discovery and CloudWatch collection as one task on a worker.
 
     Without --forward-credentials the worker assumes the role with its own chain and no key is sent; with it,
     the role is assumed here and its STS session credentials go with the task (as the listing sends them)."""
@@ -416,14 +415,13 @@ def _scan_on_cluster(
         except AnalyserError as exc:
             message = f"The role {target.role_arn} could not be assumed: {exc}"
             return AccountResult(target, failure=_account_failure(target.account, STAGE_ASSUME_ROLE, exc.code, message))
-    cloudwatch = options.strategy == "cloudwatch"
     work = AccountWork(
         aws=worker_options(aws.options, aws.endpoint_for("s3"), aws.options.region or aws.default_region),
         credentials=credentials,
         role=None if credentials is not None else role,
         selection=options.selection,
         concurrency=options.concurrency,
-        days=options.days if cloudwatch else None,
+        days=options.days,
     )
     taken_at = datetime.now(UTC)
     answer = run_remote(cluster, "account", AccountOutcome, run_account, work)
@@ -434,23 +432,17 @@ def _scan_on_cluster(
     if isinstance(outcome, RemoteFailure):
         message = f"Account {target.account} could not be scanned on the Dask cluster: {outcome.message}"
         return AccountResult(target, failure=_account_failure(target.account, STAGE_ACCOUNT, outcome.code, message))
+    if outcome.stage == STAGE_ASSUME_ROLE:
+        return AccountResult(
+            target, failure=_account_failure(target.account, STAGE_ASSUME_ROLE, outcome.code, outcome.message)
+        )
     if outcome.stage is not None:
-        stage = STAGE_ASSUME_ROLE if outcome.stage == STAGE_ASSUME_ROLE else STAGE_ACCOUNT
-        message = outcome.message if stage == STAGE_ASSUME_ROLE else f"Account {target.account} could not be scanned: "
-        if stage == STAGE_ACCOUNT:
-            message += outcome.message
-        return AccountResult(target, failure=_account_failure(target.account, stage, outcome.code, message))
+        message = f"Account {target.account} could not be scanned: {outcome.message}"
+        return AccountResult(target, failure=_account_failure(target.account, STAGE_ACCOUNT, outcome.code, message))
     assert outcome.discovery is not None  # checked()
-    if cloudwatch:
-        forward = None if on_result is None else (lambda r: on_result(_tag(r, target.account)))
-        snapshot = assemble("cloudwatch", options, taken_at, outcome.discovery, outcome.results, forward)
-        return AccountResult(target, snapshot=snapshot, aws=own, role=None if own is not None else role)
-    if own is None:  # the first pages of each bucket are listed here, as this account's role
-        assumed = _assumed(aws, target, role)
-        if isinstance(assumed, AccountResult):
-            return assumed
-        own = assumed
-    return _scan_here(own, target, options, role, on_result=on_result, on_progress=on_progress, found=outcome.discovery)
+    forward = None if on_result is None else (lambda r: on_result(_tag(r, target.account)))
+    snapshot = assemble("cloudwatch", options, taken_at, outcome.discovery, outcome.results, forward)
+    return AccountResult(target, snapshot=snapshot, aws=own, role=None if own is not None else role)
 
 
 class _Clients(Mapping[str, Aws]):

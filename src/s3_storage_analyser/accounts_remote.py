@@ -2,7 +2,7 @@
 
 The task assumes the account's role on the worker, with the worker's own credential chain (its instance or
 pod role), or with the caller's STS session credentials when ``--forward-credentials`` sends them; then it
-finds the account's buckets and, for ``--strategy cloudwatch``, collects their metrics. What it returns is
+finds the account's buckets and collects their CloudWatch metrics (``--strategy cloudwatch``). What it returns is
 plain data (buckets, reports, failures, notices), checked here before it is merged, once.
 """
 
@@ -34,7 +34,7 @@ class AccountWork:
     role: RoleRequest | None  # None: ``credentials`` are the account's own (forwarded, assumed by this process)
     selection: Selection
     concurrency: int
-    days: int | None  # --strategy cloudwatch's window; None: discovery only (the listing follows in this process)
+    days: int | None  # --strategy cloudwatch's window; None: discovery only (what benchmarks/dask_fanout.py times)
 
 
 @dataclass(frozen=True)

@@ -99,16 +99,12 @@ def scan(
     on_result: Callable[[BucketReport | Failure], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     role: RoleRequest | None = None,
-    found: Discovery | None = None,
 ) -> Snapshot:
-    """Run one scan; per-bucket failures are data in the snapshot, not exceptions. ``found``: the buckets,
-    already discovered (on a Dask worker, in a many-account scan)."""
+    """Run one scan; per-bucket failures are data in the snapshot, not exceptions."""
     strategy = make_strategy(aws, options, on_progress, role)
     taken_at = datetime.now(UTC)
-    if found is None:
-        # A given inventory report names its own bucket: no discovery then.
-        no_discovery = options.inventory_manifest
-        found = Discovery((), ()) if no_discovery else discover(aws, options.selection, options.concurrency)
+    # A given inventory report names its own bucket: no discovery then.
+    found = Discovery((), ()) if options.inventory_manifest else discover(aws, options.selection, options.concurrency)
     return assemble(strategy.name, options, taken_at, found, strategy.collect(found.buckets), on_result)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -56,7 +56,7 @@ def _publish(org: Organization, account: str, bucket: str, size: int) -> None:
     """The bucket's daily StandardStorage size and object count, in ``account`` (moto keys metrics by account)."""
     sts = boto3.client("sts", region_name="us-east-1", endpoint_url=org.url)
     creds = sts.assume_role(RoleArn=role_arn(account), RoleSessionName="test-setup")["Credentials"]
-    cw = boto3.client(
+    cw: Any = boto3.client(
         "cloudwatch",
         region_name="us-east-1",
         endpoint_url=org.url,
@@ -103,15 +103,16 @@ def _report(cli: Cli, proxy: FaultProxy, org: Organization, strategy: str, *extr
 
 
 @pytest.mark.slow  # the shared cluster costs a few seconds to start; each run is a few dozen moto calls
-@pytest.mark.parametrize("strategy", ["cloudwatch", "list"])
-def test_each_accounts_work_runs_on_the_workers_with_the_local_result(
-    organization: Organization, fault_proxy: FaultProxy, cli: Cli, scheduler: str, strategy: str
+def test_each_accounts_cloudwatch_runs_on_a_worker_with_the_local_result(
+    organization: Organization, fault_proxy: FaultProxy, cli: Cli, scheduler: str
 ) -> None:
-    local_code, local = _report(cli, fault_proxy, organization, strategy)
+    local_code, local = _report(cli, fault_proxy, organization, "cloudwatch")
     assert (_assume_roles(fault_proxy, PARENT_KEY), _assume_roles(fault_proxy, WORKER_KEY)) == (3, 0)
     fault_proxy.clear()
 
-    code, on_dask = _report(cli, fault_proxy, organization, strategy, "--executor", "dask", "--scheduler", scheduler)
+    code, on_dask = _report(
+        cli, fault_proxy, organization, "cloudwatch", "--executor", "dask", "--scheduler", scheduler
+    )
 
     assert (local_code, code) == (0, 0)
     assert on_dask == local
@@ -123,10 +124,27 @@ def test_each_accounts_work_runs_on_the_workers_with_the_local_result(
         "gamma-data": 31,
     }
     assert _assume_roles(fault_proxy, WORKER_KEY) == 3  # each account's task, on a worker, with its own keys
-    # CloudWatch: nothing of the accounts' here; a listing: each account's role here too, for its first pages.
-    assert _assume_roles(fault_proxy, PARENT_KEY) == (0 if strategy == "cloudwatch" else 3)
-    mine = [r for r in fault_proxy.requests if f"Credential={PARENT_KEY}/" in r.headers.get("authorization", "")]
-    assert not [r.operation for r in mine if r.operation in ("ListBuckets", "GetMetricData", "ListMetrics")]
+    mine = [
+        r.operation for r in fault_proxy.requests if f"Credential={PARENT_KEY}/" in r.headers.get("authorization", "")
+    ]
+    assert mine == []  # nothing of the accounts' here: no AssumeRole, ListBuckets, ListMetrics or GetMetricData
+    # ... and the accounts' calls were made, signed with the roles only the workers assumed.
+    assert fault_proxy.count("ListBuckets") == 3 and fault_proxy.count("GetMetricData") >= 3
+
+
+@pytest.mark.slow
+def test_a_listing_finds_each_accounts_buckets_here_with_the_local_result(
+    organization: Organization, fault_proxy: FaultProxy, cli: Cli, scheduler: str
+) -> None:
+    """A listing assumes each role here for the buckets' first pages: its discovery stays here too (as a task it
+    measured slower, docs/dask.md); the report is the local executor's."""
+    local_code, local = _report(cli, fault_proxy, organization, "list")
+
+    code, on_dask = _report(cli, fault_proxy, organization, "list", "--executor", "dask", "--scheduler", scheduler)
+
+    assert (local_code, code) == (0, 0)
+    assert on_dask == local
+    assert len(on_dask["Buckets"]) == 5
 
 
 @pytest.mark.slow
@@ -170,6 +188,6 @@ def test_an_answer_of_another_type_is_refused(scheduler: str) -> None:
     """A task's answer is checked like any input: another type is a named failure, not a result."""
     cluster = connect(ExecutorOptions("dask", scheduler))
 
-    answer = run_remote(cluster, "test", AccountOutcome, str, 5)
+    answer = run_remote(cluster, "test", AccountOutcome, cast(Any, str), 5)
 
     assert answer == RemoteFailure("BadTaskResult", "a Dask task returned str, not AccountOutcome")
