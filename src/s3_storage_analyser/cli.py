@@ -229,9 +229,12 @@ def _say_plan(aws: Aws, args: ReportArgs) -> None:
     if args.scan.on_dask:
         executor = args.scan.executor
         signer = "this process's session credentials" if executor.forward_credentials else "the workers' own"
-        if args.accounts.active:
-            what = "discovery and CloudWatch metrics" if args.scan.strategy == "cloudwatch" else "discovery"
-            click.echo(f"s3sa: each member account's {what} on the Dask cluster, one task each.", err=True)
+        if args.accounts.active and args.scan.strategy == "cloudwatch":
+            click.echo(
+                "s3sa: each member account's discovery and CloudWatch metrics as a task on the Dask cluster, "
+                f"signed with {signer}.",
+                err=True,
+            )
         if args.scan.strategy == "list":
             click.echo(
                 f"s3sa: pages after the first on the Dask cluster at "
