@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import boto3
 import pytest
+from distributed import get_task_stream
 
 from s3_storage_analyser.accounts_remote import AccountOutcome
 from s3_storage_analyser.executors.base import ExecutorOptions
@@ -130,6 +131,27 @@ def test_each_accounts_cloudwatch_runs_on_a_worker_with_the_local_result(
     assert mine == []  # nothing of the accounts' here: no AssumeRole, ListBuckets, ListMetrics or GetMetricData
     # ... and the accounts' calls were made, signed with the roles only the workers assumed.
     assert fault_proxy.count("ListBuckets") == 3 and fault_proxy.count("GetMetricData") >= 3
+
+
+@pytest.mark.slow
+def test_forwarded_role_credentials_sign_the_accounts_tasks(
+    organization: Organization, fault_proxy: FaultProxy, cli: Cli, scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--forward-credentials: each role is assumed here and its session credentials go with the account's task;
+    the workers assume nothing, and the report is the same."""
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token")  # this process's keys are session ones
+    local_code, local = _report(cli, fault_proxy, organization, "cloudwatch")
+    fault_proxy.clear()
+
+    dask = ("--executor", "dask", "--scheduler", scheduler, "--forward-credentials")
+    with get_task_stream(client=connect(ExecutorOptions("dask", scheduler)).client) as stream:
+        code, forwarded = _report(cli, fault_proxy, organization, "cloudwatch", *dask)
+
+    assert (local_code, code) == (0, 0)
+    assert forwarded == local
+    assert (_assume_roles(fault_proxy, PARENT_KEY), _assume_roles(fault_proxy, WORKER_KEY)) == (3, 0)
+    assert fault_proxy.count("ListBuckets") == 3
+    assert len([t for t in stream.data if str(t["key"]).startswith("s3sa-account-")]) == 3  # ran on the workers
 
 
 @pytest.mark.slow
