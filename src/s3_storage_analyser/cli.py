@@ -31,7 +31,6 @@ from .account_filter import (
     require_known,
 )
 from .advise_cli import advise_command
-from .aws import Aws
 from .browse.command import browse_command
 from .config import (
     DB_SETTING,
@@ -43,7 +42,6 @@ from .config import (
     report_options,
     scan_options,
 )
-from .diff import diff
 from .errors import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -56,21 +54,17 @@ from .errors import (
     StoreError,
     UsageError,
 )
-from .model import Failure, Snapshot
-from .outputs import gateway_url, push, save, write_atomic
 from .prices_cli import prices_group
-from .progress import ProgressDisplay
 from .render import TREE_FORMATS, parse_format, render
-from .render.diff import render_diff
-from .render.history import render_history
-from .report import scan_all
 from .safetext import printable
-from .store import Store, default_db_path
 from .units import parse_unit, plural
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the scan, the history and the outputs are imported by the commands that use them
+    from .aws import Aws
+    from .model import Failure, Snapshot
     from .pricing.book import PriceBook
     from .pricing.cost import SnapshotCost
+    from .store import Store
 
 log = logging.getLogger("s3_storage_analyser")
 
@@ -142,6 +136,11 @@ def run_report(args: ReportArgs) -> int:
     The report is printed first: a failed ``--save``, ``--output`` or ``--pushgateway`` is named after it
     (one ``error:`` line each) and turns exit 0 or 3 into 4, never costing the report. 1 (nothing measured) stays.
     """
+    from .aws import Aws
+    from .outputs import gateway_url, push
+    from .progress import ProgressDisplay
+    from .report import scan_all
+
     _configure_logging(args.debug)
     aws = Aws(args.aws)
     args.scan.validate()
@@ -245,6 +244,9 @@ def _say_plan(aws: Aws, args: ReportArgs) -> None:
 
 
 def _save_snapshot(snapshot: Snapshot, db: str | None) -> None:
+    from .outputs import save
+    from .store import default_db_path
+
     path = Path(db) if db else default_db_path()
     snapshot_id = save(snapshot, path)
     click.echo(f"saved as snapshot {snapshot_id} in {path}", err=True)
@@ -331,6 +333,8 @@ def emit(
     if cost is not None:
         cost = cost.only(r.bucket.name for r in snapshot.buckets)
     if args.output:
+        from .outputs import write_atomic
+
         text = render(snapshot, args.fmt, unit=args.unit, cost=cost, history=history)
         try:
             write_atomic(args.output, text)
@@ -492,6 +496,8 @@ def demo_command(serve: bool, port: int, scale: float, **flags: Any) -> None:
 
 def _open_store(db: str | None, *, read_only: bool = False) -> Store:
     """The history at ``--db`` (or the default); readers open it read-only and never create it."""
+    from .store import Store, default_db_path
+
     return Store(db or default_db_path(), read_only=read_only)
 
 
@@ -540,6 +546,8 @@ def history_command(
     db: str | None, fmt: str, limit: int, prices: str | None, no_cost: bool, accounts: tuple[str, ...]
 ) -> None:
     """Stored snapshots: when, strategy, buckets, totals, and each one's monthly cost at today's prices."""
+    from .render.history import render_history
+
     fmt = _env_fmt(fmt)
     ids = parse_account_ids(accounts)
     book = price_book(prices, no_cost)
@@ -634,6 +642,10 @@ def diff_command(
 ) -> None:
     """Growth per bucket and storage class between snapshots A and B (default: the last two), in bytes and
     in monthly cost (both priced with the same prices, so the change is the storage's, not the prices')."""
+    from .diff import diff
+    from .outputs import write_atomic
+    from .render.diff import render_diff
+
     fmt, parsed_unit = _env_fmt(fmt, _DIFF_FORMATS), parse_unit(unit) if unit else None
     output = check_output_path(output) if output else None
     ids = parse_account_ids(accounts)
