@@ -6,7 +6,8 @@ Medians of ``--repeat`` runs of: the bare interpreter, ``import s3_storage_analy
 ``s3-storage-analyser --version``, ``s3-storage-analyser report --help``, and the time from starting
 ``s3-storage-analyser --strategy list --endpoint-url URL`` to its first request (ListBuckets) arriving
 at a loopback endpoint that answers with no buckets; then the imports of ``s3_storage_analyser.cli``
-that take the longest (``python -X importtime``, cumulative).
+that take the longest (``python -X importtime``, cumulative). Each also shows the CPU seconds (user +
+system) the command used, in all, which moves far less than wall time with the load of a shared machine.
 
 ``--baseline-src DIR`` (a ``src`` directory of another checkout, e.g. ``git archive HEAD~3 src | tar -x
 -C /tmp/before``) runs every measurement on that code too, interleaved with this checkout's so that both
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -80,25 +82,33 @@ def cli(source: Source) -> list[str]:
     return [sys.executable, "-c", "import sys; from s3_storage_analyser.cli import entry; sys.exit(entry())"]
 
 
-def wall(argv: list[str], source: Source) -> float:
-    started = time.perf_counter()
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wall(argv: list[str], source: Source) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one run of ``argv``."""
+    cpu, started = children_cpu(), time.perf_counter()
     subprocess.run(argv, env=environment(source), capture_output=True, check=False)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, children_cpu() - cpu
 
 
-def to_first_request(source: Source) -> float:
+def to_first_request(source: Source) -> tuple[float, float]:
+    """(seconds from the start to the first request, CPU seconds of the whole run: it lists no bucket)."""
     endpoint = FirstRequest()
-    started = time.perf_counter()
+    cpu, started = children_cpu(), time.perf_counter()
     argv = [*cli(source), "--strategy", "list", "--endpoint-url", endpoint.url, "--fmt", "json", "--quiet"]
     subprocess.run(argv, env=environment(source), capture_output=True, check=False)
+    used = children_cpu() - cpu
     endpoint.server.shutdown()
-    return (endpoint.first or float("nan")) - started
+    return (endpoint.first or float("nan")) - started, used
 
 
 IMPORT_CLI = "import s3_storage_analyser.cli"
 
 
-def measurements() -> dict[str, Callable[[Source], float]]:
+def measurements() -> dict[str, Callable[[Source], tuple[float, float]]]:
     return {
         "bare interpreter": lambda src: wall([sys.executable, "-c", "pass"], src),
         "import s3_storage_analyser.cli": lambda src: wall([sys.executable, "-c", IMPORT_CLI], src),
@@ -134,20 +144,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     baseline = os.path.abspath(args.baseline_src) if args.baseline_src else None
     sources: list[Source] = [None, baseline] if baseline else [None]
     load_before = os.getloadavg()
-    times: dict[tuple[str, Source], list[float]] = {}
+    times: dict[tuple[str, Source], list[tuple[float, float]]] = {}
     for name, measure in measurements().items():
         for _ in range(n):
             for source in sources:  # interleaved: both see the same moment's load
                 times.setdefault((name, source), []).append(measure(source))
     load_after = os.getloadavg()
-    header = f"{'median of ' + str(n) + ' runs':40} {'this':>7}"
-    print(header + (f" {'baseline':>9} {'ratio':>6}" if baseline else ""))
+    print(f"median of {n} runs, wall seconds (CPU seconds)")
+    print(f"{'':36} {'this':>13}" + (f" {'baseline':>13} {'ratio':>11}" if baseline else ""))
     for name in measurements():
-        mine = statistics.median(times[(name, None)])
-        line = f"{name:40} {mine:6.2f}s"
+        mine = [statistics.median(run[i] for run in times[(name, None)]) for i in (0, 1)]
+        line = f"{name:36} {mine[0]:5.2f} ({mine[1]:4.2f})"
         if baseline:
-            theirs = statistics.median(times[(name, baseline)])
-            line += f" {theirs:8.2f}s {mine / theirs:6.2f}"
+            theirs = [statistics.median(run[i] for run in times[(name, baseline)]) for i in (0, 1)]
+            line += f" {theirs[0]:5.2f} ({theirs[1]:4.2f}) {mine[0] / theirs[0]:4.2f} ({mine[1] / theirs[1]:4.2f})"
         print(line)
     print(f"load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after; {os.cpu_count()} CPUs")
     print(f"\nslowest imports of s3_storage_analyser.cli (cumulative, one run, -X importtime, top {args.top}):")
