@@ -16,7 +16,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ..aggregate import BreakdownSpec
@@ -68,6 +68,10 @@ class _TargetState:
     alphabet: str = DEFAULT_ALPHABET
     boundaries: list[str] | None = None
     by_folder: bool = False  # what is left is listed folder by folder: pieces not to be cut again up front
+    # Folder pieces not yet back: one that comes back with a remainder lists another slice whole before it
+    # is cut (a folder of 10 pages, 8 a slice: a cut costs a probe and a page past each piece's end, and
+    # gains no time; 200k keys in 20 folders: 242 requests cut, 2xx whole).
+    fresh: set[KeyRange] = field(default_factory=set)
     pages_left: float = float("inf")  # the first page's estimate of the pages after it
 
 
@@ -326,6 +330,7 @@ class ListingEngine:
                 later.extend((index, piece) for piece in result.pieces)
                 state.outstanding += len(result.pieces)
                 state.by_folder = True
+                state.fresh.update(result.pieces)
                 return
             later.append((index, result.remainder))
             state.outstanding += 1
@@ -337,6 +342,11 @@ class ListingEngine:
                 )
             return
         remainder = result.remainder
+        if result.task in state.fresh:
+            state.fresh.discard(result.task)
+            pending.append((index, remainder))
+            state.outstanding += 1
+            return
         if result.last_page_first is not None and remainder.after is not None:
             # no more pieces than pages left: each piece ends with a page that overshoots
             left = pages_left(result.last_page_first, remainder.after, remainder.upto, state.alphabet)
