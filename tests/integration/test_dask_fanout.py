@@ -16,10 +16,14 @@ import boto3
 import pytest
 from distributed import get_task_stream
 
+from s3_storage_analyser.accounts import AccountOptions
 from s3_storage_analyser.accounts_remote import AccountOutcome
+from s3_storage_analyser.aws import Aws, AwsOptions
+from s3_storage_analyser.config import ScanOptions
 from s3_storage_analyser.executors.base import ExecutorOptions
 from s3_storage_analyser.executors.dask import connect
 from s3_storage_analyser.executors.remote import RemoteFailure, run_remote
+from s3_storage_analyser.report import scan_all_detailed
 from support.aws import ISOLATED_ENV, today_midnight
 from support.cli import CliResult
 from support.dask_cluster import shared_cluster
@@ -152,6 +156,25 @@ def test_forwarded_role_credentials_sign_the_accounts_tasks(
     assert (_assume_roles(fault_proxy, PARENT_KEY), _assume_roles(fault_proxy, WORKER_KEY)) == (3, 0)
     assert fault_proxy.count("ListBuckets") == 3
     assert len([t for t in stream.data if str(t["key"]).startswith("s3sa-account-")]) == 3  # ran on the workers
+
+
+@pytest.mark.slow
+def test_each_accounts_client_is_assumed_here_only_when_asked_for(
+    organization: Organization, fault_proxy: FaultProxy, scheduler: str
+) -> None:
+    """advise reads lifecycle rules as each account: an account scanned on a worker has its role assumed here
+    only then, once, and its client signs as that account."""
+    options = ScanOptions(strategy="cloudwatch", executor=ExecutorOptions("dask", scheduler))
+    accounts = AccountOptions(role_arns=tuple(role_arn(organization.id(m)) for m in MEMBERS))
+
+    scanned = scan_all_detailed(Aws(AwsOptions(endpoint_url=fault_proxy.url)), options, accounts)
+    assert _assume_roles(fault_proxy, PARENT_KEY) == 0
+    alpha = organization.id("alpha")
+    listed = scanned.clients[alpha].client("s3").list_buckets()["Buckets"]
+
+    assert sorted(b["Name"] for b in listed) == ["alpha-data", "alpha-logs"]
+    assert sorted(scanned.clients) == sorted(organization.id(m) for m in MEMBERS)
+    assert _assume_roles(fault_proxy, PARENT_KEY) == 3  # each once, when first asked for
 
 
 @pytest.mark.slow
