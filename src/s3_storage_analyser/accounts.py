@@ -341,6 +341,7 @@ def scan_account(
     on_result: Callable[[BucketReport | Failure], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     cluster: DaskCluster | None = None,
+    stop: threading.Event | None = None,
 ) -> AccountResult:
     """Assume the target's role (or not) and run a one-account scan; whatever stops it is the account's failure.
 
@@ -350,7 +351,7 @@ def scan_account(
     measured 1.25-1.45x slower (docs/dask.md, "What runs where")."""
     role = _role_request(target, accounts)
     if cluster is not None and role is not None and options.strategy == "cloudwatch":
-        return _scan_on_cluster(aws, target, options, role, cluster, on_result=on_result)
+        return _scan_on_cluster(aws, target, options, role, cluster, on_result=on_result, stop=stop)
     own = aws if role is None else _assumed(aws, target, role)
     if isinstance(own, AccountResult):
         return own
@@ -394,8 +395,9 @@ def _scan_on_cluster(
     cluster: DaskCluster,
     *,
     on_result: Callable[[BucketReport | Failure], None] | None,
+    stop: threading.Event | None,
 ) -> AccountResult:
-    """The account's discovery and CloudWatch collection as one task on a worker.
+    """The account's discovery and CloudWatch collection as one task on a worker (cancelled once ``stop`` is set).
 
     Without --forward-credentials the worker assumes the role with its own chain and no key is sent; with it,
     the role is assumed here and its STS session credentials go with the task (as the listing sends them)."""
@@ -424,7 +426,7 @@ def _scan_on_cluster(
         days=options.days,
     )
     taken_at = datetime.now(UTC)
-    answer = run_remote(cluster, "account", AccountOutcome, run_account, work)
+    answer = run_remote(cluster, "account", AccountOutcome, run_account, work, stop=stop)
     try:
         outcome = answer if isinstance(answer, RemoteFailure) else answer.checked()
     except TypeError as exc:
@@ -548,7 +550,9 @@ def scan_accounts(
     progress = _Progress(on_progress)
     workers = max(1, min(accounts.concurrency, len(plan.targets)))
     cluster = cluster_for(options)  # connected once (report.scan_all_detailed), shared by the accounts
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="account") as pool:
+    stop = threading.Event()  # set when the run ends early (Ctrl-C): the accounts' tasks are cancelled
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="account")
+    try:
         results = list(
             pool.map(
                 lambda t: scan_account(
@@ -559,10 +563,16 @@ def scan_accounts(
                     on_result=on_result,
                     on_progress=progress.for_account(t.account),
                     cluster=cluster,
+                    stop=stop,
                 ),
                 plan.targets,
             )
         )
+    except BaseException:
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     snapshot = merge(options, taken_at, plan, results)
     ready = {r.target.account: r.aws for r in results if r.aws is not None and r.snapshot}
     deferred = {r.target.account: r.role for r in results if r.aws is None and r.role is not None and r.snapshot}

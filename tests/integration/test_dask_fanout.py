@@ -9,6 +9,8 @@ tells whose AssumeRole each one is.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -236,3 +238,14 @@ def test_an_answer_of_another_type_is_refused(scheduler: str) -> None:
     answer = run_remote(cluster, "test", AccountOutcome, cast(Any, str), 5)
 
     assert answer == RemoteFailure("BadTaskResult", "a Dask task returned str, not AccountOutcome")
+
+
+def test_a_run_that_ends_cancels_its_task(scheduler: str) -> None:
+    """Another thread ending the run (Ctrl-C in the main one) stops the wait and cancels the task."""
+    cluster = connect(ExecutorOptions("dask", scheduler))
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+
+    answer = run_remote(cluster, "test", type(None), time.sleep, 2.0, stop=stop)
+
+    assert answer == RemoteFailure("CancelledError", "the run ended before this Dask task did")

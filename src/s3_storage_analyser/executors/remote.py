@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,12 +50,19 @@ def leave_thread_pool() -> None:
         secede()  # type: ignore[no-untyped-call]
 
 
-def run_remote(cluster: DaskCluster, name: str, expect: type[T], fn: Callable[..., T], *args: Any) -> T | RemoteFailure:
+def run_remote(
+    cluster: DaskCluster,
+    name: str,
+    expect: type[T],
+    fn: Callable[..., T],
+    *args: Any,
+    stop: threading.Event | None = None,
+) -> T | RemoteFailure:
     """``fn(*args)`` as one task on ``cluster`` (key ``s3sa-<name>-...``), waited for here.
 
     ``fn`` must be importable by the workers (module level) and ``args`` picklable. The result is checked to be
-    an ``expect``: a task's answer is read like any other untrusted input. Ctrl-C (or any exception while
-    waiting) cancels the task on the cluster before it goes on."""
+    an ``expect``: a task's answer is read like any other untrusted input. Ctrl-C in this thread, or ``stop``
+    set by another (the run ended), cancels the task on the cluster."""
     client: Any = cluster.client
     future = client.submit(fn, *args, key=f"s3sa-{name}-{_RUN}-{next(_KEYS)}", pure=False)
     starved_since: float | None = None
@@ -64,6 +72,9 @@ def run_remote(cluster: DaskCluster, name: str, expect: type[T], fn: Callable[..
                 result = future.result(timeout=WAIT_STEP)
                 break
             except TimeoutError:
+                if stop is not None and stop.is_set():
+                    client.cancel([future], force=True)
+                    return RemoteFailure("CancelledError", "the run ended before this Dask task did")
                 starved_since = _starved(cluster, starved_since)
                 if starved_since is not None and time.monotonic() - starved_since > NO_WORKERS_TIMEOUT:
                     client.cancel([future], force=True)
