@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from .accounts import STAGE_ACCOUNT, STAGE_ASSUME_ROLE
 from .aws import Aws, AwsOptions, RoleRequest
 from .discovery import Discovery, discover
 from .errors import AnalyserError
@@ -18,10 +19,7 @@ from .model import Bucket, BucketReport, Failure, Notice
 from .safetext import printable
 from .selection import Selection
 
-# What an account's task may answer, and how its failures are staged (as accounts.py stages them here).
-Collected = BucketReport | Failure | Notice
-STAGE_ASSUME_ROLE = "assume-role"
-STAGE_ACCOUNT = "account"
+Collected = BucketReport | Failure | Notice  # what an account's task may answer
 _MAX_MESSAGE = 300
 
 
