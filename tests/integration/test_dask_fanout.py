@@ -26,7 +26,7 @@ from s3_storage_analyser.executors.base import ExecutorOptions
 from s3_storage_analyser.executors.dask import connect
 from s3_storage_analyser.executors.remote import RemoteFailure, run_remote
 from s3_storage_analyser.report import scan_all_detailed
-from support.aws import ISOLATED_ENV, today_midnight
+from support.aws import ISOLATED_ENV, put_storage_metric, today_midnight
 from support.cli import CliResult
 from support.dask_cluster import shared_cluster
 from support.faultproxy import FaultProxy, Rule
@@ -249,3 +249,17 @@ def test_a_run_that_ends_cancels_its_task(scheduler: str) -> None:
     answer = run_remote(cluster, "test", type(None), time.sleep, 2.0, stop=stop)
 
     assert answer == RemoteFailure("CancelledError", "the run ended before this Dask task did")
+
+
+def test_one_accounts_cloudwatch_is_collected_here(aws_url: str, cli: Cli, scheduler: str) -> None:
+    """With one account --executor dask is accepted with CloudWatch and changes nothing: a few requests here."""
+    boto3.client("s3", region_name="us-east-1", endpoint_url=aws_url).create_bucket(Bucket="solo")
+    put_storage_metric(aws_url, "us-east-1", "solo", "StandardStorage", 4_096)
+    args = ("report", "--strategy", "cloudwatch", "--endpoint-url", aws_url, "--fmt", "json", "--no-cost")
+
+    local, on_dask = cli(*args, "-q"), cli(*args, "--executor", "dask", "--scheduler", scheduler, "-v")
+
+    assert (local.code, on_dask.code) == (0, 0), on_dask.stderr
+    assert [(b["Bucket"], b["Bytes"]) for b in json.loads(on_dask.stdout)["Buckets"]] == [("solo", 4_096)]
+    assert json.loads(on_dask.stdout)["Buckets"] == json.loads(local.stdout)["Buckets"]
+    assert "Dask cluster" not in on_dask.stderr  # -v names no work sent there
