@@ -6,7 +6,8 @@ Runs one scan in this process (``processes=0``: the same decisions as worker pro
 threads, so that every request can be seen) against the fake S3 endpoint, and sorts each
 ListObjectsV2 request by what it was for:
 
-* delimited probes (``Delimiter=/``): the folders to cut at;
+* delimited probes (``Delimiter=/``): the folders to cut at (the first one's files are counted);
+* first pages of folders listed whole (``Prefix=folder``: they end where the folder ends);
 * full pages: 1,000 keys, all counted;
 * short pages: fewer than 1,000 keys counted, because the page is a piece's last (it reached the
   piece's end, ``upto``, and its keys past that end are thrown away) or the bucket's last;
@@ -60,6 +61,8 @@ class RequestLog:
                 log.served += len(page.entries)
                 if kwargs.get("delimiter"):
                     log.kinds["delimited probe"] += 1
+                elif kwargs.get("start_after") is None and kwargs.get("prefix"):
+                    log.kinds["first page of a folder (Prefix=folder)"] += 1
                 elif kwargs.get("start_after") is None:
                     log.kinds["first page of a bucket"] += 1
                 elif len(page.entries) >= 1000:
@@ -73,6 +76,10 @@ class RequestLog:
             with log.lock:
                 if task.probe:
                     log.slices["probe slices"] += 1
+                elif result.pieces is not None:
+                    log.slices["first slices cut into folders (listed with Prefix=folder)"] += 1
+                elif task.upto is None and task.prefix and result.remainder is None:
+                    log.slices["folder pieces ended where the folder ends (no overshoot)"] += 1
                 elif task.upto is not None and result.remainder is None:
                     log.slices["pieces ended at upto (their last page overshoots)"] += 1
                 else:
@@ -80,7 +87,7 @@ class RequestLog:
             return result
 
         RawLister.objects = logged_objects  # type: ignore[method-assign,assignment]
-        worker.SliceRunner.run = logged_run  # type: ignore[method-assign]
+        worker.SliceRunner.run = logged_run  # type: ignore[method-assign,assignment]
 
 
 def timeline(spans: list[tuple[float, float]], origin: float, levels: Sequence[int]) -> list[str]:
