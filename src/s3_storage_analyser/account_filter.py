@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 from .errors import UsageError
 from .model import Snapshot
-from .pricing.cost import SnapshotCost
 from .safetext import printable
-from .store import Store
 
 if TYPE_CHECKING:
     from .pricing.book import PriceBook
+    from .pricing.cost import SnapshotCost
     from .render.costs import CostSummary
+    from .store import Store
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 ACCOUNT_ID_PATTERN = "^[0-9]{12}$"  # the same rule, as OpenAPI's ``pattern``

@@ -55,6 +55,9 @@ NOT_AT_START = (
     "s3_storage_analyser.pricing.sources",
 )
 NEVER_WHILE_LISTING = ("boto3", "s3transfer", "jinja2")
+# Not even the SDK, the terminal library, the metrics library or the history's database: --version answers
+# from the CLI's own modules.
+NOT_FOR_VERSION = ("botocore", "urllib3", "rich", "prometheus_client", "sqlite3")
 
 
 def run_probe(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
@@ -77,6 +80,8 @@ def test_version_and_help_load_neither_the_sdk_client_nor_the_renderers(tmp_path
     assert __version__ in done.stdout if args == ("--version",) else "Usage:" in done.stdout
     assert "s3_storage_analyser.cli" in loaded  # the probe saw the CLI itself
     assert sorted(loaded.intersection(NOT_AT_START)) == []
+    if args == ("--version",):
+        assert sorted(loaded.intersection(NOT_FOR_VERSION)) == []
 
 
 def test_a_listing_makes_botocore_clients_without_boto3_or_s3transfer(aws_url: str, tmp_path: Path) -> None:

@@ -18,7 +18,6 @@ import click
 from click.core import ParameterSource
 
 from ..aggregate import BreakdownSpec
-from ..aws import Aws
 from ..config import (
     DB_SETTING,
     EVERYWHERE,
@@ -32,13 +31,8 @@ from ..config import (
 from ..errors import EXIT_OK, EXIT_PARTIAL, AnalyserError, UsageError
 from ..extras import needs
 from ..model import Failure
-from ..outputs import save
-from ..progress import ProgressDisplay
-from ..report import scan_all
 from ..safetext import printable
 from ..selection import Selection
-from ..store import Store, default_db_path
-from ..tree.access import load_tree, tree_of, trees_in
 from ..tree.model import FolderTree
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -197,6 +191,9 @@ def require_terminal() -> None:
 
 def saved_tree(db: str | None, snapshot_id: int, bucket: str | None) -> FolderTree:
     """The tree saved with a snapshot: the only one, or ``bucket``'s; a clear exit 2 when there is none."""
+    from ..store import Store, default_db_path
+    from ..tree.access import load_tree, trees_in
+
     store = Store(db or default_db_path(), read_only=True)
     try:
         store.load(snapshot_id)  # an unknown id: SnapshotNotFoundError (exit 2), naming the history
@@ -248,6 +245,13 @@ def scanned_tree(plan: Plan, flags: Mapping[str, Any]) -> tuple[FolderTree, int]
             dimensions=("tree",), delimiter=_delimiter(flags["delimiter"]), tree_folders=flags["tree_folders"]
         ),
     )
+    from ..aws import Aws
+    from ..outputs import save
+    from ..progress import ProgressDisplay
+    from ..report import scan_all
+    from ..store import default_db_path
+    from ..tree.access import tree_of
+
     aws = Aws(aws_from_flags(flags, conc))
     with ProgressDisplay(enabled=not flags["quiet"] and sys.stderr.isatty()) as progress:
         snapshot = scan_all(aws, options, on_progress=progress.update)

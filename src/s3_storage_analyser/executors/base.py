@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import UsageError
-from ..listing.ranges import KeyRange
-from ..listing.worker import Credentials, Signing, SliceResult
+
+if TYPE_CHECKING:
+    from ..listing.ranges import KeyRange
+    from ..listing.worker import Credentials, Signing, SliceResult
 
 EXECUTORS: tuple[str, ...] = ("local", "dask")
 
