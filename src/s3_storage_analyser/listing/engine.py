@@ -241,7 +241,11 @@ class ListingEngine:
                 continue
             natural = spread(state.boundaries or [], 2 * share)
             # each piece ends with a page that is partly its own: at most one piece per PAGES_PER_PIECE pages
-            pieces_for = share if state.pages_left == float("inf") else int(state.pages_left // PAGES_PER_PIECE)
+            # (two at least from 4 pages: one more request at most, half the wait)
+            least = 2 if state.pages_left >= 4 else 1
+            pieces_for = (
+                share if state.pages_left == float("inf") else max(least, int(state.pages_left // PAGES_PER_PIECE))
+            )
             pieces = split_at(task, natural) if natural else split(task, max(1, min(share, pieces_for)), state.alphabet)
             state.outstanding += len(pieces) - 1
             out.extend((index, piece) for piece in pieces)
