@@ -353,6 +353,7 @@ class Aws:
         self.options = options
         try:
             self._session = session or _session(profile=options.profile, region=options.region)
+            self._session.get_scoped_config()  # a profile that does not exist is said here (boto3 said it too)
             self._endpoints = self._configured_endpoints()
             check_region(
                 self.default_region,
