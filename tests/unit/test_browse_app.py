@@ -8,6 +8,7 @@ that matter. Ages are seen from a fixed ``now``, so the text is the same on ever
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -56,10 +57,24 @@ async def press(pilot: Pilot[None], *keys: str) -> None:
 
 
 def pilot_test(scenario: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
-    """A plain test that runs the async scenario in its own event loop (no pytest async plugin needed)."""
+    """A plain test that runs the async scenario in its own event loop (no pytest async plugin needed), on a
+    thread of its own: the browser tests' session-wide Playwright (sync API) keeps an event loop running on
+    the main thread of the same pytest worker, where ``asyncio.run`` refuses to start another."""
 
     def run() -> None:
-        asyncio.run(scenario())
+        failures: list[BaseException] = []
+
+        def scenario_in_own_loop() -> None:
+            try:
+                asyncio.run(scenario())
+            except BaseException as exc:  # handed to the test's thread, raised there
+                failures.append(exc)
+
+        thread = threading.Thread(target=scenario_in_own_loop, name="pilot")
+        thread.start()
+        thread.join()
+        if failures:
+            raise failures[0]
 
     run.__doc__ = scenario.__doc__
     return run
