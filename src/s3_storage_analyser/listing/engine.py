@@ -169,13 +169,7 @@ class ListingEngine:
             yield from self._on_cluster(self.cluster, config, states, pending)
             return
         # Phase one: first pages on threads here. Phase two: the rest on processes.
-        threads = _ThreadExecutor(SliceRunner(config, self.aws), self.concurrency)
-        finished = False
-        try:
-            yield from self._drive(threads, states, pending, FIRST_SLICE_PAGES, split_idle=False)
-            finished = True
-        finally:
-            threads.close(abandon=not finished)
+        yield from self._first_pages(config, states, pending)
         if not pending:
             return
         executor: Executor
@@ -192,6 +186,18 @@ class ListingEngine:
         finally:
             executor.close(abandon=not finished)
 
+    def _first_pages(
+        self, config: RunnerConfig, states: list[_TargetState], pending: deque[tuple[int, KeyRange]]
+    ) -> Iterator[tuple[Target, BucketReport | Failure]]:
+        """Phase one: every target's first page on threads here; what is left stays in ``pending``."""
+        threads = _ThreadExecutor(SliceRunner(config, self.aws), self.concurrency)
+        finished = False
+        try:
+            yield from self._drive(threads, states, pending, FIRST_SLICE_PAGES, split_idle=False)
+            finished = True
+        finally:
+            threads.close(abandon=not finished)
+
     def _on_cluster(
         self,
         cluster: DaskCluster,
@@ -205,13 +211,7 @@ class ListingEngine:
         buckets at 30 ms a request, they took 16 s as tasks on a 2-worker LocalCluster against 2.6 s on
         threads here (a Dask task costs tens of ms of scheduling and result fetching; a first page is one
         request). Big buckets, the ones a cluster is for, spend all but their first page on the cluster."""
-        threads = _ThreadExecutor(SliceRunner(config, self.aws), self.concurrency)
-        finished = False
-        try:
-            yield from self._drive(threads, states, pending, FIRST_SLICE_PAGES, split_idle=False)
-            finished = True
-        finally:
-            threads.close(abandon=not finished)
+        yield from self._first_pages(config, states, pending)
         if not pending:
             return
         executor = cluster.executor(config, self.concurrency)

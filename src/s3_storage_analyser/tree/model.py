@@ -101,15 +101,25 @@ class FolderTotals:
         return sum(self.bytes.values())
 
     def add(self, folder: Folder) -> None:
-        for code, count in folder.objects.items():
+        """One folder's own objects."""
+        self._take(folder.objects, folder.bytes, folder.newest, folder.oldest, 1)
+
+    def merge(self, other: FolderTotals) -> None:
+        """Another folder's totals (a child's, when summing children before their parent)."""
+        self._take(other.objects, other.bytes, other.newest, other.oldest, other.folders)
+
+    def _take(
+        self, objects: dict[str, int], sizes: dict[str, int], newest: str | None, oldest: str | None, folders: int
+    ) -> None:
+        for code, count in objects.items():
             self.objects[code] = self.objects.get(code, 0) + count
-        for code, size in folder.bytes.items():
+        for code, size in sizes.items():
             self.bytes[code] = self.bytes.get(code, 0) + size
-        if folder.newest is not None and (self.newest is None or folder.newest > self.newest):
-            self.newest = folder.newest
-        if folder.oldest is not None and (self.oldest is None or folder.oldest < self.oldest):
-            self.oldest = folder.oldest
-        self.folders += 1
+        if newest is not None and (self.newest is None or newest > self.newest):
+            self.newest = newest
+        if oldest is not None and (self.oldest is None or oldest < self.oldest):
+            self.oldest = oldest
+        self.folders += folders
 
 
 @dataclass

@@ -38,21 +38,9 @@ def placed_folders(root: Folder) -> list[Placed]:
         total = FolderTotals()
         total.add(folder)
         for child in folder.children.values():
-            _absorb(total, totals[id(child)])
+            total.merge(totals[id(child)])
         totals[id(folder)] = total
     return [Placed(folder, path, depth, totals[id(folder)]) for folder, path, depth in order]
-
-
-def _absorb(into: FolderTotals, other: FolderTotals) -> None:
-    for code, count in other.objects.items():
-        into.objects[code] = into.objects.get(code, 0) + count
-    for code, size in other.bytes.items():
-        into.bytes[code] = into.bytes.get(code, 0) + size
-    if other.newest is not None and (into.newest is None or other.newest > into.newest):
-        into.newest = other.newest
-    if other.oldest is not None and (into.oldest is None or other.oldest < into.oldest):
-        into.oldest = other.oldest
-    into.folders += other.folders
 
 
 def events(root: Folder) -> Iterator[tuple[str, Folder | None]]:
